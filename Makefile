@@ -1,0 +1,49 @@
+# zhengshou-analysis: the entry points. `make report` runs the main job, `make test` the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA ?= data/demo
+REPORTS ?= reports
+
+.PHONY: setup report test lint format lab bench clean-reports
+
+## setup: .venv with the package (editable) + dev extra + a notebook kernel inside the venv
+setup: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name zhengshou --display-name "Python (zhengshou)" >/dev/null
+	@touch $(STAMP)
+
+## report: the yearly batch on the demo data into reports/
+report: setup
+	$(BIN)/zhengshou batch --data $(DATA) --out $(REPORTS)
+
+## test: ruff, then pytest (library tests and nbval over notebooks/)
+test: setup lint
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+format: setup
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+## lab: JupyterLab on notebooks/ with the package importable
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+## bench: benchmarks (see benchmarks/README.md)
+bench: setup
+	@echo "make bench: the benchmarks are not written yet (benchmarks issue)"; exit 2
+
+clean-reports:
+	find $(REPORTS) -mindepth 1 ! -name README.md -exec rm -rf {} +

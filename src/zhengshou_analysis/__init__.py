@@ -1,0 +1,33 @@
+"""zhengshou_analysis: 区土地房屋征收 ledgers → trustworthy figures, forecasts and reports.
+
+The public API is listed in ``__all__``; everything else is internal.
+"""
+
+from ._version import __version__
+from .exceptions import (
+    InputError,
+    InsufficientDataError,
+    ParameterError,
+    SchemaError,
+    ZhengshouError,
+)
+from .periods import duration_months, months_between
+from .schemas import TABLES, empty_table, table
+from .settings import DEFAULT_ESCALATION, Escalation, default_as_of
+
+__all__ = [
+    "DEFAULT_ESCALATION",
+    "TABLES",
+    "Escalation",
+    "InputError",
+    "InsufficientDataError",
+    "ParameterError",
+    "SchemaError",
+    "ZhengshouError",
+    "__version__",
+    "default_as_of",
+    "duration_months",
+    "empty_table",
+    "months_between",
+    "table",
+]

@@ -1,0 +1,121 @@
+"""The ``zhengshou`` command: a thin layer over the library.
+
+Every sub-command parses its arguments, calls one library function and turns a
+:class:`~zhengshou_analysis.exceptions.ZhengshouError` into a one-line message on standard error and
+exit status 2 (never a traceback). A command that a later milestone fills in says so and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ._version import __version__
+from .exceptions import ZhengshouError
+
+__all__ = ["main"]
+
+log = logging.getLogger("zhengshou_analysis")
+
+DEFAULT_DATA = Path("data/demo")
+DEFAULT_REPORTS = Path("reports")
+
+
+def _not_yet(name: str, issue: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        sys.stderr.write(
+            f"zhengshou {name}: not implemented yet ({issue}); nothing was produced.\n"
+        )
+        return 2
+
+    return run
+
+
+def _cmd_demo_data(args: argparse.Namespace) -> int:
+    from .demo import write_demo_ledgers
+
+    paths = write_demo_ledgers(args.out_dir, seed=args.seed)
+    log.info("wrote %d demo ledgers to %s", len(paths), args.out_dir)
+    sys.stdout.write(f"示例数据（模拟）: {len(paths)} files written to {args.out_dir}\n")
+    return 0
+
+
+def _cmd_data_dictionary(args: argparse.Namespace) -> int:
+    from .schemas import render_data_dictionary
+
+    text = render_data_dictionary()
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``zhengshou`` (exposed for tests and docs)."""
+    parser = argparse.ArgumentParser(
+        prog="zhengshou",
+        description="区土地房屋征收 ledgers → clean tables, key figures, forecasts and HTML reports.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo-data", help="write the synthetic demo ledgers (示例数据（模拟）)")
+    p.add_argument("out_dir", type=Path, help="folder to write the raw ledgers into")
+    p.add_argument("--seed", type=int, default=2021, help="generator seed (default: 2021)")
+    p.set_defaults(func=_cmd_demo_data)
+
+    p = sub.add_parser("clean", help="raw ledgers → canonical tables, quality log, manifest")
+    p.add_argument("raw_dir", type=Path, nargs="?", default=DEFAULT_DATA)
+    p.add_argument("--out", type=Path, default=Path("data/processed"))
+    p.add_argument("--strict", action="store_true", help="any rejected row is an error")
+    p.set_defaults(func=_not_yet("clean", "the ingest milestone"))
+
+    p = sub.add_parser("figures", help="print the key figures of a year as JSON")
+    p.add_argument("raw_dir", type=Path, nargs="?", default=DEFAULT_DATA)
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--as-of", dest="as_of", default=None, help="reporting date (default: 31 Dec)")
+    p.set_defaults(func=_not_yet("figures", "the indicators milestone"))
+
+    p = sub.add_parser("report", help="run every notebook for one year into HTML reports")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--out", type=Path, default=DEFAULT_REPORTS)
+    p.add_argument("--as-of", dest="as_of", default=None)
+    p.set_defaults(func=_not_yet("report", "the reports milestone"))
+
+    p = sub.add_parser("batch", help="run the reports of several years in parallel")
+    p.add_argument("--years", default=None, help="2019-2022 or 2019,2021 (default: every year)")
+    p.add_argument("--jobs", type=int, default=None)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--out", type=Path, default=DEFAULT_REPORTS)
+    p.set_defaults(func=_not_yet("batch", "the reports milestone"))
+
+    p = sub.add_parser("data-dictionary", help="print (or write) the data dictionary")
+    p.add_argument("--out", type=Path, default=None)
+    p.set_defaults(func=_cmd_data_dictionary)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``zhengshou`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except ZhengshouError as exc:
+        sys.stderr.write(f"zhengshou {args.command}: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("zhengshou: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

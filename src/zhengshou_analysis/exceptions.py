@@ -1,0 +1,72 @@
+"""The package's exception hierarchy.
+
+Every error a user can cause (a bad ledger, a bad parameter) is a :class:`ZhengshouError`, whose
+message says what to fix. The CLI prints such messages without a traceback and exits with status 2;
+anything else is a bug.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "InputError",
+    "InsufficientDataError",
+    "ParameterError",
+    "SchemaError",
+    "ZhengshouError",
+]
+
+
+class ZhengshouError(Exception):
+    """Base class of every error the package raises on purpose."""
+
+
+class InputError(ZhengshouError):
+    """A raw ledger cannot be read or used as it is.
+
+    Parameters
+    ----------
+    message
+        What is wrong and how to fix it.
+    file, sheet, row, column
+        Where, as a person sees it in Excel (``row`` is 1-based). Any may be ``None``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        sheet: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.file = file
+        self.sheet = sheet
+        self.row = row
+        self.column = column
+        self.reason = message
+        super().__init__(self._format(message))
+
+    def _format(self, message: str) -> str:
+        where = []
+        if self.file is not None:
+            where.append(f"文件 {self.file}")
+        if self.sheet is not None:
+            where.append(f"工作表 {self.sheet}")
+        if self.row is not None:
+            where.append(f"第 {self.row} 行")
+        if self.column is not None:
+            where.append(f"列 {self.column}")
+        return f"{'，'.join(where)}: {message}" if where else message
+
+
+class SchemaError(InputError):
+    """A recognised sheet lacks a required column, or a table breaks its declared schema."""
+
+
+class ParameterError(ZhengshouError, ValueError):
+    """A function or command was given a parameter outside its allowed values."""
+
+
+class InsufficientDataError(ZhengshouError, ValueError):
+    """Too little data for the requested statistic; callers fall back to a simpler method."""
