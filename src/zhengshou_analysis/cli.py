@@ -43,6 +43,26 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_clean(args: argparse.Namespace) -> int:
+    from .clean import CleanError, clean_ledgers, write_clean_outputs
+
+    try:
+        result = clean_ledgers(args.raw_dir, strict=args.strict)
+    except CleanError as exc:
+        # keep what was found (quality log, rejected rows, manifest), but no untrustworthy table
+        write_clean_outputs(exc.result, args.out, tables=False)
+        raise
+    write_clean_outputs(result, args.out)
+    q = result.quality_log
+    n_warn = int((q["severity"] == "warning").sum())
+    rows = ", ".join(f"{name} {len(df)}" for name, df in result.tables.items())
+    sys.stdout.write(
+        f"cleaned {len(result.manifest['inputs'])} files into {args.out}: {rows}; "
+        f"{len(result.rejected)} rows rejected, {n_warn} warnings (see quality_log.csv)\n"
+    )
+    return 0
+
+
 def _cmd_data_dictionary(args: argparse.Namespace) -> int:
     from .schemas import render_data_dictionary
 
@@ -73,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("raw_dir", type=Path, nargs="?", default=DEFAULT_DATA)
     p.add_argument("--out", type=Path, default=Path("data/processed"))
     p.add_argument("--strict", action="store_true", help="any rejected row is an error")
-    p.set_defaults(func=_not_yet("clean", "the ingest milestone"))
+    p.set_defaults(func=_cmd_clean)
 
     p = sub.add_parser("figures", help="print the key figures of a year as JSON")
     p.add_argument("raw_dir", type=Path, nargs="?", default=DEFAULT_DATA)

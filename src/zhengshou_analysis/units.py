@@ -13,10 +13,22 @@ from .schemas import MU_M2
 __all__ = ["MU_M2", "split_header_unit", "unit_factor"]
 
 #: Written money units → yuan.
-MONEY_UNITS: dict[str, float] = {"元": 1.0, "千元": 1e3, "万元": 1e4, "万": 1e4, "亿元": 1e8, "亿": 1e8}
+MONEY_UNITS: dict[str, float] = {
+    "元": 1.0,
+    "千元": 1e3,
+    "万元": 1e4,
+    "万": 1e4,
+    "亿元": 1e8,
+    "亿": 1e8,
+}
 #: Written area units → m².
 AREA_M2_UNITS: dict[str, float] = {
-    "平方米": 1.0, "平米": 1.0, "m2": 1.0, "万平方米": 1e4, "万平米": 1e4, "万m2": 1e4,
+    "平方米": 1.0,
+    "平米": 1.0,
+    "m2": 1.0,
+    "万平方米": 1e4,
+    "万平米": 1e4,
+    "万m2": 1e4,
 }
 #: Written area units → 亩.
 AREA_MU_UNITS: dict[str, float] = {"亩": 1.0, "万亩": 1e4, "公顷": 15.0, "hm2": 15.0}
@@ -28,9 +40,15 @@ COUNT_UNITS: dict[str, tuple[str, ...]] = {
 }
 #: Fee-rate units (元 per basis unit per month) → fee_basis.
 FEE_RATE_BASIS: dict[str, str] = {
-    "元/平方米/月": "per_m2", "元/平米/月": "per_m2", "元/m2/月": "per_m2", "元/平方米·月": "per_m2",
-    "元/m2·月": "per_m2", "元/户/月": "per_household", "元/户·月": "per_household",
-    "元/人/月": "per_person", "元/人·月": "per_person",
+    "元/平方米/月": "per_m2",
+    "元/平米/月": "per_m2",
+    "元/m2/月": "per_m2",
+    "元/平方米·月": "per_m2",
+    "元/m2·月": "per_m2",
+    "元/户/月": "per_household",
+    "元/户·月": "per_household",
+    "元/人/月": "per_person",
+    "元/人·月": "per_person",
 }
 
 _BRACKET = re.compile(r"[(\[]([^()\[\]]*)[)\]]")

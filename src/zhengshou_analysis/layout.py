@@ -1,0 +1,320 @@
+"""Sheet layout: where the header is, what each column means, which rows are data.
+
+Real ledgers carry title, unit and date rows above the header, two-row merged headers, 合计 / 小计 /
+总计 and ``其中`` rows inside the table and notes below it (data contract §1). This module finds
+each of those by content, never by position.
+
+Header matching is by words, not exact strings: after NFKC and removal of spaces and of the unit in
+brackets, ``土地`` stands for ``征地``, ``目标`` for ``任务``, ``累计完成`` for ``已完成``, and ``征收``
+is a filler word; a two-row header matches by its joined words in either order.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from .schemas import PII_WORDS, TABLES, Column
+from .units import split_header_unit
+
+__all__ = [
+    "HeaderCell",
+    "SheetLayout",
+    "canonical_header",
+    "classify_rows",
+    "find_layout",
+    "header_index",
+    "is_pii_header",
+]
+
+#: How far down a sheet the header is looked for.
+HEADER_SEARCH_ROWS = 30
+
+_SUBSTITUTIONS = (
+    ("累计完成", "已完成"),
+    ("目标任务", "任务"),
+    ("目标", "任务"),
+    ("土地", "征地"),
+    ("征收", ""),
+)
+_SPACES = re.compile(r"\s+")
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+@cache
+def canonical_header(text: str) -> str:
+    """The matching key of a header: NFKC, no spaces, no unit, synonyms folded.
+
+    >>> canonical_header("土地征收 任务（亩）")
+    '征地任务'
+    """
+    name, _ = split_header_unit(_SPACES.sub("", _nfkc(str(text))))
+    for old, new in _SUBSTITUTIONS:
+        name = name.replace(old, new)
+    return name.strip(":：")
+
+
+@cache
+def header_index() -> dict[str, dict[str, tuple[Column, int]]]:
+    """For each table: canonical header key → (column, priority); priority 0 is the first synonym."""
+    index: dict[str, dict[str, tuple[Column, int]]] = {}
+    for t in TABLES.values():
+        keys: dict[str, tuple[Column, int]] = {}
+        for col in t.columns:
+            for prio, h in enumerate(col.headers):
+                keys.setdefault(canonical_header(h), (col, prio))
+        index[t.name] = keys
+    return index
+
+
+@cache
+def _all_keys() -> frozenset[str]:
+    return frozenset(k for keys in header_index().values() for k in keys)
+
+
+def is_pii_header(text: str) -> bool:
+    """Whether a header names a personal-data column (names, ID numbers, phones)."""
+    h = _SPACES.sub("", _nfkc(str(text)))
+    name, _ = split_header_unit(h)
+    return any(w in name for w in PII_WORDS)
+
+
+@dataclass
+class HeaderCell:
+    """One column of the header as written: its text (levels joined) and the unit in brackets."""
+
+    col: int
+    text: str
+    unit: str | None
+    keys: tuple[str, ...]
+
+
+@dataclass
+class SheetLayout:
+    """Where things are in a sheet.
+
+    Attributes
+    ----------
+    header_row
+        0-based index of the (first) header row.
+    header_rows
+        1 or 2.
+    headers
+        The non-empty header cells.
+    title_text
+        The text of the rows above the header, joined (for the unit and year hints).
+    title_unit
+        The unit stated in a title row (``单位：万元`` → ``万元``), else ``None``.
+    title_year
+        The year stated in a title row (``XX区2021年…`` → 2021), else ``None``.
+    """
+
+    header_row: int
+    header_rows: int
+    headers: list[HeaderCell]
+    title_text: str = ""
+    title_unit: str | None = None
+    title_year: int | None = None
+    title_rows: int = 0
+    pre_header_blank_rows: int = 0
+    unmatched: list[str] = field(default_factory=list)
+
+    @property
+    def first_data_row(self) -> int:
+        """0-based index of the first row below the header."""
+        return self.header_row + self.header_rows
+
+
+def _cell_text(v: object) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    return _SPACES.sub("", _nfkc(str(v))) if isinstance(v, str) else str(v)
+
+
+def _row_texts(rows: Sequence[Sequence[object]], r: int, width: int) -> list[str]:
+    row = rows[r] if r < len(rows) else []
+    return [_cell_text(row[j]) if j < len(row) else "" for j in range(width)]
+
+
+def _merged_fill(
+    texts: list[str], r: int, merged: Sequence[tuple[int, int, int, int]], rows
+) -> list[str]:
+    """Fill cells of row ``r`` covered by a merged range with the range's value."""
+    out = list(texts)
+    for r0, c0, r1, c1 in merged:
+        if r0 <= r <= r1:
+            value = _cell_text(rows[r0][c0]) if r0 < len(rows) and c0 < len(rows[r0]) else ""
+            for j in range(c0, min(c1, len(out) - 1) + 1):
+                if not out[j]:
+                    out[j] = value
+    return out
+
+
+def _keys_of(parts: Sequence[str]) -> tuple[str, ...]:
+    parts = [p for p in parts if p]
+    if not parts:
+        return ()
+    keys = [canonical_header("".join(parts))]
+    if len(parts) == 2:
+        keys.append(canonical_header(parts[1] + parts[0]))
+    return tuple(dict.fromkeys(keys))
+
+
+def _unit_of(parts: Sequence[str]) -> str | None:
+    unit = None
+    for p in parts:
+        _, u = split_header_unit(p)
+        if u:
+            unit = u
+    return unit
+
+
+def _score(headers: Sequence[HeaderCell]) -> int:
+    known = _all_keys()
+    return sum(any(k in known for k in h.keys) for h in headers)
+
+
+def _headers_one(texts: list[str]) -> list[HeaderCell]:
+    return [HeaderCell(j, t, _unit_of([t]), _keys_of([t])) for j, t in enumerate(texts) if t]
+
+
+def _headers_two(top: list[str], bottom: list[str]) -> list[HeaderCell]:
+    out = []
+    filled = list(top)
+    # A merged top cell written once (CSV, or a reader without merge info) spans the empty cells
+    # to its right that have a lower level under them.
+    for j in range(1, len(filled)):
+        if not filled[j] and bottom[j] and filled[j - 1] and bottom[j - 1]:
+            filled[j] = filled[j - 1]
+    for j, (t, b) in enumerate(zip(filled, bottom, strict=True)):
+        if not t and not b:
+            continue
+        parts = [t, b] if t != b else [t]
+        out.append(HeaderCell(j, "".join(p for p in parts if p), _unit_of(parts), _keys_of(parts)))
+    return out
+
+
+_TITLE_UNIT = re.compile(r"单位[:：]?\s*([^\s,，;；)）、]+)")
+_TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+
+
+def find_layout(
+    rows: Sequence[Sequence[object]], merged: Sequence[tuple[int, int, int, int]] = ()
+) -> SheetLayout | None:
+    """Find the header of a sheet by content.
+
+    Each of the first :data:`HEADER_SEARCH_ROWS` rows is tried as a one-row header and, with the row
+    below, as a two-row header (levels joined, merged cells filled); the candidate whose cells match
+    the most known headers wins, a one-row header winning ties. At least two cells must match.
+
+    Returns
+    -------
+    SheetLayout or None
+        ``None`` when no row looks like a header of a known ledger.
+    """
+    if not rows:
+        return None
+    n = min(len(rows), HEADER_SEARCH_ROWS)
+    width = max((len(r) for r in rows[: n + 1]), default=0)
+    best: tuple[int, int, int, list[HeaderCell]] | None = None  # (score, -rows, -r, headers)
+    texts = [_merged_fill(_row_texts(rows, r, width), r, merged, rows) for r in range(n + 1)]
+    for r in range(n):
+        one = _headers_one(texts[r])
+        cand = [(_score(one), 1, one)]
+        if r + 1 < len(rows):
+            two = _headers_two(texts[r], texts[r + 1])
+            cand.append((_score(two), 2, two))
+        for score, nrows, headers in cand:
+            if score < 2:
+                continue
+            key = (score, -nrows, -r)
+            if best is None or key > best[:3]:
+                best = (score, -nrows, -r, headers)
+    if best is None:
+        return None
+    _, neg_rows, neg_r, headers = best
+    header_row, header_rows = -neg_r, -neg_rows
+    above = [" ".join(t for t in texts[i] if t) for i in range(header_row)]
+    title_text = " ".join(t for t in above if t)
+    m_unit = _TITLE_UNIT.search(title_text)
+    m_year = _TITLE_YEAR.search(title_text)
+    known = _all_keys()
+    return SheetLayout(
+        header_row=header_row,
+        header_rows=header_rows,
+        headers=headers,
+        title_text=title_text,
+        title_unit=m_unit.group(1) if m_unit else None,
+        title_year=int(m_year.group(1)) if m_year else None,
+        title_rows=sum(1 for t in above if t),
+        pre_header_blank_rows=sum(1 for t in above if not t),
+        unmatched=[h.text for h in headers if not any(k in known for k in h.keys)],
+    )
+
+
+# --- row classification ------------------------------------------------------------------------
+
+ROW_KINDS = ("data", "blank", "total", "subtotal", "qizhong", "note")
+
+_TOTAL = re.compile(r"^[^\d]{0,12}?(合计|总计)(?:[(:（].*)?$")
+_SUBTOTAL = re.compile(r"^[^\d]{0,12}?小计(?:[(:（].*)?$")
+_QIZHONG = re.compile(r"^其中")
+_NOTE = re.compile(
+    r"^(?:填表人|填报人|审核人|制表人|制表|负责人|联系人|审核|备注|说明|注\d*|附注)\s*[:：.、]"
+)
+
+
+def classify_rows(block: pd.DataFrame) -> pd.Series:
+    """Classify the rows below a header: data, blank, total, subtotal, qizhong (其中) or note.
+
+    Parameters
+    ----------
+    block
+        The cells below the header (object dtype), one row per sheet row.
+
+    Returns
+    -------
+    pandas.Series
+        One kind per row (same index). A 合计/总计/小计 or 其中 label is looked for in the first four
+        columns; a note is a row whose first non-empty cell starts with 填表人：, 审核人：, 备注：,
+        注：… ; the rows after a note that hold at most two cells are notes too.
+    """
+    if block.empty:
+        return pd.Series([], dtype="str", index=block.index)
+    filled = block.notna() & block.ne("")
+    count = filled.sum(axis=1)
+    lead = block.iloc[:, : min(4, block.shape[1])]
+    lead_txt = lead.where(lead.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False))
+    lead_txt = (
+        lead_txt.astype("str")
+        .apply(lambda s: s.str.normalize("NFKC").str.replace(r"\s+", "", regex=True))
+        .where(lead_txt.notna(), "")
+    )
+    is_total = lead_txt.apply(lambda s: s.str.match(_TOTAL)).any(axis=1)
+    is_sub = lead_txt.apply(lambda s: s.str.match(_SUBTOTAL)).any(axis=1)
+    is_qz = lead_txt.apply(lambda s: s.str.match(_QIZHONG)).any(axis=1)
+    # first non-empty cell of each row, as text
+    first_pos = filled.to_numpy().argmax(axis=1)
+    first = pd.Series(
+        [block.iat[i, j] for i, j in enumerate(first_pos)], index=block.index, dtype=object
+    )
+    first_txt = first.map(lambda v: _cell_text(v) if isinstance(v, str) else "")
+    is_note = first_txt.str.match(_NOTE).fillna(False).astype(bool)
+    if is_note.any():
+        after = is_note.cumsum() > 0
+        is_note = is_note | (after & (count <= 2) & (count > 0))
+    kind = np.select(
+        [count == 0, is_note, is_total, is_sub, is_qz],
+        ["blank", "note", "total", "subtotal", "qizhong"],
+        default="data",
+    )
+    return pd.Series(kind, index=block.index, dtype="str")

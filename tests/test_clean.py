@@ -1,0 +1,572 @@
+"""The cleaner on hand-made messy ledgers, one per table, with the expected rows written by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from ledger_builder import write_csv, write_xlsx
+
+from zhengshou_analysis.clean import (
+    CleanError,
+    clean_ledgers,
+    neutralize_formulas,
+    write_clean_outputs,
+)
+from zhengshou_analysis.cli import main
+
+D = dt.date
+PII = ["王小明", "450802199001011234", "13800001111", "李四光", "13900002222"]
+
+
+def _sha1_id(prefix: str, name: str) -> str:
+    return prefix + hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+
+
+def build_raw(raw: Path) -> Path:
+    """A raw folder with one messy ledger per table (the comments give each row's fate)."""
+    raw.mkdir(parents=True, exist_ok=True)
+    head_top = [
+        "序号",
+        "片区",
+        "项目编号",
+        "项目名称",
+        "类别",
+        "征地（亩）",
+        "",
+        "房屋征收（万平方米）",
+        "",
+        "卡点类型",
+        "卡点面积（亩）",
+        "备注",
+    ]
+    head_bottom = ["", "", "", "", "", "任务", "已完成", "任务", "已完成", "", "", ""]
+    projects = [
+        ["XX区2021年征收项目任务完成情况表（示例数据（模拟））"],  # r1 title
+        ["单位：亩、万平方米"],  # r2 unit row
+        [],  # r3 blank above header
+        head_top,  # r4 header (top)
+        head_bottom,  # r5 header (bottom)
+        [1, "贵城片区", "GG-001", "南湖路征收", "市下达", 120, 100.5, 3.5, 2, "无", 0, ""],
+        [2, "", "GG-002", "军营片区征收", "区统筹", "１５０", "X", 1, 1, "军事用地", 49.5, ""],
+        [3, "", "GG-003", "糖厂地块", "统筹", 80, 80, "—", "—", "双高基地", "约20", "待复核"],
+        ["", "", "", "小计", "", 350, 180.5, 4.5, 3, "", 69.5, ""],  # r9 subtotal (agrees)
+        [4, "港城", "GG-004", "港北大道", "市本级", 60, 30, 0, 0, "公建", 30, ""],
+        ["", "", "", "其中：市下达", "", 180, 130.5, 3.5, 2, "", 30, ""],  # r11 其中 (not added)
+        ["合计", "", "", "", "", 410, 210.5, 4.5, 3.5, "", 99.5, ""],  # r12 total: house done wrong
+        [],
+        ["填表人：张三    审核人：李四"],
+        ["注：示例"],
+    ]
+    merges = [
+        (0, 0, 0, 11, projects[0][0]),
+        (3, 5, 3, 6, "征地（亩）"),
+        (3, 7, 3, 8, "房屋征收（万平方米）"),
+        (3, 0, 4, 0, "序号"),
+        (3, 1, 4, 1, "片区"),
+        (3, 2, 4, 2, "项目编号"),
+        (3, 3, 4, 3, "项目名称"),
+        (3, 4, 4, 4, "类别"),
+        (3, 9, 4, 9, "卡点类型"),
+        (3, 10, 4, 10, "卡点面积（亩）"),
+        (3, 11, 4, 11, "备注"),
+        (5, 1, 7, 1, "贵城片区"),
+    ]
+    for r0, c0, r1, c1, _ in merges:  # merged cells hold their value only in the first cell
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                if (r, c) != (r0, c0) and c < len(projects[r]):
+                    projects[r][c] = ""
+    write_xlsx(
+        raw / "项目台账.xlsx",
+        {
+            "2021年": {"rows": projects, "merges": merges},
+            "说明": {"rows": [["本台账为示例"], ["各列含义见数据字典"]]},
+            "旧版": {
+                "rows": [["项目名称", "年度", "征地任务"], ["旧项目", 2020, 1]],
+                "hidden": True,
+            },
+        },
+    )
+
+    agreements = [
+        ["XX区征收补偿协议台账（示例数据（模拟））"],
+        ["单位：万元"],
+        [
+            "序号",
+            "协 议 编 号",
+            "被征收人",
+            "身份证号",
+            "联系电话",
+            "项目名称",
+            "签约日期",
+            "补偿方式",
+            "房屋面积（㎡）",
+            "补偿总额",
+            "安置区",
+        ],
+        [
+            1,
+            "GC-001",
+            "王小明",
+            "450802199001011234",
+            "13800001111",
+            "南湖路征收",
+            "2021年1月30日",
+            "货币",
+            "120.5",
+            "1,234.5",
+            "",
+        ],
+        [
+            2,
+            "GC-002",
+            "李四光",
+            "450802198502023456",
+            "13900002222",
+            "南 湖 路 征 收",
+            "2021.3.15",
+            "产权调换",
+            95,
+            "约88.8",
+            "蓝田安置区",
+        ],
+        [
+            3,
+            "GC-003",
+            "赵五",
+            "",
+            "",
+            "不存在项目",
+            44226,
+            "房屋安置",
+            "—",
+            "50（含奖励）",
+            "堤路园（二）A安置区",
+        ],
+        [
+            4,
+            "GC-002",
+            "钱六",
+            "",
+            "",
+            "南湖路征收",
+            "2021/04/01",
+            "货币",
+            10,
+            5,
+            "",
+        ],  # duplicate key
+        [5, "GC-005", "孙七", "", "", "港北大道", "X", "货币", 10, 5, ""],  # no signed date
+        [
+            6,
+            "GC-006",
+            "周八",
+            "",
+            "",
+            "港北大道",
+            20210601,
+            "现金",
+            10,
+            "-3",
+            "",
+        ],  # negative amount
+        ["合计", "", "", "", "", "", "", "", "", 1380.3, ""],
+    ]
+    write_xlsx(raw / "协议台账.xlsx", {"贵城片区": {"rows": agreements}})
+
+    write_csv(
+        raw / "支付台账2021.csv",
+        [
+            [
+                "支付编号",
+                "支付日期",
+                "协议编号",
+                "项目名称",
+                "款项类型",
+                "支付金额（元）",
+                "收款人",
+            ],
+            ["PAY-1", "2021-02-01", "GC-001", "南湖路征收", "补偿款", "5,000,000", "王小明"],
+            ["PAY-2", "2021.3.1", "GC-002", "南湖路征收", "过渡费", "3,600", "李四光"],
+            ["PAY-3", "20210401", "", "港北大道", "工作经费", "2万元", ""],
+            ["PAY-4", "2021/5/1", "GC-001", "南湖路征收", "补偿款", "-100", "王小明"],  # negative
+            ["PAY-5", "2021年6月", "GC-003", "", "补偿款", "0", ""],  # zero
+        ],
+        encoding="gbk",
+    )
+
+    write_csv(
+        raw / "资金到位情况.csv",
+        [
+            ["XX区2021年征拆资金到位情况表"],
+            ["单位：万元"],
+            ["到账日期", "资金来源", "到位金额", "项目名称"],
+            ["2021-01-15", "市财政", "500", ""],
+            ["2021-06-30", "专项债券", "3.2亿", "南湖路征收"],
+            ["2021-12-20", "区财政", "1,234.5", ""],
+            ["合计", "", "33,734.5", ""],
+            ["注：示例数据"],
+        ],
+        encoding="utf-8-sig",
+    )
+
+    write_xlsx(
+        raw / "安置区台账.xlsx",
+        {
+            "安置区": {
+                "rows": [
+                    ["安置区名称", "片区", "开工日期", "计划交房日期", "实际交房日期", "套数"],
+                    ["蓝田安置区", "贵城", D(2017, 3, 1), D(2022, 12, 31), "未交付", 800],
+                    ["堤路园(二)A安置区", "港城", "2018.5.1", "2021.12", "2021年6月30日", "600套"],
+                    [
+                        "文华雅苑",
+                        "外围",
+                        "2019-01-01",
+                        "2018-12-31",
+                        "",
+                        300,
+                    ],  # promised before start
+                ]
+            }
+        },
+    )
+
+    write_xlsx(
+        raw / "过渡安置台账.xlsx",
+        {
+            "过渡": {
+                "rows": [
+                    ["XX区过渡安置台账（示例数据（模拟））"],
+                    [
+                        "协议编号",
+                        "户主姓名",
+                        "安置区",
+                        "腾房日期",
+                        "回迁日期",
+                        "过渡费标准（元/平方米/月）",
+                        "计费面积",
+                    ],
+                    ["GC-002", "李四光", "蓝田安置区", "2021-04-01", "", 10, 95],
+                    ["GC-003", "赵五", "堤路园（二）A安置区", "2021-02-15", "2021-08-01", 12, 80],
+                    [
+                        "GC-009",
+                        "某甲",
+                        "蓝田安置区",
+                        "2021-05-01",
+                        "2021-04-01",
+                        10,
+                        50,
+                    ],  # ends before start
+                    [
+                        "GC-010",
+                        "某乙",
+                        "蓝田安置区",
+                        "2021-05-01",
+                        "",
+                        10,
+                        "X",
+                    ],  # per_m2 without area
+                ]
+            }
+        },
+    )
+    return raw
+
+
+@pytest.fixture(scope="module")
+def raw_dir(tmp_path_factory) -> Path:
+    return build_raw(tmp_path_factory.mktemp("raw") / "ledgers")
+
+
+@pytest.fixture(scope="module")
+def result(raw_dir):
+    return clean_ledgers(raw_dir)
+
+
+LANTIAN = _sha1_id("S-", "蓝田安置区")
+DILU = _sha1_id("S-", "堤路园(二)A安置区")
+
+
+def test_projects_rows(result):
+    p = result.tables["projects"].set_index("project_id")
+    assert list(p.index) == ["GG-001", "GG-002", "GG-003", "GG-004"]
+    assert p["year"].tolist() == [2021] * 4  # from the title row
+    assert p["zone"].tolist() == [
+        "贵城片区",
+        "贵城片区",
+        "贵城片区",
+        "港城片区",
+    ]  # merged cells filled
+    assert p["category"].tolist() == ["市下达", "区统筹", "区统筹", "市下达"]
+    assert p["land_target_mu"].tolist() == [120.0, 150.0, 80.0, 60.0]  # full-width １５０
+    assert p["land_done_mu"].isna().tolist() == [False, True, False, False]  # X is missing
+    assert p.loc["GG-001", "house_target_m2"] == 35000.0  # 万平方米 from the two-row header
+    assert p.loc["GG-002", "house_done_m2"] == 10000.0
+    assert pd.isna(p.loc["GG-003", "house_target_m2"])
+    assert p.loc["GG-004", "house_done_m2"] == 0.0  # 0 stays 0
+    assert p["blocker"].tolist()[1:] == ["军事用地", "双高糖料蔗基地", "公建单位"]
+    assert pd.isna(p.loc["GG-001", "blocker"])  # 无 = none
+    assert p["blocked_mu"].tolist() == [0.0, 49.5, 20.0, 30.0]
+    assert p.loc["GG-003", "note"] == "待复核"
+    assert p.loc["GG-001", "origin"] == "项目台账.xlsx#2021年!6"
+    assert p.loc["GG-004", "origin"] == "项目台账.xlsx#2021年!10"
+
+
+def test_agreements_rows(result):
+    a = result.tables["agreements"].set_index("agreement_id")
+    assert list(a.index) == ["GC-001", "GC-002", "GC-003"]
+    assert a["project_id"].tolist() == ["GG-001", "GG-001", _sha1_id("P-", "不存在项目")]
+    assert a["signed_date"].tolist() == [
+        pd.Timestamp(x) for x in ("2021-01-30", "2021-03-15", "2021-01-30")
+    ]
+    assert a["mode"].tolist() == ["货币补偿", "产权调换", "产权调换"]
+    assert a.loc["GC-001", "house_area_m2"] == 120.5
+    assert pd.isna(a.loc["GC-003", "house_area_m2"])
+    # 单位：万元 in the title applies to the unit-less 补偿总额 header
+    assert a["compensation_yuan"].tolist() == [12_345_000.0, 888_000.0, 500_000.0]
+    # no 支付期限 column: signed_date + 30 days
+    assert a["payment_due_date"].tolist() == [
+        pd.Timestamp("2021-03-01"),
+        pd.Timestamp("2021-04-14"),
+        pd.Timestamp("2021-03-01"),
+    ]
+    assert pd.isna(a.loc["GC-001", "site_id"])
+    assert a.loc["GC-002", "site_id"] == LANTIAN
+    assert a.loc["GC-003", "site_id"] == DILU  # full-width brackets link after NFKC
+
+
+def test_payments_funding_sites_transition_rows(result):
+    pay = result.tables["payments"].set_index("payment_id")
+    assert list(pay.index) == ["PAY-1", "PAY-2", "PAY-3"]
+    assert pay["kind"].tolist() == ["补偿款", "过渡安置费", "工作经费"]
+    assert pay["amount_yuan"].tolist() == [5_000_000.0, 3_600.0, 20_000.0]
+    assert pay["project_id"].tolist() == ["GG-001", "GG-001", "GG-004"]
+    assert pay["agreement_id"].isna().tolist() == [False, False, True]
+    assert pay["date"].tolist() == [
+        pd.Timestamp(x) for x in ("2021-02-01", "2021-03-01", "2021-04-01")
+    ]
+
+    f = result.tables["funding"]
+    assert f["amount_yuan"].tolist() == [5_000_000.0, 320_000_000.0, 12_345_000.0]
+    assert f["funding_source"].tolist() == ["市财政", "专项债券", "区财政"]
+    assert f["project_id"].isna().tolist() == [True, False, True]
+    assert f["origin"].tolist() == [f"资金到位情况.csv#资金到位情况!{i}" for i in (4, 5, 6)]
+
+    s = result.tables["sites"].set_index("site_name")
+    assert list(s.index) == ["蓝田安置区", "堤路园(二)A安置区"]
+    assert s["site_id"].tolist() == [LANTIAN, DILU]
+    assert s["zone"].tolist() == ["贵城片区", "港城片区"]
+    assert s["start_date"].tolist() == [pd.Timestamp("2017-03-01"), pd.Timestamp("2018-05-01")]
+    assert s["promised_date"].tolist() == [pd.Timestamp("2022-12-31"), pd.Timestamp("2021-12-01")]
+    assert pd.isna(s.loc["蓝田安置区", "delivered_date"])  # 未交付
+    assert s.loc["堤路园(二)A安置区", "delivered_date"] == pd.Timestamp("2021-06-30")
+    assert s["units"].tolist() == [800, 600]
+
+    t = result.tables["transition"].set_index("agreement_id")
+    assert list(t.index) == ["GC-002", "GC-003"]
+    assert t["site_id"].tolist() == [LANTIAN, DILU]
+    assert t["fee_basis"].tolist() == ["per_m2", "per_m2"]  # from the header's 元/平方米/月
+    assert t["fee_rate_yuan"].tolist() == [10.0, 12.0]
+    assert t["area_m2"].tolist() == [95.0, 80.0]
+    # no 约定过渡期限 column: months_between(start, promised date of the site)
+    # 2021-04-01 → 2022-12-31: 12·1 + 8 + 1 = 21; 2021-02-15 → 2021-12-01: 10 + 0 = 10
+    assert t["agreed_months"].tolist() == [21, 10]
+    assert pd.isna(t.loc["GC-002", "end_date"])
+
+
+def test_rejections_have_reasons(result):
+    rej = result.rejected.set_index("origin")
+    expected = {
+        "协议台账.xlsx#贵城片区!7": "duplicate key",
+        "协议台账.xlsx#贵城片区!8": "signed_date",
+        "协议台账.xlsx#贵城片区!9": "compensation_yuan",
+        "支付台账2021.csv#支付台账2021!5": "amount_yuan",
+        "支付台账2021.csv#支付台账2021!6": "amount_yuan",
+        "安置区台账.xlsx#安置区!4": "promised_date < start_date",
+        "过渡安置台账.xlsx#过渡!5": "end_date < start_date",
+        "过渡安置台账.xlsx#过渡!6": "area_m2",
+    }
+    assert sorted(rej.index) == sorted(expected)
+    for origin, fragment in expected.items():
+        assert fragment in rej.loc[origin, "reason"], (origin, rej.loc[origin, "reason"])
+    cells = json.loads(rej.loc["协议台账.xlsx#贵城片区!9", "raw_cells"])
+    assert cells["补偿总额"] == "-3"
+
+
+def test_totals_checked_and_mismatch_reported(result):
+    q = result.quality_log
+    mism = q[q["action"] == "total_mismatch"]
+    assert mism["origin"].tolist() == ["项目台账.xlsx#2021年!12"]
+    assert mism["column"].tolist() == ["house_done_m2"]
+    msg = mism["message"].iloc[0]
+    assert "35,000.00" in msg and "30,000.00" in msg  # both numbers, in m²
+    checked = q[q["action"] == "total_checked"]
+    assert "资金到位情况.csv#资金到位情况!7" in set(
+        checked["origin"]
+    )  # 合计 of 万元 amounts agrees
+    assert "协议台账.xlsx#贵城片区!10" in set(checked["origin"])
+    assert "项目台账.xlsx#2021年!9" in set(checked["origin"])  # the 小计 row
+
+
+def test_quality_log_records_normalisations(result):
+    q = result.quality_log
+    actions = set(q["action"])
+    assert {
+        "placeholder",
+        "approx",
+        "remark",
+        "excel_serial",
+        "month_precision",
+        "ffill",
+        "derived",
+        "unmatched_name",
+        "hidden_sheet",
+        "sheet_skipped",
+        "rejected",
+    } <= actions
+    skipped = q[q["action"] == "sheet_skipped"]
+    assert skipped["origin"].tolist() == ["项目台账.xlsx#说明"]
+    assert skipped["severity"].tolist() == ["info"]
+    approx = q[q["action"] == "approx"]
+    assert set(approx["origin"]) == {"项目台账.xlsx#2021年!8", "协议台账.xlsx#贵城片区!5"}
+    assert (q.loc[q["action"] == "rejected", "severity"] == "warning").all()
+    assert list(q.columns) == [
+        "origin",
+        "table",
+        "column",
+        "raw_value",
+        "action",
+        "severity",
+        "message",
+    ]
+
+
+def test_row_conservation_in_manifest(result):
+    sheets = {(s["file"], s["sheet"]): s for s in result.manifest["sheets"]}
+    proj = sheets[("项目台账.xlsx", "2021年")]
+    assert (proj["raw_data_rows"], proj["kept"], proj["rejected"]) == (4, 4, 0)
+    assert (proj["subtotal_rows"], proj["total_rows"], proj["qizhong_rows"], proj["note_rows"]) == (
+        1,
+        1,
+        1,
+        2,
+    )
+    assert proj["header_rows"] == 2 and proj["header_row"] == 4
+    agr = sheets[("协议台账.xlsx", "贵城片区")]
+    assert (agr["raw_data_rows"], agr["kept"], agr["rejected"]) == (6, 3, 3)
+    assert sheets[("项目台账.xlsx", "旧版")]["status"] == "hidden"
+    assert sheets[("项目台账.xlsx", "说明")]["status"] == "skipped"
+    for s in sheets.values():
+        if s["status"] == "used":
+            assert s["raw_data_rows"] == s["kept"] + s["rejected"]
+    assert result.manifest["tables"]["agreements"] == {
+        "raw_data_rows": 6,
+        "kept": 3,
+        "rejected": 3,
+        "total_rows": 1,
+    }
+    inputs = {i["file"]: i for i in result.manifest["inputs"]}
+    assert inputs["支付台账2021.csv"]["encoding"] == "gb18030"
+    assert inputs["资金到位情况.csv"]["encoding"] == "utf-8-sig"
+    assert len(inputs["协议台账.xlsx"]["sha256"]) == 64
+
+
+def test_outputs_written_without_personal_data(raw_dir, tmp_path):
+    before = {p: p.read_bytes() for p in raw_dir.rglob("*") if p.is_file()}
+    out = tmp_path / "out"
+    assert main(["clean", str(raw_dir), "--out", str(out)]) == 0
+    after = {p: p.read_bytes() for p in raw_dir.rglob("*") if p.is_file()}
+    assert before == after  # the raw folder is read-only input
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(
+        [
+            *(
+                f"{t}.parquet"
+                for t in ("projects", "agreements", "payments", "funding", "sites", "transition")
+            ),
+            "quality_log.csv",
+            "rejected.csv",
+            "manifest.json",
+        ]
+    )
+    blob = ""
+    for p in out.iterdir():
+        blob += pd.read_parquet(p).to_csv() if p.suffix == ".parquet" else p.read_text("utf-8-sig")
+    for secret in PII:
+        assert secret not in blob, secret
+    assert "被征收人" in blob  # the header is named (as blanked) ...
+    rejected = pd.read_csv(out / "rejected.csv", encoding="utf-8-sig")
+    assert len(rejected) == 8
+    agreements = pd.read_parquet(out / "agreements.parquet")
+    assert str(agreements["signed_date"].dtype).startswith("datetime64")
+
+
+def test_strict_turns_rejections_into_errors(raw_dir, capsys):
+    code = main(["clean", str(raw_dir), "--out", str(raw_dir.parent / "strict"), "--strict"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "协议台账.xlsx" in err and "贵城片区" in err and "第 7 行" in err
+    assert "Traceback" not in err
+    with pytest.raises(CleanError) as info:
+        clean_ledgers(raw_dir, strict=True)
+    assert (info.value.result.quality_log["severity"] == "error").sum() == 8
+
+
+def test_missing_required_column_is_an_error_naming_it(tmp_path, capsys):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write_xlsx(
+        raw / "协议台账.xlsx",
+        {
+            "签约": {
+                "rows": [
+                    ["协议编号", "项目名称", "补偿方式", "补偿总额"],
+                    ["A-1", "x", "货币", 1],
+                ]
+            }
+        },
+    )
+    code = main(["clean", str(raw), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "协议台账.xlsx" in err and "签约" in err and "signed_date" in err and "签约日期" in err
+
+
+def test_corrupt_and_empty_inputs(tmp_path, capsys):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    assert main(["clean", str(raw), "--out", str(tmp_path / "o")]) == 2
+    assert "为空" in capsys.readouterr().err
+    build_raw(raw)
+    (raw / "坏文件.xlsx").write_bytes(b"PK\x03\x04 truncated workbook")
+    assert main(["clean", str(raw), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "坏文件.xlsx" in err and "Traceback" not in err
+
+
+def test_neutralize_formulas():
+    df = pd.DataFrame({"a": ["=1+2", "+x", "ok", "@cmd", "-1", None], "n": [1, 2, 3, 4, 5, 6]})
+    out = neutralize_formulas(df)
+    assert out["a"].tolist()[:5] == ["'=1+2", "'+x", "ok", "'@cmd", "'-1"]
+    assert pd.isna(out["a"].iloc[5])
+    assert df["a"].iloc[0] == "=1+2"  # input untouched
+
+
+def test_write_is_atomic_on_failure(result, tmp_path, monkeypatch):
+    out = tmp_path / "o"
+    write_clean_outputs(result, out)
+    good = (out / "projects.parquet").read_bytes()
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", boom)
+    with pytest.raises(OSError, match="disk full"):
+        write_clean_outputs(result, out)
+    assert (out / "projects.parquet").read_bytes() == good
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
