@@ -409,7 +409,7 @@ def _clean_sheet(
         frame["site_id"] = pd.NA
 
     rejected = _reject_rows(frame, t, mapped, data, layout, sheet)
-    _check_totals(block, kinds, mapped, layout, t, prefix, factors, qlog)
+    _check_totals(block, kinds, mapped, layout, t, prefix, factors, values, qlog)
 
     counts = {
         "file": sheet.file,
@@ -435,13 +435,12 @@ def _clean_sheet(
 
 def _reject_rows(frame, t, mapped, data, layout, sheet) -> pd.Series:
     """Reasons for rejecting rows (Series indexed like ``frame``, only rejected rows)."""
-    reasons = pd.Series("", index=frame.index, dtype="str")
+    flags: list[tuple[np.ndarray, str]] = []
 
     def flag(mask: pd.Series, reason: str) -> None:
-        nonlocal reasons
-        mask = mask.fillna(False).astype(bool)
-        add = np.where(reasons.eq(""), reason, reasons + "; " + reason)
-        reasons = reasons.where(~mask, pd.Series(add, index=reasons.index))
+        m = mask.fillna(False).to_numpy(dtype=bool)
+        if m.any():
+            flags.append((m, reason))
 
     for c in t.required:
         if c not in frame:
@@ -486,7 +485,13 @@ def _reject_rows(frame, t, mapped, data, layout, sheet) -> pd.Series:
                 )
             else:
                 flag(basis.eq("per_person"), "按人计费但台账没有过渡人数列 (persons)")
-    return reasons[reasons.ne("")]
+    if not flags:
+        return pd.Series([], dtype="str", index=frame.index[:0])
+    hit = np.logical_or.reduce([m for m, _ in flags])
+    parts = np.full(int(hit.sum()), "", dtype=object)
+    for m, reason in flags:
+        parts = np.where(m[hit], parts + reason + "; ", parts)
+    return pd.Series(parts, index=frame.index[hit], dtype="str").str.removesuffix("; ")
 
 
 def _rejected_frame(reasons: pd.Series, data: pd.DataFrame, sheet, layout, t) -> pd.DataFrame:
@@ -500,17 +505,21 @@ def _rejected_frame(reasons: pd.Series, data: pd.DataFrame, sheet, layout, t) ->
             }
         ).set_index(pd.Index([], dtype="int64"))
     headers = {h.col: h.text for h in layout.headers}
-    pii = {j for j, h in headers.items() if is_pii_header(h)}
     rows = data.loc[reasons.index]
-    cells = []
-    for _, row in rows.iterrows():  # rejected rows are few; keep their cells readable
-        d = {}
-        for j, v in row.items():
-            if v == "" or v is None:
-                continue
-            key = headers.get(j, _excel_col(j))
-            d[key] = "" if j in pii else (v.isoformat() if hasattr(v, "isoformat") else v)
-        cells.append(json.dumps(d, ensure_ascii=False, default=str))
+    names = [headers.get(j, _excel_col(j)) for j in rows.columns]
+    pii = [is_pii_header(headers[j]) if j in headers else False for j in rows.columns]
+    cells = [
+        json.dumps(
+            {
+                k: ("" if p else v)
+                for k, p, v in zip(names, pii, rec, strict=True)
+                if v != "" and v is not None
+            },
+            ensure_ascii=False,
+            default=str,
+        )
+        for rec in rows.itertuples(index=False, name=None)
+    ]
     prefix = f"{sheet.file}#{sheet.sheet}!"
     return pd.DataFrame(
         {
@@ -523,56 +532,68 @@ def _rejected_frame(reasons: pd.Series, data: pd.DataFrame, sheet, layout, t) ->
     )
 
 
-def _check_totals(block, kinds, mapped, layout, t, prefix, factors, qlog) -> None:
-    """Compare 合计/总计 rows with all detail rows, 小计 rows with the rows since the last subtotal."""
+def _check_totals(block, kinds, mapped, layout, t, prefix, factors, values, qlog) -> None:
+    """Compare 合计/总计 rows with all detail rows, 小计 rows with the rows since the last 小计.
+
+    The tolerance is 0.01 of the sheet's unit or 0.1% of the stated total, whichever is larger.
+    A mismatch is a ``warning`` naming both numbers; an agreeing total an ``info``.
+    """
     numeric = {
         n: m
         for n, m in mapped.items()
         if m.column.dtype in ("float", "int")
         and m.column.unit in ("yuan", "m2", "mu", "unit", "person")
     }
-    if not numeric or not kinds.isin(["total", "subtotal"]).any():
+    is_tot = kinds.isin(["total", "subtotal"])
+    if not numeric or not is_tot.any():
         return
+    group = (kinds == "subtotal").cumsum().shift(fill_value=0)  # rows up to and incl. a 小计
+    tot_rows = kinds[is_tot]
     for name, m in numeric.items():
-        vals, _, _ = _parse_column(block[m.col], m, layout)
-        vals = vals.astype("float64")
-        group_sum = 0.0
-        sheet_sum = 0.0
-        for i, kind in kinds.items():
-            v = vals.get(i)
-            if kind == "data":
-                x = 0.0 if pd.isna(v) else float(v)
-                group_sum += x
-                sheet_sum += x
-            elif kind in ("total", "subtotal"):
-                expected = sheet_sum if kind == "total" else group_sum
-                if kind == "subtotal":
-                    group_sum = 0.0
-                if pd.isna(v):
-                    continue
-                tol = max(0.01 * factors.get(name, 1.0), 0.001 * abs(float(v)))
-                label = "合计" if kind == "total" else "小计"
-                if abs(float(v) - expected) > tol:
-                    qlog.add(
-                        prefix + str(i + 1),
-                        t.name,
-                        name,
-                        str(block.at[i, m.col]),
-                        "total_mismatch",
-                        "warning",
-                        f"{m.where}: {label}行 {float(v):,.2f} 与明细之和 {expected:,.2f} 不符 "
-                        f"(difference {float(v) - expected:,.2f}; stated total vs sum of detail rows)",
-                    )
-                else:
-                    qlog.add(
-                        prefix + str(i + 1),
-                        t.name,
-                        name,
-                        str(block.at[i, m.col]),
-                        "total_checked",
-                        "info",
-                        f"{m.where}: {label}行与明细之和一致 ({expected:,.2f})",
-                    )
+        detail = values[name].astype("float64").fillna(0.0).reindex(kinds.index, fill_value=0.0)
+        detail = detail.where(kinds == "data", 0.0)
+        by_group = detail.groupby(group).sum()
+        expected = pd.Series(
+            np.where(tot_rows == "total", detail.sum(), group[tot_rows.index].map(by_group)),
+            index=tot_rows.index,
+        )
+        stated, _, _ = _parse_column(block.loc[tot_rows.index, m.col], m, layout)
+        stated = stated.astype("float64")
+        ok = stated.notna()
+        if not ok.any():
+            continue
+        st, ex, kd = stated[ok], expected[ok], tot_rows[ok]
+        tol = np.maximum(0.01 * factors.get(name, 1.0), 0.001 * st.abs())
+        bad = (st - ex).abs() > tol
+        label = np.where(kd == "total", "合计", "小计")
+        fmt = lambda x: x.map("{:,.2f}".format)  # noqa: E731
+        raw = block.loc[st.index, m.col].astype("str")
+        msg_bad = (
+            f"{m.where}: "
+            + label
+            + "行 "
+            + fmt(st)
+            + " 与明细之和 "
+            + fmt(ex)
+            + " 不符 (difference "
+            + fmt(st - ex)
+            + "; stated total vs sum of detail rows)"
+        )
+        msg_ok = f"{m.where}: " + label + "行与明细之和一致 (" + fmt(ex) + ")"
+        qlog.add_frame(
+            pd.DataFrame(
+                {
+                    "origin": prefix + (st.index + 1).astype("str"),
+                    "table": t.name,
+                    "column": name,
+                    "raw_value": raw,
+                    "action": np.where(bad, "total_mismatch", "total_checked"),
+                    "severity": np.where(bad, "warning", "info"),
+                    "message": msg_bad.where(bad, msg_ok),
+                },
+                index=st.index,
+            )
+        )
 
 
 # --- the whole folder ----------------------------------------------------------------------------

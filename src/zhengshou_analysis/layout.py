@@ -290,27 +290,22 @@ def classify_rows(block: pd.DataFrame) -> pd.Series:
     """
     if block.empty:
         return pd.Series([], dtype="str", index=block.index)
-    filled = block.notna() & block.ne("")
+    arr = block.to_numpy(dtype=object)
+    filled = (arr != "") & pd.notna(arr)
     count = filled.sum(axis=1)
-    lead = block.iloc[:, : min(4, block.shape[1])]
-    lead_txt = lead.where(lead.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False))
-    lead_txt = (
-        lead_txt.astype("str")
-        .apply(lambda s: s.str.normalize("NFKC").str.replace(r"\s+", "", regex=True))
-        .where(lead_txt.notna(), "")
-    )
-    is_total = lead_txt.apply(lambda s: s.str.match(_TOTAL)).any(axis=1)
-    is_sub = lead_txt.apply(lambda s: s.str.match(_SUBTOTAL)).any(axis=1)
-    is_qz = lead_txt.apply(lambda s: s.str.match(_QIZHONG)).any(axis=1)
-    # first non-empty cell of each row, as text
-    first_pos = filled.to_numpy().argmax(axis=1)
-    first = pd.Series(
-        [block.iat[i, j] for i, j in enumerate(first_pos)], index=block.index, dtype=object
-    )
-    first_txt = first.map(lambda v: _cell_text(v) if isinstance(v, str) else "")
-    is_note = first_txt.str.match(_NOTE).fillna(False).astype(bool)
+    lead = arr[:, : min(4, arr.shape[1])]
+    is_total = np.zeros(len(arr), dtype=bool)
+    is_sub = np.zeros(len(arr), dtype=bool)
+    is_qz = np.zeros(len(arr), dtype=bool)
+    for j in range(lead.shape[1]):
+        txt = _label_text(lead[:, j])
+        is_total |= txt.str.match(_TOTAL).to_numpy(dtype=bool, na_value=False)
+        is_sub |= txt.str.match(_SUBTOTAL).to_numpy(dtype=bool, na_value=False)
+        is_qz |= txt.str.match(_QIZHONG).to_numpy(dtype=bool, na_value=False)
+    first = arr[np.arange(len(arr)), filled.argmax(axis=1)]
+    is_note = _label_text(first).str.match(_NOTE).to_numpy(dtype=bool, na_value=False)
     if is_note.any():
-        after = is_note.cumsum() > 0
+        after = np.cumsum(is_note) > 0
         is_note = is_note | (after & (count <= 2) & (count > 0))
     kind = np.select(
         [count == 0, is_note, is_total, is_sub, is_qz],
@@ -318,3 +313,25 @@ def classify_rows(block: pd.DataFrame) -> pd.Series:
         default="data",
     )
     return pd.Series(kind, index=block.index, dtype="str")
+
+
+_LABEL_HINT = re.compile(r"合\s*计|总\s*计|小\s*计|其\s*中|[:：.、]")
+
+
+def _label_text(cells: np.ndarray) -> pd.Series:
+    """Normalised text of the cells that may be a label (合计, 其中, 注：…); NA for all others.
+
+    Only string cells containing one of the label characters are normalised, so that a column of
+    100,000 numbers or names costs one vectorised ``str.contains``.
+    """
+    s = pd.Series(cells, dtype=object)
+    is_str = s.map(type).eq(str).to_numpy()
+    out = pd.Series(pd.NA, index=s.index, dtype="str")
+    if not is_str.any():
+        return out
+    text = s[is_str].astype("str")
+    cand = text.str.contains(_LABEL_HINT)
+    if cand.any():
+        norm = text[cand].str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
+        out[norm.index] = norm
+    return out
