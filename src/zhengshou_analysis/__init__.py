@@ -4,6 +4,7 @@ The public API is listed in ``__all__``; everything else is internal.
 """
 
 from ._version import __version__
+from .clean import CleanError, CleanResult, clean_ledgers, write_clean_outputs
 from .exceptions import (
     InputError,
     InsufficientDataError,
@@ -17,6 +18,8 @@ from .settings import DEFAULT_ESCALATION, Escalation, default_as_of
 
 __all__ = [
     "DEFAULT_ESCALATION",
+    "CleanError",
+    "CleanResult",
     "TABLES",
     "Escalation",
     "InputError",
@@ -25,9 +28,11 @@ __all__ = [
     "SchemaError",
     "ZhengshouError",
     "__version__",
+    "clean_ledgers",
     "default_as_of",
     "duration_months",
     "empty_table",
     "months_between",
     "table",
+    "write_clean_outputs",
 ]
