@@ -1,4 +1,4 @@
-"""Settings with the spec's defaults (indicators.md); every one is a parameter, never a buried constant."""
+"""Settings with the spec's defaults (indicators.md): parameters, never buried constants."""
 
 from __future__ import annotations
 
@@ -8,15 +8,23 @@ import pandas as pd
 
 from .exceptions import ParameterError
 
-__all__ = ["DEFAULT_ESCALATION", "Escalation", "default_as_of"]
+__all__ = [
+    "DEFAULT_AGE_BANDS_MONTHS",
+    "DEFAULT_ESCALATION",
+    "DEFAULT_PAYMENT_TERM_DAYS",
+    "Escalation",
+    "default_as_of",
+    "resolve_as_of",
+]
 
 
 @dataclass(frozen=True)
 class Escalation:
     """Overdue escalation of the transitional fee (过渡安置费逾期加付).
 
-    ``tiers`` is a sequence of ``(first_overdue_month, multiplier)``: the multiplier applies from that
-    overdue month index ``j`` (1-based) until the next tier. Months that are not overdue pay 1.0.
+    ``tiers`` is a sequence of ``(first_overdue_month, multiplier)``: the multiplier applies from
+    that overdue month index ``j`` (1-based) until the next tier. Months that are not overdue pay
+    1.0.
 
     The default (1.5 for j = 1..12, 2.0 from j = 13) is an *example rule*, not a Guigang regulation.
     """
@@ -43,13 +51,73 @@ class Escalation:
             out = np.where(j >= start, mult, out)
         return out
 
+    def cumulative(self, overdue_months):
+        """Σ of the multipliers of overdue months ``j = 1..n`` (closed form per tier, vectorised).
+
+        Parameters
+        ----------
+        overdue_months
+            ``n``, the number of overdue fee months (scalar or array; ``n <= 0`` gives 0.0, NaN
+            stays NaN).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``float64``, same shape as ``overdue_months``. With the default tiers,
+            ``cumulative(14) = 12 × 1.5 + 2 × 2.0 = 22.0``.
+        """
+        import numpy as np
+
+        n = np.asarray(overdue_months, dtype="float64")
+        total = np.zeros(n.shape, dtype="float64")
+        starts = [s for s, _ in self.tiers]
+        ends = [*(s - 1 for s in starts[1:]), np.inf]
+        for (start, mult), end in zip(self.tiers, ends, strict=True):
+            months_in_tier = np.clip(n - start + 1, 0, end - start + 1)
+            total = total + mult * months_in_tier
+        return np.where(np.isnan(n), np.nan, total)
+
 
 DEFAULT_ESCALATION = Escalation()
 
 #: Default payment term: payment_due_date = signed_date + this many days when the ledger has none.
 DEFAULT_PAYMENT_TERM_DAYS = 30
 
+#: Lower bounds (duration months, inclusive) of the overdue-age bands: 0–3, 3–6, 6–12, over 12.
+DEFAULT_AGE_BANDS_MONTHS: tuple[float, ...] = (0, 3, 6, 12)
+
 
 def default_as_of(year: int) -> pd.Timestamp:
     """The default reporting date of ``year``: 31 December."""
     return pd.Timestamp(year=int(year), month=12, day=31)
+
+
+def resolve_as_of(as_of, year: int | None = None) -> pd.Timestamp:
+    """The reporting date as a day-precision, timezone-naive Timestamp.
+
+    Parameters
+    ----------
+    as_of
+        A date (``Timestamp``, ``date``, ``datetime64`` or ISO string such as ``"2021-12-31"``), or
+        ``None`` for the default of ``year``.
+    year
+        Reporting year, for the default (:func:`default_as_of`).
+
+    Raises
+    ------
+    ParameterError
+        When ``as_of`` is not a date, or is ``None`` without a ``year``.
+    """
+    if as_of is None:
+        if year is None:
+            raise ParameterError("as_of is required (a date such as '2021-12-31')")
+        return default_as_of(year)
+    try:
+        ts = pd.Timestamp(as_of)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"as_of must be a date such as '2021-12-31', got {as_of!r}") from exc
+    if pd.isna(ts):
+        raise ParameterError(f"as_of must be a date, got {as_of!r}")
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return ts.normalize()

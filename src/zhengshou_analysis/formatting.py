@@ -1,0 +1,140 @@
+"""Number and date formats as Chinese government documents write them (公文数字格式).
+
+Shared by the work summary, the reports and the plots. Every formatter:
+
+* rounds half up (``0.125`` → ``0.13``), on the decimal value of the number, not its binary float;
+* writes no thousands separators (``12345.67万元``), and never ``-0``;
+* returns ``na_rep`` (default ``"—"``) for a missing value (``None``, NaN, ``pandas.NA``, NaT);
+* appends the unit unless ``unit=False``.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal
+
+import pandas as pd
+
+__all__ = [
+    "NA_REP",
+    "fmt_count",
+    "fmt_date_zh",
+    "fmt_months",
+    "fmt_mu",
+    "fmt_pct",
+    "fmt_wan_m2",
+    "fmt_wan_yuan",
+    "round_half_up",
+]
+
+#: What a missing value is shown as.
+NA_REP = "—"
+
+
+def _is_na(x) -> bool:
+    if x is None:
+        return True
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _decimal(x) -> Decimal:
+    if isinstance(x, float) and not math.isfinite(x):
+        raise ValueError(f"cannot format {x!r}")
+    return Decimal(repr(float(x))) if not isinstance(x, int | Decimal) else Decimal(x)
+
+
+def round_half_up(x, decimals: int = 2) -> Decimal:
+    """``x`` rounded half up to ``decimals`` places, as a :class:`~decimal.Decimal` (never -0).
+
+    The rounding is done on the shortest decimal representation of ``x`` (``repr``), so
+    ``round_half_up(0.125, 2)`` is ``0.13`` and ``round_half_up(2.675, 2)`` is ``2.68``.
+    """
+    q = Decimal(1).scaleb(-decimals)
+    d = _decimal(x).quantize(q, rounding=ROUND_HALF_UP)
+    return d + 0 if d != 0 else abs(d)
+
+
+def _fixed(d: Decimal, decimals: int, *, trim: bool) -> str:
+    text = f"{d:.{decimals}f}"
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def fmt_wan_yuan(yuan, *, decimals: int = 2, unit: bool = True, na_rep: str = NA_REP) -> str:
+    """Yuan as 万元 to 2 decimals: ``12345678.9`` → ``"1234.57万元"``.
+
+    Parameters
+    ----------
+    yuan
+        Amount in yuan.
+    decimals
+        Decimal places of the 万元 figure (default 2).
+    unit
+        Append ``万元``.
+    na_rep
+        Text for a missing value.
+    """
+    if _is_na(yuan):
+        return na_rep
+    d = round_half_up(_decimal(yuan) / Decimal(10000), decimals)
+    return _fixed(d, decimals, trim=False) + ("万元" if unit else "")
+
+
+def fmt_mu(mu, *, decimals: int = 2, unit: bool = True, na_rep: str = NA_REP) -> str:
+    """Area in 亩, at most 2 decimals, as the data allow: ``120.0`` → ``"120亩"``.
+
+    ``35.604`` → ``"35.6亩"``, ``0.125`` → ``"0.13亩"``.
+
+    Trailing zeros are dropped (ledgers record 亩 to 0, 1 or 2 decimals and the text keeps that
+    precision); the value is rounded half up to ``decimals`` places first.
+    """
+    if _is_na(mu):
+        return na_rep
+    d = round_half_up(mu, decimals)
+    return _fixed(d, decimals, trim=True) + ("亩" if unit else "")
+
+
+def fmt_wan_m2(m2, *, decimals: int = 2, unit: bool = True, na_rep: str = NA_REP) -> str:
+    """Area in m² as 万平方米 to 2 decimals: ``123456`` → ``"12.35万平方米"``."""
+    if _is_na(m2):
+        return na_rep
+    d = round_half_up(_decimal(m2) / Decimal(10000), decimals)
+    return _fixed(d, decimals, trim=False) + ("万平方米" if unit else "")
+
+
+def fmt_pct(ratio, *, decimals: int = 1, unit: bool = True, na_rep: str = NA_REP) -> str:
+    """A ratio as a percentage to 1 decimal: ``0.8532`` → ``"85.3%"`` (``1.2`` → ``"120.0%"``)."""
+    if _is_na(ratio):
+        return na_rep
+    d = round_half_up(_decimal(ratio) * 100, decimals)
+    return _fixed(d, decimals, trim=False) + ("%" if unit else "")
+
+
+def fmt_count(n, *, unit: str = "", na_rep: str = NA_REP) -> str:
+    """A count as an integer: ``12`` → ``"12"``, with ``unit="个"`` → ``"12个"``.
+
+    A non-integral value is rounded half up (counts should not be fractional).
+    """
+    if _is_na(n):
+        return na_rep
+    return _fixed(round_half_up(n, 0), 0, trim=False) + unit
+
+
+def fmt_months(months, *, decimals: int = 1, unit: bool = True, na_rep: str = NA_REP) -> str:
+    """A duration in months to 1 decimal: ``31.25`` → ``"31.3个月"``."""
+    if _is_na(months):
+        return na_rep
+    d = round_half_up(months, decimals)
+    return _fixed(d, decimals, trim=False) + ("个月" if unit else "")
+
+
+def fmt_date_zh(date, *, na_rep: str = NA_REP) -> str:
+    """A date as ``2021年12月31日`` (no leading zeros), from a Timestamp, date or ISO string."""
+    if _is_na(date):
+        return na_rep
+    ts = pd.Timestamp(date)
+    return f"{ts.year}年{ts.month}月{ts.day}日"
