@@ -93,3 +93,15 @@ def test_classify_rows():
         "note",
         "data",
     ]
+
+
+def test_labels_are_looked_for_in_the_descriptive_columns_only():
+    block = pd.DataFrame(
+        [
+            [1, "片区", "GG-1", "甲项目", 10, "其中2户未签约"],
+            ["", "", "", "小计", 10, ""],
+        ],
+        dtype=object,
+    )
+    assert classify_rows(block, label_cols=4).tolist() == ["data", "subtotal"]
+    assert classify_rows(block, label_cols=3).tolist() == ["data", "data"]

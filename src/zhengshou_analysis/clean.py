@@ -317,7 +317,8 @@ def _clean_sheet(
     rows = [r if len(r) == width else [*r, *([""] * (width - len(r)))] for r in sheet.rows]
     grid = pd.DataFrame(rows, dtype=object).fillna("")
     block = grid.iloc[layout.first_data_row :]
-    kinds = classify_rows(block)
+    value_cols = [m.col for m in mapped.values() if m.column.dtype in ("float", "int", "date")]
+    kinds = classify_rows(block, label_cols=min(value_cols, default=4))
     data = block[kinds == "data"]
     origins = prefix + pd.Series(data.index + 1, index=data.index).astype("str")
 
@@ -427,7 +428,8 @@ def _clean_sheet(
         "qizhong_rows": int((kinds == "qizhong").sum()),
         "note_rows": int((kinds == "note").sum()),
         "raw_data_rows": len(data),
-        "unmapped_headers": layout.unmatched,
+        "unmapped_headers": [h for h in layout.unmatched if not is_pii_header(h)],
+        "personal_data_columns_ignored": [h.text for h in layout.headers if is_pii_header(h.text)],
     }
     kept = frame.drop(index=rejected.index)
     return _SheetOut(t.name, kept, _rejected_frame(rejected, data, sheet, layout, t), counts)

@@ -273,19 +273,23 @@ _NOTE = re.compile(
 )
 
 
-def classify_rows(block: pd.DataFrame) -> pd.Series:
+def classify_rows(block: pd.DataFrame, *, label_cols: int = 4) -> pd.Series:
     """Classify the rows below a header: data, blank, total, subtotal, qizhong (其中) or note.
 
     Parameters
     ----------
     block
         The cells below the header (object dtype), one row per sheet row.
+    label_cols
+        How many leading columns may hold a 合计/小计/其中 label: the descriptive columns left of
+        the first number or date column (so that a 备注 such as ``其中2户未签约`` on the right never
+        turns a data row into a sub-row).
 
     Returns
     -------
     pandas.Series
-        One kind per row (same index). A 合计/总计/小计 or 其中 label is looked for in the first four
-        columns; a note is a row whose first non-empty cell starts with 填表人：, 审核人：, 备注：,
+        One kind per row (same index). A 合计/总计/小计 or 其中 label is looked for in the first
+        ``label_cols`` columns; a note is a row whose first non-empty cell starts with 填表人：, 审核人：, 备注：,
         注：… ; the rows after a note that hold at most two cells are notes too.
     """
     if block.empty:
@@ -293,7 +297,7 @@ def classify_rows(block: pd.DataFrame) -> pd.Series:
     arr = block.to_numpy(dtype=object)
     filled = (arr != "") & pd.notna(arr)
     count = filled.sum(axis=1)
-    lead = arr[:, : min(4, arr.shape[1])]
+    lead = arr[:, : max(1, min(label_cols, arr.shape[1]))]
     is_total = np.zeros(len(arr), dtype=bool)
     is_sub = np.zeros(len(arr), dtype=bool)
     is_qz = np.zeros(len(arr), dtype=bool)
