@@ -12,15 +12,16 @@ from .exceptions import (
     SchemaError,
     ZhengshouError,
 )
+from .indicators import compute_key_figures, key_figures_json
 from .periods import duration_months, months_between
 from .schemas import TABLES, empty_table, table
 from .settings import DEFAULT_ESCALATION, Escalation, default_as_of
 
 __all__ = [
     "DEFAULT_ESCALATION",
+    "TABLES",
     "CleanError",
     "CleanResult",
-    "TABLES",
     "Escalation",
     "InputError",
     "InsufficientDataError",
@@ -29,9 +30,11 @@ __all__ = [
     "ZhengshouError",
     "__version__",
     "clean_ledgers",
+    "compute_key_figures",
     "default_as_of",
     "duration_months",
     "empty_table",
+    "key_figures_json",
     "months_between",
     "table",
     "write_clean_outputs",

@@ -63,6 +63,16 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_figures(args: argparse.Namespace) -> int:
+    from .clean import clean_ledgers
+    from .indicators import compute_key_figures, key_figures_json
+
+    result = clean_ledgers(args.raw_dir)
+    figures = compute_key_figures(result.tables, year=args.year, as_of=args.as_of)
+    sys.stdout.write(key_figures_json(figures))
+    return 0
+
+
 def _cmd_data_dictionary(args: argparse.Namespace) -> int:
     from .schemas import render_data_dictionary
 
@@ -99,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("raw_dir", type=Path, nargs="?", default=DEFAULT_DATA)
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--as-of", dest="as_of", default=None, help="reporting date (default: 31 Dec)")
-    p.set_defaults(func=_not_yet("figures", "the indicators milestone"))
+    p.set_defaults(func=_cmd_figures)
 
     p = sub.add_parser("report", help="run every notebook for one year into HTML reports")
     p.add_argument("--year", type=int, required=True)
