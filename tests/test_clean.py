@@ -570,3 +570,195 @@ def test_write_is_atomic_on_failure(result, tmp_path, monkeypatch):
         write_clean_outputs(result, out)
     assert (out / "projects.parquet").read_bytes() == good
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_sheets_with_only_the_required_columns(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write_xlsx(
+        raw / "协议.xlsx",
+        {"协议": {"rows": [["协议编号", "签约日期", "补偿总额"], ["A-1", "2021-01-01", 100]]}},
+    )
+    write_xlsx(
+        raw / "过渡.xlsx",
+        {
+            "过渡": {
+                "rows": [
+                    ["协议编号", "腾房日期", "计费方式", "过渡费标准", "约定过渡期限"],
+                    ["A-1", "2021-02-01", "按户", 800, 24],
+                ]
+            }
+        },
+    )
+    write_xlsx(raw / "项目.xlsx", {"项目": {"rows": [["项目名称", "年度"], ["甲", 2021]]}})
+    r = clean_ledgers(raw)
+    a = r.tables["agreements"]
+    assert a["compensation_yuan"].tolist() == [100.0]
+    assert a["house_area_m2"].isna().all() and str(a["house_area_m2"].dtype) == "float64"
+    assert r.tables["transition"]["fee_basis"].tolist() == ["per_household"]
+    assert r.tables["projects"]["land_target_mu"].isna().all()
+    assert r.tables["payments"].empty and list(r.tables["payments"].columns)[-1] == "origin"
+
+
+def _one(tmp_path, sheets, name="协议台账.xlsx"):
+    raw = tmp_path / "raw"
+    raw.mkdir(exist_ok=True)
+    write_xlsx(raw / name, sheets)
+    return clean_ledgers(raw)
+
+
+def test_title_money_unit_is_found_among_other_title_text(tmp_path):
+    r = _one(
+        tmp_path,
+        {
+            "协议": {
+                "rows": [
+                    ["填报单位：港北区征收办    单位：亩、万元"],
+                    ["协议编号", "签约日期", "补偿总额", "补偿款（含奖励）"],
+                    ["A-1", "2021-01-01", 12.5, ""],
+                ]
+            }
+        },
+    )
+    assert r.tables["agreements"]["compensation_yuan"].tolist() == [125_000.0]
+
+
+def test_header_bracket_that_is_no_unit_does_not_hide_the_title_unit(tmp_path):
+    r = _one(
+        tmp_path,
+        {
+            "协议": {
+                "rows": [
+                    ["单位：万元"],
+                    ["协议编号", "签约日期", "补偿总额（含奖励）"],
+                    ["A-1", "2021-01-01", 12.5],
+                ]
+            }
+        },
+    )
+    assert r.tables["agreements"]["compensation_yuan"].tolist() == [125_000.0]
+
+
+def test_units_row_under_the_header(tmp_path):
+    r = _one(
+        tmp_path,
+        {
+            "协议": {
+                "rows": [
+                    ["协议编号", "签约日期", "补偿总额", "房屋面积"],
+                    ["", "", "（万元）", "（平方米）"],
+                    ["A-1", "2021-01-01", 12.5, 80],
+                ]
+            }
+        },
+    )
+    assert r.tables["agreements"]["compensation_yuan"].tolist() == [125_000.0]
+    assert r.rejected.empty
+    assert r.manifest["sheets"][0]["header_rows"] == 2
+
+
+def test_total_label_right_of_a_number_column_and_group_totals(tmp_path):
+    r = _one(
+        tmp_path,
+        {
+            "2021": {
+                "rows": [
+                    ["序号", "年度", "项目名称", "征地任务（亩）"],
+                    [1, 2021, "甲", 100],
+                    [2, 2021, "乙", 100],
+                    ["", 2021, "贵城片区合计", 200],
+                    ["", "", "合计", 200],
+                ]
+            }
+        },
+        name="项目台账.xlsx",
+    )
+    assert r.tables["projects"]["project_name"].tolist() == ["甲", "乙"]
+    q = r.quality_log
+    assert (q["action"] == "total_mismatch").sum() == 0
+    assert (q["action"] == "total_checked").sum() == 2
+
+
+def test_blank_category_cells_of_a_workbook_are_not_guessed(tmp_path):
+    r = _one(
+        tmp_path,
+        {
+            "2021": {
+                "rows": [
+                    ["项目名称", "年度", "片区", "类别"],
+                    ["甲", 2021, "港城", "市下达"],
+                    ["乙", 2021, "", ""],
+                ]
+            }
+        },
+        name="项目台账.xlsx",
+    )
+    p = r.tables["projects"]
+    assert p["zone"].tolist()[0] == "港城片区" and pd.isna(p["zone"].iloc[1])
+    assert pd.isna(p["category"].iloc[1])
+
+
+def test_blank_category_cells_of_a_csv_repeat_the_row_above_with_a_log_per_cell(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write_csv(
+        raw / "资金到位.csv",
+        [
+            ["到账日期", "资金来源", "到位金额"],
+            ["2021-01-01", "市财政", 1],
+            ["2021-02-01", "", 2],
+            ["2021-03-01", "区财政", 3],
+        ],
+    )
+    r = clean_ledgers(raw)
+    assert r.tables["funding"]["funding_source"].tolist() == ["市财政", "市财政", "区财政"]
+    ff = r.quality_log[r.quality_log["action"] == "ffill"]
+    assert ff["origin"].tolist() == ["资金到位.csv#资金到位!3"]
+
+
+def test_rejected_rows_never_copy_unmapped_columns(tmp_path):
+    r = _one(
+        tmp_path,
+        {
+            "协议": {
+                "rows": [
+                    ["协议编号", "产权人", "代办人员", "签约日期", "补偿总额"],
+                    ["A-1", "张三丰", "李莫愁", "X", 5],
+                ]
+            }
+        },
+    )
+    raw_cells = r.rejected["raw_cells"].iloc[0]
+    assert "张三丰" not in raw_cells and "李莫愁" not in raw_cells
+    assert json.loads(raw_cells) == {"协议编号": "A-1", "签约日期": "X", "补偿总额": 5.0}
+
+
+def test_failed_run_leaves_no_old_table_and_out_may_not_be_inside_raw(raw_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["clean", str(raw_dir), "--out", str(out)]) == 0
+    assert (out / "projects.parquet").exists()
+    assert main(["clean", str(raw_dir), "--out", str(out), "--strict"]) == 2
+    assert not list(out.glob("*.parquet"))
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["ok"] is False
+    capsys.readouterr()
+    assert main(["clean", str(raw_dir), "--out", str(raw_dir / "processed")]) == 2
+    assert "read-only" in capsys.readouterr().err
+    assert not (raw_dir / "processed").exists()
+
+
+def test_duplicate_headers_non_unit_brackets_and_absurd_amounts_are_flagged(tmp_path):
+    r = _one(
+        tmp_path,
+        {
+            "协议": {
+                "rows": [
+                    ["协议编号", "签约日期", "补偿总额", "协议金额", "房屋面积（约）"],
+                    ["A-1", "2021-01-01", "99999999999999万元", 1, 80],
+                ]
+            }
+        },
+    )
+    q = r.quality_log.set_index("action")
+    assert q.loc["duplicate_header", "raw_value"] == "协议金额"
+    assert "约" in q.loc["header_unit", "message"]
+    assert q.loc["implausible", "column"] == "compensation_yuan"

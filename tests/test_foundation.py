@@ -22,14 +22,12 @@ def _req_name(spec: str) -> tuple[str, str]:
 
 
 def _environment_deps() -> dict[str, str]:
+    """Packages of environment.yml: conda-forge entries and those of its pip section."""
     deps = {}
-    in_deps = False
-    for line in (ROOT / "environment.yml").read_text(encoding="utf-8").splitlines():
-        if line.startswith("dependencies:"):
-            in_deps = True
-            continue
-        m = re.match(r"^  - ([^#:]+?)\s*$", line)
-        if in_deps and m:
+    text = (ROOT / "environment.yml").read_text(encoding="utf-8")
+    for line in text.split("dependencies:", 1)[1].splitlines():
+        m = re.match(r"^\s+- ([A-Za-z][^#:]*?)\s*(?:#.*)?$", line)
+        if m and not m.group(1).startswith("-e"):
             name, spec = _req_name(m.group(1))
             if name not in ("python", "pip"):
                 deps[name] = spec

@@ -102,3 +102,13 @@ def test_list_raw_files(tmp_path):
     sub.mkdir()
     write_csv(sub / "b.csv", ROWS)
     assert [p.name for p in list_raw_files(tmp_path)] == ["b.csv"]
+
+
+def test_csv_rows_keep_their_physical_line_numbers(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text('协议编号,备注\nA-1,"第一行\n第二行"\nA-2,x\n', encoding="utf-8")
+    rows = read_raw_file(p, tmp_path).sheets[0].rows
+    assert rows[0] == ["协议编号", "备注"]
+    assert rows[1] == ["A-1", "第一行\n第二行"]
+    assert rows[2] == []  # the continuation line
+    assert rows[3] == ["A-2", "x"]  # line 4, as a text editor shows it

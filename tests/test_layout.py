@@ -103,5 +103,25 @@ def test_labels_are_looked_for_in_the_descriptive_columns_only():
         ],
         dtype=object,
     )
-    assert classify_rows(block, label_cols=4).tolist() == ["data", "subtotal"]
-    assert classify_rows(block, label_cols=3).tolist() == ["data", "data"]
+    assert classify_rows(block, label_cols=[0, 1, 2, 3]).tolist() == ["data", "subtotal"]
+    assert classify_rows(block, label_cols=[0, 1, 2]).tolist() == ["data", "data"]
+
+
+@pytest.mark.parametrize(
+    ("label", "kind"),
+    [
+        ("合计", "total"),
+        ("合 计", "total"),
+        ("总计", "total"),
+        ("全区合计", "total"),
+        ("贵城片区合计", "subtotal"),
+        ("贵城片区小计", "subtotal"),
+        ("小计（港城）", "subtotal"),
+        ("其中：市下达", "qizhong"),
+        ("其中市下达", "qizhong"),
+        ("其中2户未签约", "data"),
+    ],
+)
+def test_total_labels(label, kind):
+    block = pd.DataFrame([[label, 1]], dtype=object)
+    assert classify_rows(block, label_cols=[0]).tolist() == [kind]

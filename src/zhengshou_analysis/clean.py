@@ -249,6 +249,20 @@ def _classify(
 # --- per-sheet cleaning --------------------------------------------------------------------------
 
 
+def _header_unit_fits(m: _Mapped) -> bool:
+    """Whether the unit in the header's brackets is a unit of this column (not ``（含奖励）``)."""
+    return m.unit is not None and unit_factor(m.unit, m.column.unit) is not None
+
+
+def _column_factor(m: _Mapped, layout: SheetLayout) -> float:
+    """Scale of bare numbers in a column: the header's unit, else the title's 单位 for money."""
+    if _header_unit_fits(m):
+        return float(unit_factor(m.unit, m.column.unit))
+    if m.column.unit == "yuan" and layout.title_unit in MONEY_UNITS:
+        return MONEY_UNITS[layout.title_unit]
+    return 1.0
+
+
 def _parse_column(
     raw: pd.Series, m: _Mapped, layout: SheetLayout
 ) -> tuple[pd.Series, pd.DataFrame, float]:
@@ -263,17 +277,11 @@ def _parse_column(
         p = parse_text(raw)
         return p.values, p.findings, factor
     # numbers
-    unit = m.unit
-    if col.unit == "yuan" and unit is None and layout.title_unit in MONEY_UNITS:
-        unit = layout.title_unit
-    f = unit_factor(unit, col.unit) if unit is not None else 1.0
-    if f is None:
-        f = 1.0
-    factor = f
+    factor = _column_factor(m, layout)
     if col.name == "year":
         is_str = raw.map(lambda v: isinstance(v, str))
         raw = raw.where(~is_str, raw.astype("str").str.replace(r"\s*年度?$", "", regex=True))
-    p = parse_numbers(raw, unit=col.unit, scale=f, decimals=2 if col.unit == "yuan" else None)
+    p = parse_numbers(raw, unit=col.unit, scale=factor, decimals=2 if col.unit == "yuan" else None)
     values = p.values
     findings = p.findings
     if col.dtype == "int":
@@ -317,10 +325,15 @@ def _clean_sheet(
     rows = [r if len(r) == width else [*r, *([""] * (width - len(r)))] for r in sheet.rows]
     grid = pd.DataFrame(rows, dtype=object).fillna("")
     block = grid.iloc[layout.first_data_row :]
-    value_cols = [m.col for m in mapped.values() if m.column.dtype in ("float", "int", "date")]
-    kinds = classify_rows(block, label_cols=min(value_cols, default=4))
+    # A 合计/其中 label may stand in any mapped column (even a date column) or in the leading
+    # unmapped ones (序号), but never in 备注 or trailing free-text columns (其中：2户未签约).
+    first_mapped = min(m.col for m in mapped.values())
+    label_cols = [m.col for m in mapped.values() if m.column.name != "note"]
+    label_cols += list(range(first_mapped))
+    kinds = classify_rows(block, label_cols=sorted(label_cols))
     data = block[kinds == "data"]
     origins = prefix + pd.Series(data.index + 1, index=data.index).astype("str")
+    is_csv = sheet.file.lower().endswith(".csv")
 
     # Vertically merged category cells: spread the merged value over its range first.
     cat_cols = {m.col for m in mapped.values() if m.column.category}
@@ -341,26 +354,57 @@ def _clean_sheet(
                     "(vertically merged category cell spread over its rows)",
                 )
 
+    _, ignored = _map_headers(layout, t)
+    for header in ignored:
+        qlog.add(
+            prefix + str(layout.header_row + 1),
+            t.name,
+            "",
+            header,
+            "duplicate_header",
+            "warning",
+            f"表头「{header}」与另一列对应同一字段，已忽略该列 (a second column for "
+            "the same field; only the first is read)",
+        )
+    for name, m in mapped.items():
+        if m.unit is not None and m.column.dtype in ("float", "int") and not _header_unit_fits(m):
+            qlog.add(
+                prefix + str(layout.header_row + 1),
+                t.name,
+                name,
+                m.header,
+                "header_unit",
+                "warning",
+                f"{m.where}: 括号内「{m.unit}」不是该列的单位，已忽略 (bracket text "
+                "is not a unit of this column; the sheet's unit applies)",
+            )
+
     values: dict[str, pd.Series] = {}
     factors: dict[str, float] = {}
     for name, m in mapped.items():
         raw = data[m.col] if len(data) else pd.Series([], dtype=object)
-        if m.column.category:
+        if m.column.category and is_csv:
+            # a CSV has no merge information: a blank group cell repeats the one above
             blank = raw.eq("")
-            if blank.any() and (~blank).any():
-                filled = raw.where(~blank).ffill()
-                n_filled = int((blank & filled.notna()).sum())
-                if n_filled:
-                    qlog.add(
-                        prefix + str(layout.first_data_row + 1),
-                        t.name,
-                        name,
-                        "",
-                        "ffill",
-                        "info",
-                        f"{m.where}: {n_filled} 个空白分类单元格按上方合并单元格的值填充 (forward-filled)",
+            filled = raw.where(~blank).ffill()
+            hit = blank & filled.notna()
+            if hit.any():
+                qlog.add_frame(
+                    pd.DataFrame(
+                        {
+                            "origin": origins[hit],
+                            "table": t.name,
+                            "column": name,
+                            "raw_value": "",
+                            "action": "ffill",
+                            "severity": "info",
+                            "message": f"{m.where}: 空白分类单元格取上一行的值 "
+                            + filled[hit].astype("str")
+                            + " (blank group cell of a CSV filled from the row above)",
+                        }
                     )
-                raw = filled.fillna("")
+                )
+            raw = filled.fillna("")
         vals, finds, factor = _parse_column(raw, m, layout)
         factors[name] = factor
         if m.column.dtype == "str":
@@ -428,11 +472,12 @@ def _clean_sheet(
         "qizhong_rows": int((kinds == "qizhong").sum()),
         "note_rows": int((kinds == "note").sum()),
         "raw_data_rows": len(data),
+        "synthetic_label": "示例数据" in layout.title_text,
         "unmapped_headers": [h for h in layout.unmatched if not is_pii_header(h)],
         "personal_data_columns_ignored": [h.text for h in layout.headers if is_pii_header(h.text)],
     }
     kept = frame.drop(index=rejected.index)
-    return _SheetOut(t.name, kept, _rejected_frame(rejected, data, sheet, layout, t), counts)
+    return _SheetOut(t.name, kept, _rejected_frame(rejected, data, sheet, mapped, t), counts)
 
 
 def _reject_rows(frame, t, mapped, data, layout, sheet) -> pd.Series:
@@ -496,7 +541,7 @@ def _reject_rows(frame, t, mapped, data, layout, sheet) -> pd.Series:
     return pd.Series(parts, index=frame.index[hit], dtype="str").str.removesuffix("; ")
 
 
-def _rejected_frame(reasons: pd.Series, data: pd.DataFrame, sheet, layout, t) -> pd.DataFrame:
+def _rejected_frame(reasons: pd.Series, data: pd.DataFrame, sheet, mapped, t) -> pd.DataFrame:
     if reasons.empty:
         return pd.DataFrame(
             {
@@ -506,17 +551,14 @@ def _rejected_frame(reasons: pd.Series, data: pd.DataFrame, sheet, layout, t) ->
                 "raw_cells": pd.Series(dtype="str"),
             }
         ).set_index(pd.Index([], dtype="int64"))
-    headers = {h.col: h.text for h in layout.headers}
-    rows = data.loc[reasons.index]
-    names = [headers.get(j, _excel_col(j)) for j in rows.columns]
-    pii = [is_pii_header(headers[j]) if j in headers else False for j in rows.columns]
+    # Only the cells of mapped columns: an unmapped column may hold personal data under a header
+    # no word list foresees (产权人, 代理人 …), so it is never copied.
+    cols = sorted((m.col, m.header) for m in mapped.values())
+    rows = data.loc[reasons.index, [c for c, _ in cols]]
+    names = [h for _, h in cols]
     cells = [
         json.dumps(
-            {
-                k: ("" if p else v)
-                for k, p, v in zip(names, pii, rec, strict=True)
-                if v != "" and v is not None
-            },
+            {k: v for k, v in zip(names, rec, strict=True) if v != "" and v is not None},
             ensure_ascii=False,
             default=str,
         )
@@ -618,7 +660,9 @@ def _concat(outs: Iterable[_SheetOut], t: Table) -> pd.DataFrame:
     df = pd.concat(frames, ignore_index=True)
     for c in t.columns:
         if c.name not in df:
-            df[c.name] = pd.Series(pd.NA, index=df.index, dtype=pandas_dtype(c))
+            df[c.name] = pd.Series(
+                np.nan if c.dtype == "float" else pd.NA, index=df.index, dtype=pandas_dtype(c)
+            )
     return df
 
 
@@ -989,7 +1033,35 @@ def _assemble(outs, qlog, rejected_parts, payment_term_days) -> dict[str, pd.Dat
         tables[name] = df.astype({c.name: pandas_dtype(c) for c in t.columns} | {"origin": "str"})
         tables[name] = tables[name].reset_index(drop=True)
     _flag_implausible_dates(tables, qlog)
+    _flag_implausible_amounts(tables, qlog)
     return tables
+
+
+#: Money above this (1000亿元) in one row is kept but flagged as implausible.
+PLAUSIBLE_MAX_YUAN = 1e11
+
+
+def _flag_implausible_amounts(tables, qlog) -> None:
+    for name, t in TABLES.items():
+        df = tables[name]
+        for c in t.columns:
+            if c.unit != "yuan" or df.empty:
+                continue
+            bad = df[c.name].abs() > PLAUSIBLE_MAX_YUAN
+            if bad.any():
+                qlog.add_frame(
+                    pd.DataFrame(
+                        {
+                            "origin": df.loc[bad, "origin"],
+                            "table": name,
+                            "column": c.name,
+                            "raw_value": df.loc[bad, c.name].map("{:.2f}".format),
+                            "action": "implausible",
+                            "severity": "warning",
+                            "message": f"{c.label} 超过1000亿元，请核对单位 (kept, but implausible)",
+                        }
+                    )
+                )
 
 
 def _flag_implausible_dates(tables, qlog) -> None:
@@ -1077,6 +1149,8 @@ def _manifest(raw_dir, inputs, sheets, tables, rejected, started) -> dict:
         }
     return {
         "package": "zhengshou-analysis",
+        # demo ledgers say 示例数据 in their titles: every page made from them is labelled
+        "synthetic": any(s.get("synthetic_label") for s in sheets),
         "version": __version__,
         "raw_dir": str(raw_dir),
         "run_started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
@@ -1132,7 +1206,17 @@ def write_clean_outputs(
     formula-like cells neutralised.
     """
     out = Path(out_dir)
+    raw = result.manifest.get("raw_dir")
+    if raw and out.resolve().is_relative_to(Path(raw).resolve()):
+        raise InputError(
+            f"输出文件夹 {out} 在原始台账文件夹内; the raw folder is read-only input, "
+            "choose --out outside it",
+            file=str(out),
+        )
     written = []
+    if not tables:  # a failed run: no table from an earlier run may be mistaken for this one
+        for name in result.tables:
+            (out / f"{name}.parquet").unlink(missing_ok=True)
     for name, df in result.tables.items() if tables else ():
         p = out / f"{name}.parquet"
         _atomic_write(p, lambda tmp, df=df: df.to_parquet(tmp, index=False))

@@ -152,7 +152,15 @@ def _read_csv(name: str, data: bytes) -> tuple[list[RawSheet], str]:
     if "\x00" in text:
         raise InputError("文件损坏或不是 CSV 文本 (contains NUL bytes)", file=name)
     try:
-        rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
+        rows: list[list[object]] = []
+        reader = csv.reader(io.StringIO(text, newline=""))
+        lines_read = 0
+        for record in reader:
+            # A quoted cell spanning several lines: pad with empty rows so that every record
+            # keeps the line number a person sees (its first line) in ``origin``.
+            rows.extend([] for _ in range(lines_read - len(rows)))
+            rows.append(list(record))
+            lines_read = reader.line_num
     except csv.Error as exc:
         raise InputError(f"CSV 格式错误: {exc}", file=name) from None
     return [RawSheet(file=name, sheet=Path(name).stem, rows=rows)], encoding

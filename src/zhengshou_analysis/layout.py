@@ -113,7 +113,8 @@ class SheetLayout:
     title_text
         The text of the rows above the header, joined (for the unit and year hints).
     title_unit
-        The unit stated in a title row (``单位：万元`` → ``万元``), else ``None``.
+        The money unit stated in a title row (``单位：万元`` → ``万元``), else ``None``; it applies
+        to the money columns whose header names no unit.
     title_year
         The year stated in a title row (``XX区2021年…`` → 2021), else ``None``.
     """
@@ -203,7 +204,31 @@ def _headers_two(top: list[str], bottom: list[str]) -> list[HeaderCell]:
     return out
 
 
-_TITLE_UNIT = re.compile(r"单位[:：]?\s*([^\s,，;；)）、]+)")
+def _is_units_row(texts: Sequence[str]) -> bool:
+    """A row holding nothing but units (``（万元）``, ``平方米``, ``元/平方米/月``)."""
+    from .units import AREA_M2_UNITS, AREA_MU_UNITS, COUNT_UNITS, FEE_RATE_BASIS, MONEY_UNITS
+
+    known = {*MONEY_UNITS, *AREA_M2_UNITS, *AREA_MU_UNITS, *FEE_RATE_BASIS, "%", "元/月"}
+    known |= {u for us in COUNT_UNITS.values() for u in us}
+    cells = [t.strip("()（）") for t in texts if t]
+    return bool(cells) and all(c.removeprefix("单位:") in known for c in cells)
+
+
+_TITLE_UNIT = re.compile(r"单位[:：]?\s*([^\s;；)）]{1,24})")
+_UNIT_SPLIT = re.compile(r"[、,，/|]+")
+
+
+def _title_money_unit(title_text: str) -> str | None:
+    """The money unit a title states (``单位：万元``, ``单位：亩、万元`` → ``万元``), else ``None``."""
+    from .units import MONEY_UNITS
+
+    for m in _TITLE_UNIT.finditer(title_text):
+        for token in _UNIT_SPLIT.split(m.group(1)):
+            if token in MONEY_UNITS:
+                return token
+    return None
+
+
 _TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 
 
@@ -231,8 +256,13 @@ def find_layout(
         one = _headers_one(texts[r])
         cand = [(_score(one), 1, one)]
         if r + 1 < len(rows):
-            two = _headers_two(texts[r], texts[r + 1])
-            cand.append((_score(two), 2, two))
+            below = texts[r + 1]
+            if _is_units_row(below):  # （万元） under 补偿总额: a two-row header of units
+                two = _headers_two(texts[r], [f"({u.strip('()')})" if u else "" for u in below])
+                cand = [(_score(two), 2, two)]
+            else:
+                two = _headers_two(texts[r], below)
+                cand.append((_score(two), 2, two))
         for score, nrows, headers in cand:
             if score < 2:
                 continue
@@ -245,7 +275,6 @@ def find_layout(
     header_row, header_rows = -neg_r, -neg_rows
     above = [" ".join(t for t in texts[i] if t) for i in range(header_row)]
     title_text = " ".join(t for t in above if t)
-    m_unit = _TITLE_UNIT.search(title_text)
     m_year = _TITLE_YEAR.search(title_text)
     known = _all_keys()
     return SheetLayout(
@@ -253,7 +282,7 @@ def find_layout(
         header_rows=header_rows,
         headers=headers,
         title_text=title_text,
-        title_unit=m_unit.group(1) if m_unit else None,
+        title_unit=_title_money_unit(title_text),
         title_year=int(m_year.group(1)) if m_year else None,
         title_rows=sum(1 for t in above if t),
         pre_header_blank_rows=sum(1 for t in above if not t),
@@ -265,15 +294,17 @@ def find_layout(
 
 ROW_KINDS = ("data", "blank", "total", "subtotal", "qizhong", "note")
 
-_TOTAL = re.compile(r"^[^\d]{0,12}?(合计|总计)(?:[(:（].*)?$")
-_SUBTOTAL = re.compile(r"^[^\d]{0,12}?小计(?:[(:（].*)?$")
-_QIZHONG = re.compile(r"^其中")
+_TOTAL = re.compile(
+    r"^(?:全区|全县|全市|全部|总)?(?:合计|总计)(?:[(:（].*)?$|^[^\d]{0,12}?总计(?:[(:（].*)?$"
+)
+_SUBTOTAL = re.compile(r"^[^\d]{0,12}?(?:小计|合计)(?:[(:（].*)?$")  # 贵城片区合计 is a group total
+_QIZHONG = re.compile(r"^其中(?![0-9])")
 _NOTE = re.compile(
     r"^(?:填表人|填报人|审核人|制表人|制表|负责人|联系人|审核|备注|说明|注\d*|附注)\s*[:：.、]"
 )
 
 
-def classify_rows(block: pd.DataFrame, *, label_cols: int = 4) -> pd.Series:
+def classify_rows(block: pd.DataFrame, *, label_cols: Sequence[int] | None = None) -> pd.Series:
     """Classify the rows below a header: data, blank, total, subtotal, qizhong (其中) or note.
 
     Parameters
@@ -281,14 +312,15 @@ def classify_rows(block: pd.DataFrame, *, label_cols: int = 4) -> pd.Series:
     block
         The cells below the header (object dtype), one row per sheet row.
     label_cols
-        How many leading columns may hold a 合计/小计/其中 label: the descriptive columns left of
-        the first number or date column (so that a 备注 such as ``其中2户未签约`` on the right never
-        turns a data row into a sub-row).
+        The columns that may hold a 合计/小计/其中 label: the descriptive columns (not numbers,
+        dates or 备注, so that a note such as ``其中：2户未签约`` never turns a data row into a
+        sub-row). Default: the first four columns. ``X合计`` and ``小计`` are group totals,
+        a bare ``合计``/``总计`` the grand total.
 
     Returns
     -------
     pandas.Series
-        One kind per row (same index). A 合计/总计/小计 or 其中 label is looked for in the first
+        One kind per row (same index). A 合计/总计/小计 or 其中 label is looked for in the
         ``label_cols`` columns; a note is a row whose first non-empty cell starts with 填表人：, 审核人：, 备注：,
         注：… ; the rows after a note that hold at most two cells are notes too.
     """
@@ -297,16 +329,23 @@ def classify_rows(block: pd.DataFrame, *, label_cols: int = 4) -> pd.Series:
     arr = block.to_numpy(dtype=object)
     filled = (arr != "") & pd.notna(arr)
     count = filled.sum(axis=1)
-    lead = arr[:, : max(1, min(label_cols, arr.shape[1]))]
+    cols = (
+        list(range(min(4, arr.shape[1])))
+        if label_cols is None
+        else [j for j in label_cols if j < arr.shape[1]]
+    )
+    lead = arr[:, cols]
     is_total = np.zeros(len(arr), dtype=bool)
     is_sub = np.zeros(len(arr), dtype=bool)
     is_qz = np.zeros(len(arr), dtype=bool)
     for j in range(lead.shape[1]):
         txt = _label_text(lead[:, j])
-        is_total |= txt.str.match(_TOTAL).to_numpy(dtype=bool, na_value=False)
-        is_sub |= txt.str.match(_SUBTOTAL).to_numpy(dtype=bool, na_value=False)
+        total = txt.str.match(_TOTAL).to_numpy(dtype=bool, na_value=False)
+        is_total |= total
+        is_sub |= txt.str.match(_SUBTOTAL).to_numpy(dtype=bool, na_value=False) & ~total
         is_qz |= txt.str.match(_QIZHONG).to_numpy(dtype=bool, na_value=False)
     first = arr[np.arange(len(arr)), filled.argmax(axis=1)]
+    is_sub &= ~is_total
     is_note = _label_text(first).str.match(_NOTE).to_numpy(dtype=bool, na_value=False)
     if is_note.any():
         after = np.cumsum(is_note) > 0
