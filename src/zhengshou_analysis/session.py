@@ -1,0 +1,142 @@
+"""What every report notebook does first: open the ledgers for one reporting year.
+
+``rep = open_report(data_dir, year=year, as_of=as_of)`` sets the plot style, loads the cleaned
+ledgers (from the cache when nothing changed), shows the 示例数据（模拟） banner on demo data and the
+page title, and computes the key figures of the year and of the year before.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .clean import CleanResult
+from .formatting import fmt_date_zh
+from .views import banner_html, show_html
+
+__all__ = ["HEADLINE_COLUMNS", "Report", "definitions", "headline_table", "open_report"]
+
+
+@dataclass
+class Report:
+    """The reporting context of one notebook run."""
+
+    year: int
+    as_of: pd.Timestamp
+    ledgers: CleanResult
+    figures: dict[str, Any]
+    figures_prev: dict[str, Any] | None
+    demo: bool
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The six canonical tables."""
+        return self.ledgers.tables
+
+
+def open_report(
+    data_dir: str | os.PathLike, *, year: int, as_of: str | None = None, title: str | None = None
+) -> Report:
+    """Load the ledgers and key figures for ``year`` and show the page header.
+
+    Parameters
+    ----------
+    data_dir
+        The raw ledgers (read-only); cleaned once and cached.
+    year
+        The reporting year.
+    as_of
+        Reporting date ``YYYY-MM-DD`` (default 31 December of ``year``).
+    title
+        Page title shown under the banner (``None``: no title).
+    """
+    from .indicators import compute_key_figures
+    from .plots import use_report_style
+    from .settings import resolve_as_of
+    from .store import load_ledgers
+
+    use_report_style()
+    as_of = as_of or None  # "" (the notebooks' default) means 31 December
+    ledgers = load_ledgers(data_dir)
+    as_of_ts = resolve_as_of(as_of, year=year)
+    figures = compute_key_figures(ledgers.tables, year=year, as_of=as_of)
+    years = set(ledgers.tables["projects"]["year"].dropna().astype(int))
+    prev = compute_key_figures(ledgers.tables, year=year - 1) if (year - 1) in years else None
+    demo = bool(ledgers.manifest.get("synthetic"))
+    header = banner_html() if demo else ""
+    if title:
+        header += f"<h1>{html.escape(f'{year}年 · {title}')}</h1>"
+    header += f'<p class="zs-meta">报告年度：{int(year)}年 · 统计截止日：{html.escape(fmt_date_zh(as_of_ts))}</p>'
+    show_html(header)
+    return Report(int(year), as_of_ts, ledgers, figures, prev, demo)
+
+
+#: The headline figures: key → (label, display kind).
+HEADLINE_COLUMNS: dict[str, tuple[str, str]] = {
+    "projects_count": ("推进项目（个）", "count"),
+    "land_target_mu": ("土地征收目标任务（亩）", "mu"),
+    "land_done_mu": ("已完成征地（亩）", "mu"),
+    "land_completion_rate": ("征地完成率", "pct"),
+    "house_target_m2": ("房屋征收目标任务（万平方米）", "wan_m2"),
+    "house_done_m2": ("已完成房屋征收（万平方米）", "wan_m2"),
+    "signed_agreements_yuan": ("累计签约补偿金额（万元）", "wan_yuan"),
+    "unpaid_gap_yuan": ("已签协议待付款缺口（万元）", "wan_yuan"),
+    "overdue_unpaid_yuan": ("其中已逾期未付（万元）", "wan_yuan"),
+    "funds_received_yuan": ("累计到位征拆资金（万元）", "wan_yuan"),
+    "funds_in_place_ratio": ("资金到位率", "pct"),
+    "transition_households_active": ("在外过渡户数（户）", "count"),
+    "transition_fee_monthly_yuan": ("每月过渡安置费（万元）", "wan_yuan"),
+    "transition_fee_arrears_yuan": ("过渡安置费拖欠（万元）", "wan_yuan"),
+    "transition_fee_overdue_extra_yuan": ("逾期交房增加的过渡费（万元）", "wan_yuan"),
+    "sites_total": ("已开工安置区（个）", "count"),
+    "sites_overdue": ("逾期未交付安置区（个）", "count"),
+    "sites_over_3_years": ("超过3年未交付（个）", "count"),
+    "households_waiting": ("等待回迁户数（户）", "count"),
+    "median_build_months": ("安置区建设周期中位数（月）", "months"),
+}
+
+
+def headline_table(rep: Report) -> pd.DataFrame:
+    """The headline figures of the year beside the year before, formatted for reviewers."""
+    from .views import FORMATS
+
+    rows = []
+    for key, (label, kind) in HEADLINE_COLUMNS.items():
+        fmt = FORMATS[kind]
+        now = rep.figures.get(key)
+        before = rep.figures_prev.get(key) if rep.figures_prev else None
+        if now is not None and before is not None and kind == "pct":
+            change = f"{(now - before) * 100:+.1f}个百分点"
+        elif now is not None and before is not None:
+            change = fmt(now - before)
+            change = change if change.startswith("-") or change == "—" else "+" + change
+        else:
+            change = "—"
+        rows.append(
+            {
+                "指标": label,
+                f"{rep.year}年": fmt(now),
+                f"{rep.year - 1}年": fmt(before),
+                "变化": change,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def definitions(**settings) -> list[tuple[str, str]]:
+    """The 口径 appendix: (Chinese label · key, definition) for every figure of indicators.md.
+
+    ``settings`` (escalation, payment_term_days, age_bands) are passed to
+    :func:`~zhengshou_analysis.indicators.indicator_definitions`.
+    """
+    from .indicators import indicator_definitions
+
+    out = []
+    for key, text in indicator_definitions(**settings).items():
+        label = HEADLINE_COLUMNS.get(key, (None,))[0]
+        out.append((f"{label} · {key}" if label else key, text))
+    return out

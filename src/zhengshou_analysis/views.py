@@ -1,0 +1,236 @@
+"""Display helpers for the report notebooks: Chinese labels, government number formats, escaped text.
+
+Notebooks call these and nothing else to show tables and prose, so that every report formats
+万元, 亩 and 万平方米 the same way, and so that text from the ledgers (project and site names, notes)
+is always shown as text: everything passes through :func:`html.escape`, never through Markdown.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from .formatting import (
+    fmt_count,
+    fmt_date_zh,
+    fmt_months,
+    fmt_mu,
+    fmt_pct,
+    fmt_wan_m2,
+    fmt_wan_yuan,
+)
+
+__all__ = [
+    "DEMO_LABEL",
+    "banner_html",
+    "format_table",
+    "show_html",
+    "show_table",
+    "show_text",
+    "table_html",
+]
+
+#: The label every page produced from demo data carries.
+DEMO_LABEL = "示例数据（模拟）"
+
+Formatter = Callable[[Any], str]
+
+
+def _plain(v: Any) -> str:
+    return "—" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+
+
+def _wan_yuan(v):
+    return fmt_wan_yuan(v, unit=False)
+
+
+def _mu(v):
+    return fmt_mu(v, unit=False)
+
+
+def _wan_m2(v):
+    return fmt_wan_m2(v, unit=False)
+
+
+def _count(v):
+    return fmt_count(v)
+
+
+#: Formatters by kind (a column spec names one of these, or gives its own callable).
+FORMATS: dict[str, Formatter] = {
+    "text": _plain,
+    "wan_yuan": _wan_yuan,
+    "mu": _mu,
+    "wan_m2": _wan_m2,
+    "pct": fmt_pct,
+    "count": _count,
+    "months": lambda v: fmt_months(v, unit=False),
+    "date": fmt_date_zh,
+}
+
+
+def format_table(
+    df: pd.DataFrame, columns: Mapping[str, tuple[str, str | Formatter]]
+) -> pd.DataFrame:
+    """A display copy of ``df``: only ``columns``, renamed to Chinese labels, values formatted.
+
+    Parameters
+    ----------
+    df
+        Any frame (not modified).
+    columns
+        Ordered mapping ``column → (label, kind)``; ``kind`` is a key of :data:`FORMATS`
+        (``wan_yuan``, ``mu``, ``wan_m2``, ``pct``, ``count``, ``months``, ``date``, ``text``) or a
+        callable. Columns missing from ``df`` are skipped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Strings only, for display.
+    """
+    out = {}
+    for col, (label, kind) in columns.items():
+        if col not in df:
+            continue
+        fmt = FORMATS[kind] if isinstance(kind, str) else kind
+        out[label] = [fmt(v) for v in df[col].tolist()]
+    return pd.DataFrame(out, index=range(len(df)))
+
+
+def table_html(
+    df: pd.DataFrame,
+    columns: Mapping[str, tuple[str, str | Formatter]] | None = None,
+    *,
+    caption: str | None = None,
+    note: str | None = None,
+) -> str:
+    """An escaped HTML table (numbers right-aligned) with an optional caption and note."""
+    if columns is None:
+        columns = {c: (str(c), "text") for c in df.columns}
+    shown = format_table(df, columns)
+    kinds = [kind for col, (_, kind) in columns.items() if col in df]
+    parts = ['<table class="zs-table">']
+    if caption:
+        parts.append(f"<caption>{html.escape(caption)}</caption>")
+    parts.append("<thead><tr>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns))
+    parts.append("</tr></thead><tbody>")
+    for row in shown.itertuples(index=False, name=None):
+        cells = (
+            ("<td>" if kind in ("text", "date") else '<td class="num">') + html.escape(v) + "</td>"
+            for v, kind in zip(row, kinds, strict=True)
+        )
+        parts.append("<tr>" + "".join(cells) + "</tr>")
+    parts.append("</tbody></table>")
+    if note:
+        parts.append(f'<p class="zs-note">{html.escape(note)}</p>')
+    return "\n".join(parts)
+
+
+def banner_html(text: str = DEMO_LABEL, *, detail: str = "本页数字均为模拟生成，非真实统计") -> str:
+    """The demo banner (a coloured box at the top of a page)."""
+    return (
+        f'<div class="zs-demo-banner" role="note"><strong>{html.escape(text)}</strong>'
+        f" · {html.escape(detail)}</div>"
+    )
+
+
+def show_html(markup: str) -> None:
+    """Display HTML produced by this module (already escaped)."""
+    from IPython.display import HTML, display
+
+    display(HTML(markup))
+
+
+def show_table(
+    df: pd.DataFrame,
+    columns: Mapping[str, tuple[str, str | Formatter]] | None = None,
+    *,
+    caption: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Display :func:`table_html` in a notebook."""
+    show_html(table_html(df, columns, caption=caption, note=note))
+
+
+def show_text(text: str, *, css_class: str = "zs-prose") -> None:
+    """Display prose from the library (e.g. the work summary) escaped, one paragraph per line."""
+    paras = [p.strip() for p in str(text).splitlines() if p.strip()]
+    show_html(
+        f'<div class="{css_class}">' + "".join(f"<p>{html.escape(p)}</p>" for p in paras) + "</div>"
+    )
+
+
+def definition_list(items: Sequence[tuple[str, str]]) -> str:
+    """Escaped ``<dl>`` of (term, definition) pairs, e.g. for the 口径 appendix."""
+    body = "".join(f"<dt>{html.escape(t)}</dt><dd>{html.escape(d)}</dd>" for t, d in items)
+    return f'<dl class="zs-defs">{body}</dl>'
+
+
+# --- column specs of the standard tables (column → (Chinese label, kind)) -------------------------
+
+PROGRESS_COLUMNS = {
+    "zone": ("片区", "text"),
+    "category": ("类别", "text"),
+    "projects_count": ("项目（个）", "count"),
+    "land_target_mu": ("征地任务（亩）", "mu"),
+    "land_done_mu": ("已完成征地（亩）", "mu"),
+    "land_completion_rate": ("征地完成率", "pct"),
+    "house_target_m2": ("房屋征收任务（万平方米）", "wan_m2"),
+    "house_done_m2": ("已完成房屋征收（万平方米）", "wan_m2"),
+    "house_completion_rate": ("房屋征收完成率", "pct"),
+}
+BLOCKED_COLUMNS = {
+    "blocker": ("卡点类型", "text"),
+    "projects_count": ("涉及项目（个）", "count"),
+    "blocked_mu": ("卡点面积（亩）", "mu"),
+}
+BLOCKED_PROJECT_COLUMNS = {
+    "project_name": ("项目名称", "text"),
+    "zone": ("片区", "text"),
+    "blocker": ("卡点类型", "text"),
+    "blocked_mu": ("卡点面积（亩）", "mu"),
+    "land_target_mu": ("征地任务（亩）", "mu"),
+    "land_done_mu": ("已完成（亩）", "mu"),
+    "note": ("备注", "text"),
+}
+GAP_COLUMNS = {
+    "zone": ("片区", "text"),
+    "project_name": ("项目名称", "text"),
+    "agreements_count": ("协议（份）", "count"),
+    "signed_agreements_yuan": ("签约金额（万元）", "wan_yuan"),
+    "paid_compensation_yuan": ("已付补偿款（万元）", "wan_yuan"),
+    "unpaid_gap_yuan": ("待付款缺口（万元）", "wan_yuan"),
+    "overdue_unpaid_yuan": ("其中逾期（万元）", "wan_yuan"),
+}
+AGE_COLUMNS = {
+    "age_band_zh": ("逾期时长", "text"),
+    "agreements_count": ("协议（份）", "count"),
+    "overdue_unpaid_yuan": ("逾期未付（万元）", "wan_yuan"),
+}
+FEE_COLUMNS = {
+    "site_name": ("安置区", "text"),
+    "zone": ("片区", "text"),
+    "households": ("过渡户数", "count"),
+    "households_active": ("仍在过渡（户）", "count"),
+    "monthly_yuan": ("每月过渡费（万元）", "wan_yuan"),
+    "accrued_yuan": ("累计应付（万元）", "wan_yuan"),
+    "paid_yuan": ("已付（万元）", "wan_yuan"),
+    "arrears_yuan": ("拖欠（万元）", "wan_yuan"),
+    "overdue_extra_yuan": ("逾期交房增加（万元）", "wan_yuan"),
+}
+SITE_COLUMNS = {
+    "site_name": ("安置区", "text"),
+    "zone": ("片区", "text"),
+    "start_date": ("开工日期", "date"),
+    "promised_date": ("约定交房日期", "date"),
+    "delivered_date": ("实际交房日期", "date"),
+    "status_zh": ("状态", "text"),
+    "build_months": ("建设周期（月）", "months"),
+    "late_months": ("已逾期（月）", "months"),
+    "delay_months": ("交房延误（月）", "months"),
+    "units": ("套数", "count"),
+    "households_waiting": ("等待回迁（户）", "count"),
+}

@@ -1,0 +1,77 @@
+"""Shared fixtures: one real report batch on small hand-made ledgers, reused by several tests."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from ledger_builder import build_raw
+
+ROOT = Path(__file__).resolve().parents[1]
+PLANTED_FAILURE = "assert year != 2020, 'planted failure for the batch test'"
+
+
+@pytest.fixture(scope="session")
+def report_env(tmp_path_factory):
+    """A raw folder, a copy of the notebooks (20_progress fails for 2020), and a cache folder."""
+    base = tmp_path_factory.mktemp("batch")
+    raw = build_raw(base / "raw")
+    nb_dir = base / "notebooks"
+    shutil.copytree(ROOT / "notebooks", nb_dir)
+    nb_path = nb_dir / "20_progress.ipynb"
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    nb["cells"].insert(
+        2,
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "planted",
+            "metadata": {},
+            "outputs": [],
+            "source": PLANTED_FAILURE,
+        },
+    )
+    nb_path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+    return {"raw": raw, "notebooks": nb_dir, "out": base / "reports", "cache": base / "cache"}
+
+
+@pytest.fixture(scope="session")
+def batch_run(report_env):
+    """Run the real batch once for 2020 and 2021 through the CLI; return (exit code, stderr text)."""
+    import contextlib
+    import io
+    import os
+
+    from zhengshou_analysis.cli import main
+
+    env = {
+        "ZHENGSHOU_NOTEBOOK_DIR": str(report_env["notebooks"]),
+        "ZHENGSHOU_CACHE_DIR": str(report_env["cache"]),
+    }
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main(
+                [
+                    "batch",
+                    "--years",
+                    "2020-2021",
+                    "--data",
+                    str(report_env["raw"]),
+                    "--out",
+                    str(report_env["out"]),
+                    "--jobs",
+                    "2",
+                ]
+            )
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return code, err.getvalue()

@@ -1,0 +1,169 @@
+"""Report runs end to end: files, index, statuses, a failing notebook, skips, atomic writes, HTML."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import nbformat
+import pytest
+
+from zhengshou_analysis.exceptions import ParameterError
+from zhengshou_analysis.reports import NOTEBOOKS, parse_years, render_html, run_batch
+
+pytestmark = pytest.mark.slow
+
+
+def test_parse_years():
+    assert parse_years("2019-2022", available=[]) == [2019, 2020, 2021, 2022]
+    assert parse_years("2021,2019", available=[]) == [2019, 2021]
+    assert parse_years(None, available=[2022, 2021]) == [2021, 2022]
+    with pytest.raises(ParameterError, match="2019-2022"):
+        parse_years("last year", available=[])
+
+
+def _nb_with_outputs():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x = 1  # secret code")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text="WARNING noisy log line"),
+        nbformat.v4.new_output("display_data", data={"text/html": "<p>结果 &lt;ok&gt;</p>"}),
+        nbformat.v4.new_output(
+            "display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}
+        ),
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("## 标题"), cell]
+    return nb
+
+
+def test_render_html_is_self_contained_and_hides_code():
+    nb = _nb_with_outputs()
+    before = json.dumps(nb, sort_keys=True)
+    page = render_html(nb, title="测试报告", demo=True, meta="m")
+    assert json.dumps(nb, sort_keys=True) == before  # the executed notebook is not modified
+    assert "<script" not in page and "http://" not in page and "https://" not in page
+    assert "secret code" not in page and "noisy log line" not in page
+    assert page.count("示例数据（模拟）") == 1
+    assert "@font-face" in page and "data:font/woff;base64," in page
+    assert 'alt="测试报告 图1"' in page and "data:image/png;base64,iVBORw0KGgo=" in page
+    assert "结果" in page
+    assert "示例数据" not in render_html(nb, title="t", demo=False)
+
+
+def test_batch_files_statuses_and_index(batch_run, report_env):
+    code, err = batch_run
+    out = report_env["out"]
+    assert code == 1  # one planted failure
+    assert "FAILED 2020 20_progress" in err and "planted failure" in err
+    for year in (2020, 2021):
+        d = out / str(year)
+        assert json.loads((d / "key_figures.json").read_text(encoding="utf-8"))["year"] == year
+        runs = json.loads((d / "runs.json").read_text(encoding="utf-8"))
+        for name in NOTEBOOKS:
+            failed = (year, name) == (2020, "20_progress")
+            assert runs[name]["status"] == ("failed" if failed else "ok"), (year, name)
+            assert (d / f"{name}.html").exists() != failed
+            assert (d / (f"{name}.failed.ipynb" if failed else f"{name}.ipynb")).exists()
+            if not failed:
+                page = (d / f"{name}.html").read_text(encoding="utf-8")
+                assert "示例数据（模拟）" in page and f"{year}年" in page
+                assert "<script" not in page and "https://" not in page
+        assert not [p for p in d.iterdir() if p.name.startswith(".")]  # no temporary files left
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "示例数据（模拟）" in index
+    assert 'href="2021/00_overview.html"' in index
+    assert 'href="2020/20_progress.failed.ipynb"' in index and "失败" in index
+    assert "planted failure" in index
+    failed_nb = nbformat.read(out / "2020" / "20_progress.failed.ipynb", as_version=4)
+    assert "planted failure" in json.dumps(failed_nb)  # the error stays in the executed notebook
+
+
+def test_overview_prints_the_key_figures_of_its_data(batch_run, report_env):
+    from zhengshou_analysis.clean import clean_ledgers
+    from zhengshou_analysis.indicators import compute_key_figures
+
+    nb = nbformat.read(report_env["out"] / "2021" / "00_overview.ipynb", as_version=4)
+    assert nb.metadata.papermill.parameters["year"] == 2021
+    text = json.dumps(nb, ensure_ascii=False)
+    figures = compute_key_figures(clean_ledgers(report_env["raw"]).tables, year=2021)
+    # the work summary in the executed notebook carries the figures of this data
+    gap_wan = f"{figures['unpaid_gap_yuan'] / 1e4:.2f}万元"
+    assert gap_wan in text
+    assert f"推进重点及统筹项目{figures['projects_count']}个" in text
+
+
+def test_unchanged_rerun_is_skipped_and_a_failure_keeps_the_good_report(
+    batch_run, report_env, monkeypatch
+):
+    monkeypatch.setenv("ZHENGSHOU_CACHE_DIR", str(report_env["cache"]))
+    out, nb_dir = report_env["out"], report_env["notebooks"]
+    good = (out / "2021" / "00_overview.html").read_bytes()
+    again = run_batch(
+        data_dir=report_env["raw"], out_dir=out, years=[2021], notebook_dir=nb_dir, progress=False
+    )
+    assert {r.status for r in again.runs} == {"skipped"}
+    assert (out / "2021" / "00_overview.html").read_bytes() == good
+
+    # the notebook now fails for 2021: the good report stays, the failure is kept beside it
+    src = nb_dir / "00_overview.ipynb"
+    original = src.read_text(encoding="utf-8")
+    nb = json.loads(original)
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "boom",
+            "metadata": {},
+            "outputs": [],
+            "source": "raise RuntimeError('kaputt')",
+        }
+    )
+    src.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+    try:
+        res = run_batch(
+            data_dir=report_env["raw"],
+            out_dir=out,
+            years=[2021],
+            notebooks=["00_overview"],
+            notebook_dir=nb_dir,
+            progress=False,
+        )
+    finally:
+        src.write_text(original, encoding="utf-8")
+    assert [r.status for r in res.runs] == ["failed"]
+    assert "kaputt" in res.runs[0].error
+    assert (out / "2021" / "00_overview.html").read_bytes() == good
+    assert (out / "2021" / "00_overview.failed.ipynb").exists()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert re.search(r"2021/00_overview\.failed\.ipynb", index)
+
+
+def test_mid_year_run_needs_one_year(report_env):
+    with pytest.raises(ParameterError, match="one"):
+        run_batch(
+            data_dir=report_env["raw"],
+            out_dir=report_env["out"],
+            years=[2020, 2021],
+            as_of="2021-06-30",
+            notebook_dir=report_env["notebooks"],
+            progress=False,
+        )
+
+
+def test_notebooks_have_one_tagged_parameters_cell_and_no_definitions():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "notebooks"
+    assert sorted(p.stem for p in root.glob("*.ipynb")) == sorted(NOTEBOOKS)
+    for p in root.glob("*.ipynb"):
+        nb = nbformat.read(p, as_version=4)
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, p.name
+        for name in ("year", "as_of", "data_dir", "seed", "horizon_months"):
+            assert re.search(rf"^{name}: \w+ = .+  # ", tagged[0].source, re.MULTILINE), (p.name, name)
+        for c in nb.cells:
+            if c.cell_type == "code":
+                assert not re.search(r"^\s*(def|class|lambda)\b", c.source, re.MULTILINE), p.name
+        assert nb.metadata.kernelspec.name == "python3"
+    assert os.environ.get("ZHENGSHOU_NOTEBOOK_DIR") is None
