@@ -277,6 +277,14 @@ class _Task:
     demo: bool
 
 
+def _digest(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()[:24]
+
+
 def _run_key(data_fp: str, nb_path: Path, parameters: dict) -> str:
     from .store import code_fingerprint
 
@@ -456,7 +464,7 @@ def run_batch(
         Every run's status; the caller decides the exit status from ``result.failed``.
     """
     from .indicators import compute_key_figures, key_figures_json
-    from .store import data_fingerprint, load_ledgers
+    from .store import code_fingerprint, data_fingerprint, load_ledgers
 
     data_dir = Path(data_dir).resolve()
     out = Path(out_dir).resolve()
@@ -475,12 +483,19 @@ def run_batch(
 
     tasks: list[_Task] = []
     runs: list[RunResult] = []
+    kf_keys: dict[int, str] = {}
     for year in year_list:
         ydir = out / str(year)
         ydir.mkdir(parents=True, exist_ok=True)
-        figures = compute_key_figures(result_clean.tables, year=year, as_of=as_of)
-        _atomic_write_text(ydir / "key_figures.json", key_figures_json(figures))
         state = _read_state(ydir / "runs.json")
+        kf_keys[year] = _digest(data_fp, code_fingerprint(), str(as_of), str(year))
+        if (
+            force
+            or state.get("_key_figures") != kf_keys[year]
+            or not (ydir / "key_figures.json").is_file()
+        ):
+            figures = compute_key_figures(result_clean.tables, year=year, as_of=as_of)
+            _atomic_write_text(ydir / "key_figures.json", key_figures_json(figures))
         for name in names:
             params = {
                 "year": int(year),
@@ -561,22 +576,35 @@ def run_batch(
         for r in runs:
             if r.year == year:
                 state[r.notebook] = asdict(r)
+        state["_key_figures"] = kf_keys[year]
         _atomic_write_text(ydir / "runs.json", json.dumps(state, ensure_ascii=False, indent=2))
 
     runs.sort(key=lambda r: (r.year, names.index(r.notebook) if r.notebook in names else 99))
-    index = write_index(
-        out,
-        demo=demo,
-        provenance={
-            "data_dir": str(data_dir),
-            "data_fingerprint": data_fp,
-            "package_version": __version__,
-            "seed": seed,
-            "horizon_months": horizon_months,
-            "as_of": as_of,
-            "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        },
+    provenance = {
+        "data_dir": str(data_dir),
+        "data_fingerprint": data_fp,
+        "package_version": __version__,
+        "seed": seed,
+        "horizon_months": horizon_months,
+        "as_of": as_of,
+    }
+    # the index changes only when a run, a year's figures or the provenance changes
+    index = out / "index.html"
+    years_on_disk = sorted(p.name for p in out.iterdir() if p.is_dir() and p.name.isdigit())
+    index_key = _digest(
+        json.dumps(provenance, sort_keys=True),
+        code_fingerprint(),
+        *(
+            (out / y / "runs.json").read_text(encoding="utf-8")
+            for y in years_on_disk
+            if (out / y / "runs.json").is_file()
+        ),
     )
+    key_file = out / ".index_key"
+    if force or not index.is_file() or not key_file.is_file() or key_file.read_text() != index_key:
+        generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        index = write_index(out, demo=demo, provenance={**provenance, "generated": generated})
+        _atomic_write_text(key_file, index_key)
     return BatchResult(runs, index)
 
 
