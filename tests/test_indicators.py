@@ -714,6 +714,16 @@ def test_transition_fees_per_household(transition, payments, sites):
     assert h.loc["H1", "agreed_months_source"] == "ledger"
 
 
+def test_transition_fees_without_a_sites_ledger(transition, payments):
+    # H5 has no agreed_months; with no sites ledger it has none to take (a pandas map on an empty
+    # datetime lookup used to raise TypeError here)
+    h = compute_transition_fees(transition, payments, as_of=AS_OF, sites=empty_table("sites"))
+    h = h.set_index("agreement_id")
+    assert h.loc["H5", "agreed_months_source"] == "missing"
+    assert h.loc["H5", "overdue_fee_months"] == 0  # never counted overdue
+    assert h.loc["H5", "accrued_yuan"] == 10000.0
+
+
 def test_transition_arrears_clipped_per_household(transition, payments, sites):
     h = compute_transition_fees(transition, payments, as_of=AS_OF, sites=sites)
     h = h.set_index("agreement_id")
@@ -1090,22 +1100,216 @@ def test_key_figures_json_normalises_values():
     assert text == '{\n  "a": 3,\n  "b": null,\n  "c": 0.0,\n  "d": [\n    1,\n    2\n  ]\n}\n'
 
 
-def test_empty_tables_give_zeros_and_na():
+ALL_LEDGERS = ["projects", "agreements", "payments", "funding", "sites", "transition"]
+
+
+def test_no_ledgers_give_null_not_zero():
     kf = compute_key_figures({}, year=2021)
-    assert kf["projects_count"] == 0
-    assert kf["land_target_mu"] == 0.0
-    assert kf["land_completion_rate"] is None
-    assert kf["unpaid_gap_yuan"] == 0.0
-    assert kf["funds_in_place_ratio"] is None  # 0 / 0
-    assert kf["transition_households_active"] == 0
-    assert kf["sites_total"] == 0
-    assert kf["median_build_months"] is None
+    assert kf["missing_ledgers"] == ALL_LEDGERS
+    for name in (
+        "projects_count",
+        "land_target_mu",
+        "land_target_mu_na_count",
+        "land_completion_rate",
+        "signed_agreements_yuan",
+        "unpaid_gap_yuan",
+        "funds_received_yuan",
+        "cash_balance_yuan",
+        "funds_required_yuan",
+        "funds_in_place_ratio",
+        "transition_households_active",
+        "transition_fee_accrued_yuan",
+        "sites_total",
+        "households_waiting",
+        "median_build_months",
+    ):
+        assert kf[name] is None, name
+    assert kf["total_paid_yuan"] == 0.0  # no payments ledger: nothing was paid
     assert kf["median_build_months_status"] == "no_sites"
     assert kf["blocked_mu_by_blocker"] == {}
-    assert kf["overdue_unpaid_by_age"] == {"0-3": 0.0, "3-6": 0.0, "6-12": 0.0, "12+": 0.0}
-    empty = {n: empty_table(n) for n in ("projects", "agreements", "payments", "funding")}
-    empty |= {n: empty_table(n) for n in ("sites", "transition")}
-    assert compute_key_figures(empty, year=2021) == kf
+    assert kf["overdue_unpaid_by_age"] == {"0-3": None, "3-6": None, "6-12": None, "12+": None}
+    assert kf["progress_by_category"]["市下达"]["projects_count"] is None
+    empty = {n: empty_table(n) for n in ALL_LEDGERS}
+    assert compute_key_figures(empty, year=2021) == kf  # an empty table is a missing ledger
+
+
+FUNDING_ONLY = ("funds_received_yuan", "cash_balance_yuan", "funds_in_place_ratio")
+TRANSITION_ONLY = (
+    "transition_households_active",
+    "transition_fee_accrued_yuan",
+    "transition_fee_paid_yuan",
+    "transition_fee_arrears_yuan",
+    "transition_fee_overdue_extra_yuan",
+    "transition_fee_monthly_yuan",
+)
+SITES_ONLY = (
+    "sites_total",
+    "sites_delivered",
+    "sites_overdue",
+    "sites_over_3_years",
+    "households_waiting",
+    "median_build_months",
+)
+AGREEMENTS_ONLY = (
+    "signed_agreements_yuan",
+    "paid_compensation_yuan",
+    "unpaid_gap_yuan",
+    "overdue_unpaid_yuan",
+)
+
+
+@pytest.mark.parametrize("how", ["absent", "empty"])
+def test_missing_funding_ledger_is_null_not_zero(tables, how):
+    t = dict(tables)
+    if how == "absent":
+        del t["funding"]
+    else:
+        t["funding"] = empty_table("funding")
+    kf = compute_key_figures(t, year=2021)
+    for name in FUNDING_ONLY:
+        assert kf[name] is None, name  # before: 0, −186400 and 0
+    assert kf["missing_ledgers"] == ["funding"]
+    assert kf["total_paid_yuan"] == 186400.0  # payments are still known
+    assert kf["funds_required_yuan"] == 409300.0
+    assert kf["unpaid_gap_yuan"] == 185000.0
+    records = figures_by_name(compute_figure_records(t, year=2021))
+    assert all(records[name] is None for name in FUNDING_ONLY)
+
+
+def test_missing_transition_ledger_is_null_not_zero(tables):
+    t = dict(tables, transition=empty_table("transition"))
+    kf = compute_key_figures(t, year=2021)
+    for name in (*TRANSITION_ONLY, "households_waiting", "funds_required_yuan"):
+        assert kf[name] is None, name
+    assert kf["funds_in_place_ratio"] is None  # its denominator needs the accrued fees
+    assert kf["transition_fee_by_site"] == {} and kf["transition_fee_by_zone"] == {}
+    # the sites ledger is there: its own figures stay
+    assert kf["sites_total"] == 4
+    assert kf["sites_overdue"] == 2
+    assert kf["funds_received_yuan"] == 400000.0
+    assert kf["total_paid_yuan"] == 186400.0
+
+
+def test_missing_sites_ledger_is_null_not_zero(tables):
+    t = {k: v for k, v in tables.items() if k != "sites"}
+    kf = compute_key_figures(t, year=2021)
+    for name in SITES_ONLY:
+        assert kf[name] is None, name
+    assert kf["median_build_months_status"] == "no_sites"
+    assert kf["site_status"] == {} and kf["delay_months"] == {}
+    assert kf["transition_households_active"] == 6  # the transition ledger is there
+    assert kf["missing_ledgers"] == ["sites"]
+
+
+def test_missing_agreements_ledger_is_null_not_zero(tables):
+    t = dict(tables, agreements=empty_table("agreements"))
+    kf = compute_key_figures(t, year=2021)
+    for name in (*AGREEMENTS_ONLY, "funds_required_yuan", "funds_in_place_ratio"):
+        assert kf[name] is None, name
+    assert set(kf["overdue_unpaid_by_age"].values()) == {None}
+    assert kf["funds_received_yuan"] == 400000.0
+
+
+def test_empty_payments_ledger_is_a_real_zero(tables):
+    t = dict(tables, payments=empty_table("payments"))
+    kf = compute_key_figures(t, year=2021)
+    assert kf["paid_compensation_yuan"] == 0.0  # agreements present: nothing was paid
+    assert kf["total_paid_yuan"] == 0.0
+    assert kf["transition_fee_paid_yuan"] == 0.0
+    assert kf["unpaid_gap_yuan"] == 285000.0  # owed in full
+    assert kf["transition_fee_arrears_yuan"] == 124300.0
+    assert kf["cash_balance_yuan"] == 400000.0
+    assert kf["missing_ledgers"] == ["payments"]
+
+
+def test_null_rule_is_documented():
+    doc = compute_key_figures.__doc__
+    assert "A missing ledger is not a zero" in doc
+    assert "payments" in doc and "nothing was paid" in doc
+
+
+def test_payment_term_applies_only_where_the_due_date_is_missing(tables):
+    # A2 and A5 (signed by as_of) have no due date; A6 has none either but is signed after as_of
+    kf = compute_key_figures(tables, year=2021)
+    assert kf["parameters"]["payment_term_days"] == 30
+    assert kf["parameters"]["payment_term_days_applied_to"] == 2
+    b = compute_agreement_balances(tables["agreements"], tables["payments"], as_of=AS_OF)
+    src = dict(zip(b["agreement_id"], b["payment_due_source"], strict=True))
+    assert src == {
+        "A1": "ledger",
+        "A2": "term",
+        "A3": "ledger",
+        "A4": "ledger",
+        "A5": "term",
+        "A7": "ledger",
+    }
+    # as the cleaner writes them: every due date filled → the term changes nothing
+    a = tables["agreements"]
+    filled = a.assign(
+        payment_due_date=a["payment_due_date"].fillna(a["signed_date"] + pd.Timedelta(days=30))
+    )
+    cleaned = dict(tables, agreements=filled)
+    k30 = compute_key_figures(cleaned, year=2021)
+    k90 = compute_key_figures(cleaned, year=2021, payment_term_days=90)
+    assert k30["parameters"]["payment_term_days_applied_to"] == 0
+    assert k90["parameters"]["payment_term_days_applied_to"] == 0
+    assert k90["parameters"]["payment_term_days"] == 90
+    k30.pop("parameters"), k90.pop("parameters")
+    assert k30 == k90
+    # where it does apply, it decides: A5 due 2022-01-19 (30 d) vs A2 due 2021-05-30 (90 d)
+    assert kf["overdue_unpaid_yuan"] == 175000.0
+    defs = figures_definitions(compute_figure_records(cleaned, year=2021, payment_term_days=90))
+    assert "支付期限缺失的协议按签约日期后90天计，本次适用于0份协议" in defs["overdue_unpaid_yuan"]
+    defs = figures_definitions(compute_figure_records(tables, year=2021))
+    assert "支付期限缺失的协议按签约日期后30天计，本次适用于2份协议" in defs["overdue_unpaid_yuan"]
+
+
+def test_agreed_months_fill_is_reported(tables):
+    kf = compute_key_figures(tables, year=2021)
+    assert kf["parameters"]["agreed_months_from_site_applied_to"] == 1  # H5
+    assert kf["parameters"]["agreed_months_missing"] == 0
+    t = tables["transition"]
+    no_site = t.assign(site_id=t["site_id"].where(t["agreement_id"] != "H5"))
+    kf = compute_key_figures(dict(tables, transition=no_site), year=2021)
+    assert kf["parameters"]["agreed_months_from_site_applied_to"] == 0
+    assert kf["parameters"]["agreed_months_missing"] == 1
+    defs = figures_definitions(compute_figure_records(tables, year=2021))
+    assert "本次适用于1户" in defs["transition_fee_accrued_yuan"]
+
+
+def figures_definitions(records: pd.DataFrame) -> dict:
+    return dict(zip(records["name"], records["definition"], strict=False))
+
+
+def test_key_figures_compute_each_frame_once(tables, monkeypatch):
+    import zhengshou_analysis.indicators as ind
+
+    calls: dict[str, int] = {}
+
+    def counting(name):
+        real = getattr(ind, name)
+
+        def wrapper(*args, **kwargs):
+            calls[name] = calls.get(name, 0) + 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(ind, name, wrapper)
+
+    for name in (
+        "compute_agreement_balances",
+        "compute_transition_fees",
+        "_site_status",
+        "_waiting_households",
+    ):
+        counting(name)
+    compute_key_figures(tables, year=2021)
+    assert calls == dict.fromkeys(calls, 1)
+    assert set(calls) == {
+        "compute_agreement_balances",
+        "compute_transition_fees",
+        "_site_status",
+        "_waiting_households",
+    }
 
 
 def test_empty_year_with_other_data(tables):
@@ -1118,6 +1322,39 @@ def test_empty_year_with_other_data(tables):
 def test_missing_required_column_is_schema_error(agreements):
     with pytest.raises(SchemaError, match="compensation_yuan"):
         compute_agreement_balances(agreements.drop(columns="compensation_yuan"), None, as_of=AS_OF)
+
+
+@pytest.mark.parametrize(
+    ("column", "bad", "what"),
+    [
+        ("signed_date", "not a date", "is not a date"),
+        ("signed_date", object(), "is not a date"),
+        ("signed_date", "2021-02-30", "is not a date"),
+        ("compensation_yuan", "abc", "is not a number"),
+        ("compensation_yuan", [1, 2], "is not a number"),
+    ],
+)
+def test_unreadable_column_is_schema_error(agreements, column, bad, what):
+    # the column as text a caller might pass (dates as ISO strings), with one bad cell in A3
+    values = [
+        v.date().isoformat() if isinstance(v, pd.Timestamp) else v for v in agreements[column]
+    ]
+    values[2] = bad
+    a = agreements.assign(**{column: pd.Series(values, index=agreements.index, dtype=object)})
+    with pytest.raises(SchemaError) as err:
+        compute_agreement_balances(a, None, as_of=AS_OF)
+    msg = str(err.value)
+    assert "'agreements'" in msg and column in msg and what in msg
+    assert err.value.column == column
+    assert "agreements.xlsx#S!4" in msg  # the origin of the bad row (A3)
+    with pytest.raises(SchemaError):
+        compute_key_figures({"agreements": a}, year=2021)
+
+
+def test_mixed_date_formats_are_schema_error(agreements):
+    a = agreements.assign(signed_date=["2021-01-10", "2021/03/01", *["2021-05-01"] * 5])
+    with pytest.raises(SchemaError, match="signed_date"):
+        compute_agreement_balances(a, None, as_of=AS_OF)
 
 
 def test_inputs_are_not_modified(tables):

@@ -400,3 +400,72 @@ def test_summary_is_deterministic_and_does_not_modify_inputs(tables):
     pd.testing.assert_frame_equal(a.figures, b.figures)
     for k, v in tables.items():
         pd.testing.assert_frame_equal(v, before[k])
+
+
+def _json_value(kf: dict, name: str, scope):
+    """The key-figures value of a summary figure (scoped ones from their nested objects)."""
+    if scope is None or (isinstance(scope, float) and pd.isna(scope)):
+        return kf[name]
+    if scope in kf["progress_by_category"]:
+        return kf["progress_by_category"][scope][name]
+    return kf[name].get(scope)
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [
+        (),
+        ("projects",),
+        ("agreements",),
+        ("payments",),
+        ("funding",),
+        ("sites",),
+        ("transition",),
+        ("funding", "sites", "transition"),
+    ],
+)
+def test_summary_agrees_with_key_figures_on_missing_ledgers(tables, missing):
+    from zhengshou_analysis.indicators import compute_key_figures
+
+    full = write_work_summary(tables, year=2021).figures
+    t = {k: v for k, v in tables.items() if k not in missing}
+    ws = write_work_summary(t, year=2021)
+    kf = compute_key_figures(t, year=2021)
+    # every number the text writes is a number in the JSON, the same value
+    for r in ws.figures.itertuples(index=False):
+        value = _json_value(kf, r.name, r.scope)
+        if r.value is None:
+            assert value is None, r.name
+        else:
+            assert value is not None, (r.name, r.scope)
+            assert value == pytest.approx(r.value, abs=0.01), r.name
+    # every figure the text stops writing because a ledger is missing is null in the JSON
+    # (total_paid_yuan and funds_required_yuan need no funding ledger: the 到位 sentence they sit
+    # in is left out when there is none, but they are known)
+    known = ("median_build_months", "total_paid_yuan", "funds_required_yuan")
+    now = set(zip(ws.figures["name"], ws.figures["scope"], strict=True))
+    for name, scope in zip(full["name"], full["scope"], strict=True):
+        if (name, scope) not in now and name not in known:
+            assert _json_value(kf, name, scope) in (None, {}), (name, scope)
+    assert ("无法计算" in ws.text) == any(m != "payments" for m in missing)
+    assert kf["missing_ledgers"] == [m for m in tables if m in missing]
+
+
+def test_summary_without_transition_ledger_does_not_count_fees_as_zero(tables):
+    t = {k: v for k, v in tables.items() if k != "transition"}
+    text = write_work_summary(t, year=2021).text
+    # before: 合计需资金180.00万元 (the accrued fees of a missing ledger taken as 0) and a ratio
+    assert "合计所需资金（台账未提供过渡安置数据，无法计算），资金到位率无法计算。" in text
+    assert "合计需资金180.00万元" not in text
+    assert "过渡安置情况（台账未提供过渡安置数据，无法计算）" in text
+    assert "等待回迁安置户数（台账未提供过渡安置数据，无法计算）" in text
+
+
+def test_summary_computes_site_status_once(tables, monkeypatch):
+    import zhengshou_analysis.indicators as ind
+
+    calls = []
+    real = ind._site_status
+    monkeypatch.setattr(ind, "_site_status", lambda *a, **k: calls.append(1) or real(*a, **k))
+    write_work_summary(tables, year=2021)
+    assert len(calls) == 1

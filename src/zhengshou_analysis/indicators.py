@@ -25,7 +25,8 @@ import itertools
 import json
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -63,6 +64,7 @@ __all__ = [
     "compute_unpaid_gap",
     "indicator_definitions",
     "key_figures_json",
+    "provided_ledgers",
 ]
 
 log = logging.getLogger(__name__)
@@ -99,14 +101,47 @@ def _check_choice(value, allowed: Sequence, name: str) -> None:
         raise ParameterError(f"{name} must be one of {list(allowed)}, got {value!r}")
 
 
+def _first_bad(values: pd.Series, convert) -> tuple[object, object]:
+    """The label and value of the first cell ``convert`` cannot read (for error messages)."""
+    for label, v in values.items():
+        try:
+            convert(pd.Series([v], dtype=object))
+        except (TypeError, ValueError, OverflowError):
+            return label, v
+    return None, None
+
+
+def _converted(df: pd.DataFrame, name: str, column: str, kind: str) -> pd.Series:
+    """``df[column]`` as dates or numbers; a cell that is neither is a :class:`SchemaError`."""
+    convert = pd.to_datetime if kind == "date" else pd.to_numeric
+    try:
+        return convert(df[column])
+    except (TypeError, ValueError, OverflowError) as exc:  # DateParseError is a ValueError
+        label, value = _first_bad(df[column], convert)
+        where = ""
+        if label is not None and "origin" in df.columns and pd.notna(df.at[label, "origin"]):
+            where = f" (origin {df.at[label, 'origin']})"
+        what = "a date" if kind == "date" else "a number"
+        text = str(exc).strip()
+        reason = text.splitlines()[0].split(". You might")[0] if text else type(exc).__name__
+        if label is None:  # each cell reads alone: formats mixed within the column
+            msg = f"table {name!r}: the column cannot be read as {what} column ({reason})"
+        else:
+            msg = f"table {name!r}: {value!r}{where} is not {what} ({reason})"
+        raise SchemaError(msg, column=column) from exc
+
+
 def _conform(df: pd.DataFrame | None, name: str) -> pd.DataFrame:
     """A canonical table with every schema column present and typed (a new frame; ``df`` untouched).
 
     A missing table is empty with its full schema; a missing optional column is all-NA; a missing
-    required column is a :class:`SchemaError`.
+    required column, or a date / number column holding a value that is not one, is a
+    :class:`SchemaError` naming the table and the column.
     """
     if df is None:
         return empty_table(name)
+    if not isinstance(df, pd.DataFrame):
+        raise ParameterError(f"table {name!r} must be a pandas DataFrame, got {type(df).__name__}")
     t = table(name)
     missing = [c for c in t.required if c not in df.columns]
     if missing:
@@ -116,9 +151,9 @@ def _conform(df: pd.DataFrame | None, name: str) -> pd.DataFrame:
         if c.name not in df.columns:
             new[c.name] = pd.Series(None, index=df.index, dtype=pandas_dtype(c))
         elif c.dtype == "date" and not pd.api.types.is_datetime64_any_dtype(df[c.name].dtype):
-            new[c.name] = pd.to_datetime(df[c.name])
+            new[c.name] = _converted(df, name, c.name, "date")
         elif c.dtype in ("float", "int") and not pd.api.types.is_numeric_dtype(df[c.name].dtype):
-            new[c.name] = pd.to_numeric(df[c.name])
+            new[c.name] = _converted(df, name, c.name, "number")
     if "origin" not in df.columns:
         new["origin"] = pd.Series(None, index=df.index, dtype="str")
     return df.assign(**new) if new else df
@@ -212,6 +247,8 @@ def indicator_definitions(
     escalation: Escalation = DEFAULT_ESCALATION,
     payment_term_days: int = DEFAULT_PAYMENT_TERM_DAYS,
     age_bands: Sequence[float] = DEFAULT_AGE_BANDS_MONTHS,
+    payment_term_applied_to: int | None = None,
+    agreed_months_from_site: int | None = None,
 ) -> dict[str, str]:
     """The definition (口径, Chinese) of every figure, as reports show it in their appendix.
 
@@ -219,6 +256,10 @@ def indicator_definitions(
     ----------
     escalation, payment_term_days, age_bands
         The settings the figures were computed with; they are written into the definitions.
+    payment_term_applied_to, agreed_months_from_site
+        When given (by :func:`compute_figure_records`): how many agreements took their due date
+        from ``payment_term_days``, and how many households took ``agreed_months`` from their
+        site's promised date, in this computation; the definitions then say so.
 
     Returns
     -------
@@ -226,6 +267,12 @@ def indicator_definitions(
         Figure name → one-sentence definition (the spec's wording, in Chinese).
     """
     bands = "、".join(age_band_labels_zh(age_bands))
+    term_note = (
+        "" if payment_term_applied_to is None else f"，本次适用于{payment_term_applied_to}份协议"
+    )
+    site_note = (
+        "" if agreed_months_from_site is None else f"，本次适用于{agreed_months_from_site}户"
+    )
     na = "（缺失值按0计入，缺失行数另列为 {n}_na_count）"
     d = {
         "projects_count": "报告年度在征收项目台账中有该年度记录的项目个数（按项目编号计）。",
@@ -253,8 +300,8 @@ def indicator_definitions(
         "（款项类型为补偿款）之和。",
         "unpaid_gap_yuan": "已签协议待付款缺口：逐份协议计算 max(补偿总额 − 已付补偿款, 0) 后求和；"
         "超付的协议按0计，不与其他协议抵减。",
-        "overdue_unpaid_yuan": "上述缺口中支付期限早于统计日的协议部分之和（协议未载明支付期限的，"
-        f"按签约日期后{payment_term_days}天计）。",
+        "overdue_unpaid_yuan": "上述缺口中支付期限早于统计日的协议部分之和（支付期限以协议台账"
+        f"为准；支付期限缺失的协议按签约日期后{payment_term_days}天计{term_note}）。",
         "overdue_unpaid_by_age": "逾期未付缺口按逾期时长（统计日 − 支付期限，天数÷30.4375折算月，"
         f"含下限）分段：{bands}。",
         "funds_received_yuan": "到账日期不晚于统计日的征拆资金到位金额之和。",
@@ -268,7 +315,8 @@ def indicator_definitions(
         "transition_fee_accrued_yuan": "累计应计过渡安置费：逐户以过渡开始日至 min(过渡结束日期, "
         "统计日) 已开始的自然月数为计费月数，月标准按面积、按人或按户计算；超过约定过渡期限的计费月"
         f"按逾期加付倍数（{_describe_escalation(escalation)}，为示例规则、非贵港规定）计，"
-        "逐户逐月求和。",
+        "逐户逐月求和；约定过渡期限以过渡安置台账为准，缺失的按过渡开始日期至其安置区约定交房"
+        f"日期已开始的自然月数计{site_note}，仍无法确定的户不计逾期。",
         "transition_fee_paid_yuan": "统计日前（含当日）支付的过渡安置费"
         "（款项类型为过渡安置费）之和。",
         "transition_fee_arrears_yuan": "拖欠过渡安置费：逐户（按协议编号匹配支付）计算 "
@@ -482,7 +530,10 @@ def compute_agreement_balances(
     as_of
         Reporting date: agreements with ``signed_date <= as_of``, payments with ``date <= as_of``.
     payment_term_days
-        Days after ``signed_date`` taken as ``payment_due_date`` where the ledger has none.
+        Days after ``signed_date`` taken as ``payment_due_date`` for an agreement whose rows have
+        no ``payment_due_date`` at all (NA). The cleaner already fills missing due dates (data
+        contract §3), so on cleaned tables this applies to no agreement; ``payment_due_source``
+        says which agreements it did apply to.
     age_bands
         Lower bounds (duration months) of the overdue-age bands.
 
@@ -490,8 +541,10 @@ def compute_agreement_balances(
     -------
     pandas.DataFrame
         One row per ``agreement_id``: ``project_id``, ``site_id``, ``signed_date``,
-        ``payment_due_date`` (filled), ``compensation_yuan``, ``paid_yuan`` (Σ 补偿款 tied to it),
-        ``unpaid_yuan`` = max(compensation − paid, 0) (clipped per agreement, never netted),
+        ``payment_due_date`` (the ledger's, else filled), ``payment_due_source`` (``ledger``: the
+        table's date; ``term``: ``signed_date`` + ``payment_term_days``), ``compensation_yuan``,
+        ``paid_yuan`` (Σ 补偿款 tied to it), ``unpaid_yuan`` = max(compensation − paid, 0)
+        (clipped per agreement, never netted),
         ``overpaid_yuan`` = max(paid − compensation, 0), ``overdue`` (``payment_due_date < as_of``),
         ``overdue_months`` (``as_of − payment_due_date`` in duration months, NaN when not overdue),
         ``age_band``, ``origins`` (agreement rows) and ``payment_origins``.
@@ -499,18 +552,14 @@ def compute_agreement_balances(
     Notes
     -----
     Duplicate ``agreement_id`` rows (the cleaner rejects them) are logged and consolidated: their
-    compensations summed, the earliest dates kept. Payments of kind 补偿款 tied to no agreement in
-    the set are logged and counted nowhere here (they do count in ``total_paid_yuan``).
+    compensations summed, the earliest dates kept (a due date written in any of them beats the
+    term). Payments of kind 补偿款 tied to no agreement in the set are logged and counted nowhere
+    here (they do count in ``total_paid_yuan``).
     """
     as_of = resolve_as_of(as_of)
     a = _conform(agreements, "agreements")
     p = _conform(payments, "payments")
     a = a.loc[a["signed_date"].le(as_of)]
-    a = a.assign(
-        payment_due_date=a["payment_due_date"].fillna(
-            a["signed_date"] + pd.Timedelta(days=int(payment_term_days))
-        )
-    )
     if a["agreement_id"].duplicated().any():
         log.warning(
             "duplicate agreement_id in agreements (%s): consolidated",
@@ -524,6 +573,17 @@ def compute_agreement_balances(
         payment_due_date=("payment_due_date", "min"),
         compensation_yuan=("compensation_yuan", "sum"),
     )
+    # the term applies only where the ledger (or the cleaner) gives no due date
+    from_term = agg["payment_due_date"].isna()
+    agg["payment_due_date"] = agg["payment_due_date"].fillna(
+        agg["signed_date"] + pd.Timedelta(days=int(payment_term_days))
+    )
+    if from_term.any():
+        log.info(
+            "payment_term_days=%d applied to %d agreements without payment_due_date",
+            int(payment_term_days),
+            int(from_term.sum()),
+        )
     agg_origins = _origins_by(a, "agreement_id")
 
     comp = p.loc[p["kind"].eq(KIND_COMPENSATION) & p["date"].le(as_of)]
@@ -552,6 +612,9 @@ def compute_agreement_balances(
             "site_id": agg["site_id"],
             "signed_date": agg["signed_date"],
             "payment_due_date": due,
+            "payment_due_source": pd.Series(
+                np.where(from_term.to_numpy(dtype=bool), "term", "ledger"), index=ids, dtype="str"
+            ),
             "compensation_yuan": agg["compensation_yuan"].astype("float64"),
             "paid_yuan": paid_yuan,
             "unpaid_yuan": (agg["compensation_yuan"] - paid_yuan).clip(lower=0.0),
@@ -588,36 +651,55 @@ def _project_attributes(projects: pd.DataFrame | None) -> pd.DataFrame:
     )
 
 
+def _aggregate_by(
+    rows: pd.DataFrame,
+    attrs: pd.DataFrame,
+    *,
+    link: str,
+    key: str,
+    values: Callable[[pd.DataFrame], dict[str, Any]],
+    columns: Sequence[str],
+) -> pd.DataFrame:
+    """One row per value of ``key`` (片区 in their canonical order first, a missing value last).
+
+    ``rows`` are labelled through ``rows[link]`` with every column of ``attrs`` (indexed by the
+    ``link`` values); ``key`` is ``link`` itself (by project / site, the first row's attributes
+    beside it) or one of those attributes (by 片区). ``values(group)`` gives the figures.
+    """
+    labelled = rows.assign(**{c: rows[link].map(attrs[c]) for c in attrs.columns})
+    groups = dict(iter(labelled.groupby(key, dropna=False, sort=False)))
+    front = [key, *attrs.columns] if key == link else [key]
+    records = [
+        {**{c: groups[k][c].iloc[0] for c in front}, **values(groups[k])}
+        for k in _order(groups, ZONES if key == "zone" else ())
+    ]
+    out = pd.DataFrame(records, columns=[*front, *columns])
+    return out.astype(dict.fromkeys(front, "str"))
+
+
+_GAP_COLUMNS = [
+    "agreements_count",
+    "signed_agreements_yuan",
+    "paid_compensation_yuan",
+    "unpaid_gap_yuan",
+    "overdue_unpaid_yuan",
+    "origins",
+]
+
+
 def _aggregate_gap(
     balances: pd.DataFrame, attrs: pd.DataFrame, by: Literal["project", "zone"] | None
 ) -> pd.DataFrame:
-    cols = [
-        "agreements_count",
-        "signed_agreements_yuan",
-        "paid_compensation_yuan",
-        "unpaid_gap_yuan",
-        "overdue_unpaid_yuan",
-        "origins",
-    ]
     if by is None:
-        return pd.DataFrame([_gap_values(balances)], columns=cols)
-    b = balances.assign(
-        project_name=balances["project_id"].map(attrs["project_name"]),
-        zone=balances["project_id"].map(attrs["zone"]),
+        return pd.DataFrame([_gap_values(balances)], columns=_GAP_COLUMNS)
+    return _aggregate_by(
+        balances,
+        attrs[["project_name", "zone"]],
+        link="project_id",
+        key="project_id" if by == "project" else "zone",
+        values=_gap_values,
+        columns=_GAP_COLUMNS,
     )
-    key = "project_id" if by == "project" else "zone"
-    groups = dict(iter(b.groupby(key, dropna=False, sort=False)))
-    records = []
-    for k in _order(groups, ZONES if by == "zone" else ()):
-        g = groups[k]
-        rec: dict[str, Any] = {key: k}
-        if by == "project":
-            rec["project_name"] = g["project_name"].iloc[0]
-            rec["zone"] = g["zone"].iloc[0]
-        records.append({**rec, **_gap_values(g)})
-    front = ["project_id", "project_name", "zone"] if by == "project" else ["zone"]
-    out = pd.DataFrame(records, columns=[*front, *cols])
-    return out.astype(dict.fromkeys(front, "str"))
 
 
 def compute_unpaid_gap(
@@ -779,7 +861,9 @@ def compute_transition_fees(
     agreed = pd.Series(t["agreed_months"].to_numpy(dtype="float64", na_value=np.nan), index=t.index)
     source = np.where(agreed.notna(), "ledger", "missing")
     if agreed.isna().any() and sites is not None:
-        promised = t["site_id"].map(_site_lookup(sites)["promised_date"])
+        # reindex, not map: Series.map with an empty datetime mapper raises (no sites ledger)
+        lookup = _site_lookup(sites)["promised_date"]
+        promised = pd.Series(lookup.reindex(t["site_id"]).to_numpy(), index=t.index)
         from_site = months_between(t["start_date"], promised)
         filled = from_site.to_numpy(dtype="float64", na_value=np.nan)
         use = agreed.isna().to_numpy() & ~np.isnan(filled)
@@ -902,23 +986,14 @@ def _fee_values(h: pd.DataFrame) -> dict[str, Any]:
 def _aggregate_fees(
     households: pd.DataFrame, site_attrs: pd.DataFrame, by: Literal["site", "zone"]
 ) -> pd.DataFrame:
-    h = households.assign(
-        site_name=households["site_id"].map(site_attrs["site_name"]),
-        zone=households["site_id"].map(site_attrs["zone"]),
+    return _aggregate_by(
+        households,
+        site_attrs[["site_name", "zone"]],
+        link="site_id",
+        key="site_id" if by == "site" else "zone",
+        values=_fee_values,
+        columns=["households", "households_active", *_FEE_SUMS, "origins"],
     )
-    key = "site_id" if by == "site" else "zone"
-    groups = dict(iter(h.groupby(key, dropna=False, sort=False)))
-    records = []
-    for k in _order(groups, ZONES if by == "zone" else ()):
-        g = groups[k]
-        rec: dict[str, Any] = {key: k}
-        if by == "site":
-            rec["site_name"] = g["site_name"].iloc[0]
-            rec["zone"] = g["zone"].iloc[0]
-        records.append({**rec, **_fee_values(g)})
-    front = ["site_id", "site_name", "zone"] if by == "site" else ["zone"]
-    cols = [*front, "households", "households_active", *_FEE_SUMS, "origins"]
-    return pd.DataFrame(records, columns=cols).astype(dict.fromkeys(front, "str"))
 
 
 def compute_transition_fees_by(
@@ -1014,8 +1089,15 @@ def compute_site_status(
         sites), ``households_waiting`` and ``origin``.
     """
     as_of = resolve_as_of(as_of)
-    s = _conform(sites, "sites")
-    s = s.loc[s["start_date"].le(as_of)]
+    waiting = None if transition is None else _waiting_households(transition, sites, as_of)
+    return _site_status(_conform(sites, "sites"), as_of, waiting)
+
+
+def _site_status(
+    sites: pd.DataFrame, as_of: pd.Timestamp, waiting: pd.DataFrame | None
+) -> pd.DataFrame:
+    """:func:`compute_site_status` of a conformed table, given the waiting households (or None)."""
+    s = sites.loc[sites["start_date"].le(as_of)]
     delivered = s["delivered_date"].le(as_of)
     overdue = s["promised_date"].lt(as_of) & ~delivered
     cutoff = as_of - pd.DateOffset(months=SITE_LONG_OVERDUE_MONTHS)
@@ -1026,9 +1108,8 @@ def compute_site_status(
         ["delivered", "overdue"],
         default="in_progress",
     )
-    if transition is not None:
-        waiting = _waiting_households(transition, sites, as_of)["site_id"].value_counts()
-        n_waiting = s["site_id"].map(waiting).fillna(0).astype("int64")
+    if waiting is not None:
+        n_waiting = s["site_id"].map(waiting["site_id"].value_counts()).fillna(0).astype("int64")
     else:
         n_waiting = pd.Series(0, index=s.index, dtype="int64")
     out = pd.DataFrame(
@@ -1131,7 +1212,84 @@ def compute_build_time_survival(sites: pd.DataFrame, *, as_of) -> pd.DataFrame:
 # figures
 
 
-def compute_figure_records(
+#: The canonical tables the figures read, in the order of the data contract.
+_TABLES = ("projects", "agreements", "payments", "funding", "sites", "transition")
+
+#: Figures that a missing (empty) ledger makes unknown: figure → the ledgers it needs. An empty
+#: ``payments`` ledger is not in any list: with agreements or households present, "nothing was
+#: paid" is a statement the tables make (paid 0, the gap and arrears in full).
+_NEEDS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(
+        [*_PROGRESS_COLUMNS[:-1], "blocked_mu_by_blocker"],
+        ("projects",),
+    ),
+    **dict.fromkeys(
+        [
+            "signed_agreements_yuan",
+            "paid_compensation_yuan",
+            "unpaid_gap_yuan",
+            "overdue_unpaid_yuan",
+            "overdue_unpaid_by_age",
+        ],
+        ("agreements",),
+    ),
+    "funds_received_yuan": ("funding",),
+    "cash_balance_yuan": ("funding",),
+    "funds_required_yuan": ("agreements", "transition"),
+    "funds_in_place_ratio": ("funding", "agreements", "transition"),
+    **dict.fromkeys(
+        [
+            "transition_households_active",
+            "transition_fee_accrued_yuan",
+            "transition_fee_paid_yuan",
+            "transition_fee_arrears_yuan",
+            "transition_fee_overdue_extra_yuan",
+            "transition_fee_monthly_yuan",
+        ],
+        ("transition",),
+    ),
+    **dict.fromkeys(
+        ["sites_total", "sites_delivered", "sites_overdue", "sites_over_3_years"],
+        ("sites",),
+    ),
+    "households_waiting": ("sites", "transition"),
+    "median_build_months": ("sites",),
+    "delay_months": ("sites",),
+}
+
+
+def provided_ledgers(tables: Mapping[str, pd.DataFrame]) -> dict[str, bool]:
+    """Which ledgers the figures can use: table name → it was given with at least one row.
+
+    An absent or empty table means "no such ledger" (the cleaner writes an empty table for a
+    ledger with no source sheet), and the figures that need it are null, never 0 (see
+    :func:`compute_key_figures`).
+    """
+    return {name: tables.get(name) is not None and len(tables[name]) > 0 for name in _TABLES}
+
+
+@dataclass(frozen=True)
+class _Computed:
+    """Everything one computation of the figures produces, each piece computed once."""
+
+    year: int
+    as_of: pd.Timestamp
+    tables: dict[str, pd.DataFrame]  # conformed
+    provided: dict[str, bool]
+    balances: pd.DataFrame  # compute_agreement_balances
+    households: pd.DataFrame  # compute_transition_fees
+    site_status: pd.DataFrame  # compute_site_status, with households_waiting
+    waiting: pd.DataFrame  # active households whose site is not delivered
+    records: pd.DataFrame  # compute_figure_records
+    applied: dict[str, int]  # how often each default was used
+
+    @property
+    def missing(self) -> list[str]:
+        """The ledgers not provided, in contract order."""
+        return [name for name, ok in self.provided.items() if not ok]
+
+
+def _compute_all(
     tables: Mapping[str, pd.DataFrame],
     *,
     year: int,
@@ -1139,43 +1297,86 @@ def compute_figure_records(
     escalation: Escalation = DEFAULT_ESCALATION,
     payment_term_days: int = DEFAULT_PAYMENT_TERM_DAYS,
     age_bands: Sequence[float] = DEFAULT_AGE_BANDS_MONTHS,
-) -> pd.DataFrame:
-    """Every non-forecast scalar figure, with its unit, definition (口径) and source rows.
+) -> _Computed:
+    """The per-row frames (balances, households, site status) and the figure records, once.
 
-    Parameters
-    ----------
-    tables
-        The canonical tables by name (``projects``, ``agreements``, ``payments``, ``funding``,
-        ``sites``, ``transition``); a missing one is treated as empty. Not modified.
-    year
-        Reporting year (progress figures).
-    as_of
-        Reporting date (default 31 December of ``year``).
-    escalation, payment_term_days, age_bands
-        Settings (see :mod:`zhengshou_analysis.settings`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per figure: ``name`` (as in indicators.md), ``group`` (``None`` for a plain figure,
-        else ``category``, ``blocker``, ``age_band`` or ``site``), ``scope`` (the group value),
-        ``value`` (float/int, NaN when not defined, ``None`` for a KM median not reached), ``unit``
-        (``yuan``, ``mu``, ``m2``, ``count``, ``ratio``, ``month`` or ``None``), ``definition`` and
-        ``origins`` (the ``origin`` of every row that entered it).
+    :func:`compute_figure_records`, :func:`compute_key_figures` and the work summary all read
+    this, so that no frame is computed twice in one call.
     """
     as_of = resolve_as_of(as_of, year)
-    projects = _table(tables, "projects")
-    agreements = _table(tables, "agreements")
-    payments = _table(tables, "payments")
-    funding = _table(tables, "funding")
-    sites = _table(tables, "sites")
-    transition = _table(tables, "transition")
-    defs = indicator_definitions(
-        escalation=escalation, payment_term_days=payment_term_days, age_bands=age_bands
+    t = {name: _table(tables, name) for name in _TABLES}
+    provided = provided_ledgers(tables)
+    balances = compute_agreement_balances(
+        t["agreements"],
+        t["payments"],
+        as_of=as_of,
+        payment_term_days=payment_term_days,
+        age_bands=age_bands,
     )
+    households = compute_transition_fees(
+        t["transition"], t["payments"], as_of=as_of, sites=t["sites"], escalation=escalation
+    )
+    waiting = _waiting_households(t["transition"], t["sites"], as_of)
+    status = _site_status(t["sites"], as_of, waiting)
+    source = households.drop_duplicates("agreement_id")["agreed_months_source"]
+    applied = {
+        "payment_term_days_applied_to": int(balances["payment_due_source"].eq("term").sum()),
+        "agreed_months_from_site_applied_to": int(source.eq("site").sum()),
+        "agreed_months_missing": int(source.eq("missing").sum()),
+    }
+    defs = indicator_definitions(
+        escalation=escalation,
+        payment_term_days=payment_term_days,
+        age_bands=age_bands,
+        payment_term_applied_to=applied["payment_term_days_applied_to"],
+        agreed_months_from_site=applied["agreed_months_from_site_applied_to"],
+    )
+    records = _figure_records(
+        t,
+        provided,
+        year=year,
+        as_of=as_of,
+        defs=defs,
+        age_bands=age_bands,
+        bal=balances,
+        hh=households,
+        st=status,
+        waiting=waiting,
+    )
+    return _Computed(
+        year=int(year),
+        as_of=as_of,
+        tables=t,
+        provided=provided,
+        balances=balances,
+        households=households,
+        site_status=status,
+        waiting=waiting,
+        records=records,
+        applied=applied,
+    )
+
+
+def _figure_records(
+    t: Mapping[str, pd.DataFrame],
+    provided: Mapping[str, bool],
+    *,
+    year: int,
+    as_of: pd.Timestamp,
+    defs: Mapping[str, str],
+    age_bands: Sequence[float],
+    bal: pd.DataFrame,
+    hh: pd.DataFrame,
+    st: pd.DataFrame,
+    waiting: pd.DataFrame,
+) -> pd.DataFrame:
+    """The records of :func:`compute_figure_records` from the per-row frames."""
+    projects, payments, funding = t["projects"], t["payments"], t["funding"]
     recs: list[dict[str, Any]] = []
 
     def add(name, value, unit, origins, group=None, scope=None):
+        if not all(provided[n] for n in _NEEDS.get(name, ())):
+            value = None  # a missing ledger is not a zero
         recs.append(
             {
                 "name": name,
@@ -1209,9 +1410,6 @@ def compute_figure_records(
         )
 
     # funding
-    bal = compute_agreement_balances(
-        agreements, payments, as_of=as_of, payment_term_days=payment_term_days, age_bands=age_bands
-    )
     od = bal.loc[bal["overdue"]]
     signed = _sum(bal["compensation_yuan"])
     add("signed_agreements_yuan", signed, "yuan", _flatten(bal["origins"]))
@@ -1251,9 +1449,6 @@ def compute_figure_records(
     )
 
     # transitional fees
-    hh = compute_transition_fees(
-        transition, payments, as_of=as_of, sites=sites, escalation=escalation
-    )
     act = hh.loc[hh["active"]]
     accrued = _sum(hh["accrued_yuan"])
     required = signed + accrued
@@ -1286,7 +1481,6 @@ def compute_figure_records(
     add("transition_fee_monthly_yuan", _sum(act["monthly_yuan"]), "yuan", _unique(act["origin"]))
 
     # resettlement sites
-    st = compute_site_status(sites, as_of=as_of)
     add("sites_total", len(st), "count", _unique(st["origin"]))
     for name, col in (
         ("sites_delivered", "delivered"),
@@ -1295,7 +1489,6 @@ def compute_figure_records(
     ):
         sub = st.loc[st[col]]
         add(name, len(sub), "count", _unique(sub["origin"]))
-    waiting = _waiting_households(transition, sites, as_of)
     add("households_waiting", int(waiting["agreement_id"].nunique()), "count", waiting["origin"])
     median, median_status = _km_median(st)
     add("median_build_months", median, "month", _unique(st["origin"]))
@@ -1319,6 +1512,49 @@ def compute_figure_records(
             for c in columns
         }
     )
+
+
+def compute_figure_records(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    year: int,
+    as_of=None,
+    escalation: Escalation = DEFAULT_ESCALATION,
+    payment_term_days: int = DEFAULT_PAYMENT_TERM_DAYS,
+    age_bands: Sequence[float] = DEFAULT_AGE_BANDS_MONTHS,
+) -> pd.DataFrame:
+    """Every non-forecast scalar figure, with its unit, definition (口径) and source rows.
+
+    Parameters
+    ----------
+    tables
+        The canonical tables by name (``projects``, ``agreements``, ``payments``, ``funding``,
+        ``sites``, ``transition``); a missing one is treated as empty. Not modified.
+    year
+        Reporting year (progress figures).
+    as_of
+        Reporting date (default 31 December of ``year``).
+    escalation, payment_term_days, age_bands
+        Settings (see :mod:`zhengshou_analysis.settings`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per figure: ``name`` (as in indicators.md), ``group`` (``None`` for a plain figure,
+        else ``category``, ``blocker``, ``age_band`` or ``site``), ``scope`` (the group value),
+        ``value`` (float/int, NaN when not defined, ``None`` for a KM median not reached and for
+        every figure whose ledger is missing — the rule of :func:`compute_key_figures`), ``unit``
+        (``yuan``, ``mu``, ``m2``, ``count``, ``ratio``, ``month`` or ``None``), ``definition`` and
+        ``origins`` (the ``origin`` of every row that entered it).
+    """
+    return _compute_all(
+        tables,
+        year=year,
+        as_of=as_of,
+        escalation=escalation,
+        payment_term_days=payment_term_days,
+        age_bands=age_bands,
+    ).records
 
 
 _DECIMALS = {"yuan": 2, "mu": 4, "m2": 2, "ratio": 6, "month": 2}
@@ -1400,7 +1636,9 @@ def compute_key_figures(
     escalation
         Overdue escalation of the transitional fee (default: the example rule of the spec).
     payment_term_days
-        Days after signing taken as the payment due date where the ledger has none.
+        Days after signing taken as the payment due date of an agreement whose
+        ``payment_due_date`` is NA. The cleaner already fills missing due dates (data contract §3),
+        so on cleaned tables it is applied to no agreement: ``parameters`` says to how many.
     age_bands
         Lower bounds (months) of the overdue-age bands.
 
@@ -1413,20 +1651,52 @@ def compute_key_figures(
         ``overdue_unpaid_by_age``, ``delay_months`` (by ``site_id``), plus the breakdowns
         ``progress_by_category``, ``progress_by_zone``, ``unpaid_gap_by_project``,
         ``unpaid_gap_by_zone``, ``transition_fee_by_site``, ``transition_fee_by_zone`` and
-        ``site_status``; ``parameters`` records the settings used. A missing group value is keyed
-        ``未注明``.
+        ``site_status``. A missing group value is keyed ``未注明``. ``missing_ledgers`` lists the
+        tables that were absent or empty. ``parameters`` records the settings used and how often
+        each default was actually applied: ``payment_term_days`` with
+        ``payment_term_days_applied_to`` (agreements signed by ``as_of`` whose
+        ``payment_due_date`` was NA), and ``agreed_months_from_site_applied_to`` (households whose
+        ``agreed_months`` was NA and was taken from their site's ``promised_date``) with
+        ``agreed_months_missing`` (households left without one: never counted overdue).
+
+    Notes
+    -----
+    **A missing ledger is not a zero.** A table that is absent or has no rows means the office
+    gave no such ledger, and every figure that needs it is ``None`` (null), not 0:
+
+    * no ``projects``: the progress figures (``projects_count``, ``land_*``, ``house_*``, rates,
+      ``*_na_count``, also by category); a ledger that has rows but none for ``year`` gives 0;
+    * no ``agreements``: ``signed_agreements_yuan``, ``paid_compensation_yuan``,
+      ``unpaid_gap_yuan``, ``overdue_unpaid_yuan`` and every ``overdue_unpaid_by_age`` band;
+    * no ``funding``: ``funds_received_yuan``, ``cash_balance_yuan`` and
+      ``funds_in_place_ratio`` (not 0 and −``total_paid_yuan``);
+    * no ``transition``: ``transition_households_active`` and ``transition_fee_accrued_yuan``,
+      ``_paid_yuan``, ``_arrears_yuan``, ``_overdue_extra_yuan``, ``_monthly_yuan``;
+    * no ``sites``: ``sites_total``, ``sites_delivered``, ``sites_overdue``,
+      ``sites_over_3_years``, ``median_build_months`` (its ``median_build_months_status`` says
+      ``no_sites``);
+    * ``households_waiting`` needs both ``sites`` and ``transition``; ``funds_required_yuan``
+      needs ``agreements`` and ``transition``, and ``funds_in_place_ratio`` those and ``funding``.
+
+    An empty ``payments`` ledger is different: with agreements or households present it states
+    that nothing was paid, so ``total_paid_yuan``, ``paid_compensation_yuan`` and
+    ``transition_fee_paid_yuan`` are 0 and the gap and arrears are owed in full. Ledgers that have
+    rows but none by ``as_of`` give real zeros. The work summary
+    (:func:`zhengshou_analysis.summary.write_work_summary`) says "无法计算" exactly where these
+    figures are null.
     """
-    as_of = resolve_as_of(as_of, year)
-    opts = {
-        "escalation": escalation,
-        "payment_term_days": payment_term_days,
-        "age_bands": age_bands,
-    }
-    recs = compute_figure_records(tables, year=year, as_of=as_of, **opts)
-    out: dict[str, Any] = {"year": int(year), "as_of": as_of.date().isoformat()}
+    c = _compute_all(
+        tables,
+        year=year,
+        as_of=as_of,
+        escalation=escalation,
+        payment_term_days=payment_term_days,
+        age_bands=age_bands,
+    )
+    out: dict[str, Any] = {"year": int(year), "as_of": c.as_of.date().isoformat()}
     nested: dict[str, dict[str, Any]] = {}
     by_category: dict[str, dict[str, Any]] = {}
-    for r in recs.itertuples(index=False):
+    for r in c.records.itertuples(index=False):
         value = _json_scalar(r.value, r.unit)
         if r.group is None or pd.isna(r.group):
             out[r.name] = value
@@ -1439,34 +1709,28 @@ def compute_key_figures(
     out["delay_months"] = nested.get("delay_months", {})
     out["progress_by_category"] = by_category
 
-    t = {name: _table(tables, name) for name in ("projects", "agreements", "payments")}
-    t |= {name: _table(tables, name) for name in ("sites", "transition")}
+    t = c.tables
     out["progress_by_zone"] = _frame_to_nested(
         compute_progress(t["projects"], year=year, by="zone"), "zone"
     )
-    balances = compute_agreement_balances(
-        t["agreements"], t["payments"], as_of=as_of, payment_term_days=payment_term_days
-    )
     attrs = _project_attributes(t["projects"])
     out["unpaid_gap_by_project"] = _frame_to_nested(
-        _aggregate_gap(balances, attrs, "project"), "project_id"
+        _aggregate_gap(c.balances, attrs, "project"), "project_id"
     )
-    out["unpaid_gap_by_zone"] = _frame_to_nested(_aggregate_gap(balances, attrs, "zone"), "zone")
-    households = compute_transition_fees(
-        t["transition"], t["payments"], as_of=as_of, sites=t["sites"], escalation=escalation
-    )
+    out["unpaid_gap_by_zone"] = _frame_to_nested(_aggregate_gap(c.balances, attrs, "zone"), "zone")
     site_attrs = _site_lookup(t["sites"])
     out["transition_fee_by_site"] = _frame_to_nested(
-        _aggregate_fees(households, site_attrs, "site"), "site_id"
+        _aggregate_fees(c.households, site_attrs, "site"), "site_id"
     )
     out["transition_fee_by_zone"] = _frame_to_nested(
-        _aggregate_fees(households, site_attrs, "zone"), "zone"
+        _aggregate_fees(c.households, site_attrs, "zone"), "zone"
     )
-    status = compute_site_status(t["sites"], as_of=as_of, transition=t["transition"])
-    out["site_status"] = _frame_to_nested(status, "site_id")
+    out["site_status"] = _frame_to_nested(c.site_status, "site_id")
+    out["missing_ledgers"] = c.missing
     out["parameters"] = {
         "escalation_tiers": [[int(s), float(m)] for s, m in escalation.tiers],
         "payment_term_days": int(payment_term_days),
+        **c.applied,
         "age_bands_months": [float(b) for b in age_bands],
     }
     return out

@@ -417,8 +417,17 @@ _NUMBER_PATTERN = (
     r"|[ ]?[(\[][ ]?(?P<bunit>" + _UNIT_ALTERNATIVES + r")[ ]?[)\]])?"
     r"(?P<rest>.*)$"
 )
-#: Digits separated by spaces must be in groups of three (``1 234 567``; ``300 500`` is two).
-_SPACED_PATTERN = r"^[0-9]{1,3}(?:,?[ ]?[0-9]{3})*(?:\.[0-9]*)?$"
+#: The digits captured as ``num`` (greedily: digits with any ``,``, `` `` or ``, `` between them)
+#: form a number only when ungrouped, or grouped in thousands with ONE kind of separator: a first
+#: group of 1-3 digits not starting with 0, then groups of exactly three after each ``,`` (``1,234``,
+#: ``1,234,567.5``) or each space (``1 234 567``). ``1,2``, ``12,3456``, ``1,23,456``, ``0,5``,
+#: ``300 50``, ``1,234 567`` and ``300, 500`` are not numbers (``unparseable``). ``300,500`` and
+#: ``300 500`` *are* well-formed groupings and read as 300500.
+_GROUPED_PATTERN = (
+    r"^(?:[0-9]+|[1-9][0-9]{0,2}(?:(?:,[0-9]{3})+|(?: [0-9]{3})+))(?:\.[0-9]*)?$|^\.[0-9]+$"
+)
+#: Digits right after a number (``1.5,000``, ``1.234 567``) make it malformed, not a remark.
+_DIGIT_TAIL_PATTERN = r"^[ ,]?[0-9]"
 #: What may follow a number as a remark: a bracket, a space or punctuation, or a remark word.
 _REMARK_PATTERN = (
     r"^(?:[ (\[{【〔<《,;、]|含|不含|其中|包括|包含|另|已|未|备注|注|按|预计|暂|整|共|合计)"
@@ -444,6 +453,7 @@ class _NumberText:
     approx: np.ndarray  # bool
     remark: np.ndarray  # object: the remark text or None
     unit: np.ndarray  # object: the written unit or None
+    grouping: np.ndarray  # bool: _BAD because of malformed digit groups (``1,2``, ``300 50``)
 
 
 _OK, _BLANK, _PLACEHOLDER, _MISMATCH, _BAD, _IMPOSSIBLE = range(6)
@@ -459,13 +469,16 @@ def _parse_number_strings(texts: np.ndarray, *, unit: str | None, scale: float) 
 
     m = pc.extract_regex(clean, _NUMBER_PATTERN)
     matched = _np_bool(m.is_valid()) & (status == _BAD)
-    num = pc.replace_substring(m.field("num"), ",", "")
-    spaced = _np_bool(pc.match_substring(num, " "))
-    matched &= ~spaced | _np_bool(pc.match_substring_regex(m.field("num"), _SPACED_PATTERN))
+    # thousands separators: checked before they are dropped, never silently joined; digits right
+    # after the number (1.5,000 / 1.234 567) are a malformed number too, not a remark
+    grouping = matched & ~_np_bool(pc.match_substring_regex(m.field("num"), _GROUPED_PATTERN))
+    tail = pc.binary_join_element_wise(m.field("unit"), m.field("bunit"), m.field("pct"), "")
+    digit_tail = _np_bool(pc.match_substring_regex(m.field("rest"), _DIGIT_TAIL_PATTERN))
+    grouping |= matched & digit_tail & _np_bool(pc.equal(tail, ""))
+    matched &= ~grouping
+    num = pc.replace_substring_regex(m.field("num"), "[, ]", "")
     sign = pc.replace_substring(m.field("sign"), "−", "-")
-    literal = pc.binary_join_element_wise(
-        sign, pc.replace_substring(num, " ", ""), m.field("exp"), ""
-    )
+    literal = pc.binary_join_element_wise(sign, num, m.field("exp"), "")
     value = pd.to_numeric(pd.Series(_np_obj(literal)).where(matched), errors="coerce").to_numpy(
         dtype=np.float64, na_value=np.nan
     )
@@ -507,7 +520,7 @@ def _parse_number_strings(texts: np.ndarray, *, unit: str | None, scale: float) 
     ok = status == _OK
     remark = np.where(is_remark & ok, _np_obj(rest_text), None)
     unit_text = np.where(has_unit, written, np.where(pct, "%", None))
-    return _NumberText(value, status, approx & ok, remark, unit_text)
+    return _NumberText(value, status, approx & ok, remark, unit_text, grouping)
 
 
 def _check_number_args(unit: str | None, scale: float, decimals: int | None) -> None:
@@ -575,7 +588,9 @@ def parse_numbers(
     Notes
     -----
     Text is NFKC-normalised first (``１２３．５`` → 123.5), whitespace collapsed and stripped.
-    Accepted: thousands separators ``,`` (also ``，``) and 3-digit space groups; a leading sign;
+    Accepted: thousands separators ``,`` (also ``，``) or spaces, each followed by exactly three
+    digits after a first group of 1-3 (``1,234``, ``1,234,567.5``, ``1 234 567``; any other
+    grouping such as ``1,2``, ``12,3456`` or ``300 50`` is ``unparseable``); a leading sign;
     exponents (``1.2e3``); a leading ``¥``; a leading ``约``/``大约`` or trailing ``左右``
     (``approx`` info); a trailing remark after a bracket, a space, punctuation or a remark word
     such as ``含`` (``remark`` info quoting it).
@@ -614,6 +629,7 @@ def parse_numbers(
     approx = np.zeros(n, dtype=bool)
     remark = np.full(n, None, dtype=object)
     written = np.full(n, None, dtype=object)
+    grouping = np.zeros(n, dtype=bool)
     is_str = kinds == _STR
     if is_str.any():
         codes, uniq = pd.factorize(cells[is_str])
@@ -623,6 +639,7 @@ def parse_numbers(
         approx[is_str] = parsed.approx[codes]
         remark[is_str] = parsed.remark[codes]
         written[is_str] = parsed.unit[codes]
+        grouping[is_str] = parsed.grouping[codes]
 
     if decimals is not None:
         with np.errstate(over="ignore", invalid="ignore"):
@@ -647,7 +664,20 @@ def parse_numbers(
         lambda pos: "单位「" + _as_str(written[pos]) + "」与本列单位 " + target + " 不符：「"
         + findings.raw_text(pos) + "」，记为缺失",
     )  # fmt: skip
-    findings.add(status == _BAD, "unparseable", _quoted(findings, "无法解析为数字：", "，记为缺失"))
+    findings.add(
+        (status == _BAD) & ~grouping,
+        "unparseable",
+        _quoted(findings, "无法解析为数字：", "，记为缺失"),
+    )
+    findings.add(
+        (status == _BAD) & grouping,
+        "unparseable",
+        _quoted(
+            findings,
+            "无法解析为数字：",
+            "（千分位分隔符「,」或空格之后须为三位数字，如 1,234 或 1 234 567），记为缺失",
+        ),
+    )
     findings.add(
         num_bad, "unparseable", _quoted(findings, "数值", "超出范围或不是有限数，记为缺失")
     )

@@ -30,10 +30,9 @@ from .formatting import (
 from .indicators import (
     BLOCKERS,
     CATEGORIES,
+    _compute_all,
     age_band_labels,
     age_band_labels_zh,
-    compute_figure_records,
-    compute_site_status,
 )
 from .settings import (
     DEFAULT_AGE_BANDS_MONTHS,
@@ -133,9 +132,19 @@ def _count(unit: str) -> Callable[[Any], str]:
     return lambda v: fmt_count(v, unit=unit)
 
 
-def _provided(tables: Mapping[str, pd.DataFrame], name: str) -> bool:
-    df = tables.get(name)
-    return df is not None and len(df) > 0
+#: How the text names a ledger that was not provided.
+_LEDGER_ZH = {
+    "agreements": "征收补偿协议",
+    "funding": "资金到位",
+    "sites": "安置区",
+    "transition": "过渡安置",
+}
+
+
+def _not_provided(provided: Mapping[str, bool], *names: str) -> str:
+    """``（台账未提供X、Y数据，无法计算）`` for the ledgers among ``names`` that are missing."""
+    missing = "、".join(_LEDGER_ZH[n] for n in names if not provided[n])
+    return f"（台账未提供{missing}数据，无法计算）"
 
 
 def _task_clause(
@@ -228,13 +237,13 @@ def _when(year: int, as_of: pd.Timestamp) -> str:
 
 def _funding_paragraph(
     f: _Figures,
-    tables: Mapping[str, pd.DataFrame],
+    provided: Mapping[str, bool],
     when: str,
     age_bands: Sequence[float],
 ) -> str:
     parts = []
-    if not _provided(tables, "agreements"):
-        parts.append(f"{when}，已签协议待付款缺口资金（台账未提供征收补偿协议数据，无法计算）。")
+    if not provided["agreements"]:
+        parts.append(f"{when}，已签协议待付款缺口资金{_not_provided(provided, 'agreements')}。")
     else:
         s = (
             f"{when}，累计签订征收补偿协议金额{f.text('signed_agreements_yuan', fmt_wan_yuan)}，"
@@ -256,8 +265,8 @@ def _funding_paragraph(
             f.text("overdue_unpaid_yuan", fmt_wan_yuan)
             s += "，均未超过支付期限"
         parts.append(s + "。")
-    if not _provided(tables, "funding"):
-        parts.append("征拆资金到位情况（台账未提供资金到位数据，无法计算）。")
+    if not provided["funding"]:
+        parts.append(f"征拆资金到位情况{_not_provided(provided, 'funding')}。")
     else:
         s = (
             f"累计到位征拆资金{f.text('funds_received_yuan', fmt_wan_yuan)}，"
@@ -268,22 +277,28 @@ def _funding_paragraph(
         else:
             text = f.text("cash_balance_yuan", lambda v: fmt_wan_yuan(-v))
             s += f"支出超过到位资金{text}（由其他资金垫付）；"
-        s += (
-            "已签协议补偿款与应计过渡安置费合计需资金"
-            f"{f.text('funds_required_yuan', fmt_wan_yuan)}，"
-        )
-        if f.value("funds_in_place_ratio") is not None:
-            s += f"资金到位率{f.text('funds_in_place_ratio', fmt_pct)}。"
+        if f.value("funds_required_yuan") is None:  # no agreements or no transition ledger
+            s += (
+                "已签协议补偿款与应计过渡安置费合计所需资金"
+                f"{_not_provided(provided, 'agreements', 'transition')}，资金到位率无法计算。"
+            )
         else:
-            f.text("funds_in_place_ratio", fmt_pct, written="无法计算（所需资金为0）")
-            s += "资金到位率无法计算（所需资金为0）。"
+            s += (
+                "已签协议补偿款与应计过渡安置费合计需资金"
+                f"{f.text('funds_required_yuan', fmt_wan_yuan)}，"
+            )
+            if f.value("funds_in_place_ratio") is not None:
+                s += f"资金到位率{f.text('funds_in_place_ratio', fmt_pct)}。"
+            else:
+                f.text("funds_in_place_ratio", fmt_pct, written="无法计算（所需资金为0）")
+                s += "资金到位率无法计算（所需资金为0）。"
         parts.append(s)
     return "".join(parts)
 
 
-def _transition_paragraph(f: _Figures, tables: Mapping[str, pd.DataFrame], when: str) -> str:
-    if not _provided(tables, "transition"):
-        return "过渡安置情况（台账未提供过渡安置数据，无法计算）。"
+def _transition_paragraph(f: _Figures, provided: Mapping[str, bool], when: str) -> str:
+    if not provided["transition"]:
+        return f"过渡安置情况{_not_provided(provided, 'transition')}。"
     households = f.text("transition_households_active", _count("户"))
     monthly = f.text("transition_fee_monthly_yuan", fmt_wan_yuan)
     return (
@@ -297,10 +312,9 @@ def _transition_paragraph(f: _Figures, tables: Mapping[str, pd.DataFrame], when:
     )
 
 
-def _sites_paragraph(f: _Figures, tables: Mapping[str, pd.DataFrame], as_of: pd.Timestamp) -> str:
-    if not _provided(tables, "sites"):
-        return "安置房建设交付情况（台账未提供安置区数据，无法计算）。"
-    status = compute_site_status(tables["sites"], as_of=as_of)
+def _sites_paragraph(f: _Figures, provided: Mapping[str, bool], status: pd.DataFrame) -> str:
+    if not provided["sites"]:
+        return f"安置房建设交付情况{_not_provided(provided, 'sites')}。"
     s = (
         f"已开工安置区{f.text('sites_total', _count('个'))}，"
         f"已交付{f.text('sites_delivered', _count('个'))}，"
@@ -314,10 +328,10 @@ def _sites_paragraph(f: _Figures, tables: Mapping[str, pd.DataFrame], as_of: pd.
     else:
         f.text("sites_over_3_years", _count("个"))
         s += "，无超过3年未交付的安置区"
-    if _provided(tables, "transition"):
+    if provided["transition"]:
         s += f"，{f.text('households_waiting', _count('户'))}群众仍在等待回迁安置"
     else:
-        s += "，等待回迁安置户数（台账未提供过渡安置数据，无法计算）"
+        s += f"，等待回迁安置户数{_not_provided(provided, 'transition')}"
     state = f.value("median_build_months_status")
     if state == "reached":
         median = f.text("median_build_months", fmt_months)
@@ -377,9 +391,14 @@ def write_work_summary(
     -----
     Formats: 万元, 万平方米 to 2 decimals; 亩 to at most 2 decimals; percentages to 1 decimal;
     counts as integers (:mod:`zhengshou_analysis.formatting`).
+
+    A sentence says "无法计算" exactly where the key figures
+    (:func:`~zhengshou_analysis.indicators.compute_key_figures`) are null because a ledger is
+    missing (an absent or empty table); the figures, the site status and the ledger check come
+    from one computation.
     """
     as_of = resolve_as_of(as_of, year)
-    records = compute_figure_records(
+    computed = _compute_all(
         tables,
         year=year,
         as_of=as_of,
@@ -387,13 +406,14 @@ def write_work_summary(
         payment_term_days=payment_term_days,
         age_bands=age_bands,
     )
-    f = _Figures(records)
+    f = _Figures(computed.records)
+    provided = computed.provided
     when = _when(year, as_of)
     paragraphs = [
         *_progress_paragraph(f, year),
-        _funding_paragraph(f, tables, when, age_bands),
-        _transition_paragraph(f, tables, when),
-        _sites_paragraph(f, tables, as_of),
+        _funding_paragraph(f, provided, when, age_bands),
+        _transition_paragraph(f, provided, when),
+        _sites_paragraph(f, provided, computed.site_status),
         _blockers_paragraph(f, year),
     ]
     text = "\n".join([f"一、{year}年工作完成情况", *(_INDENT + p for p in paragraphs)]) + "\n"
