@@ -12,30 +12,58 @@ from .exceptions import (
     SchemaError,
     ZhengshouError,
 )
+from .forecasts import (
+    DEFAULT_SCENARIOS,
+    Scenario,
+    backtest_inflow_models,
+    compute_forecast_figures,
+    compute_monthly_inflows,
+    forecast_funding_gap,
+    forecast_inflows,
+    simulate_transition_fees,
+)
 from .indicators import compute_key_figures, key_figures_json
 from .periods import duration_months, months_between
 from .schemas import TABLES, empty_table, table
 from .settings import DEFAULT_ESCALATION, Escalation, default_as_of
+from .survival import (
+    ForecastResult,
+    compute_delivery_survival,
+    fit_survival_tail,
+    forecast_site_delivery,
+)
 
 __all__ = [
     "DEFAULT_ESCALATION",
+    "DEFAULT_SCENARIOS",
     "TABLES",
     "CleanError",
     "CleanResult",
     "Escalation",
+    "ForecastResult",
     "InputError",
     "InsufficientDataError",
     "ParameterError",
+    "Scenario",
     "SchemaError",
     "ZhengshouError",
     "__version__",
+    "backtest_inflow_models",
     "clean_ledgers",
+    "compute_delivery_survival",
+    "compute_forecast_figures",
     "compute_key_figures",
+    "compute_monthly_inflows",
     "default_as_of",
     "duration_months",
     "empty_table",
+    "fit_survival_tail",
+    "forecast_funding_gap",
+    "forecast_inflows",
+    "forecast_site_delivery",
     "key_figures_json",
     "months_between",
+    "simulate_transition_fees",
     "table",
     "write_clean_outputs",
 ]
