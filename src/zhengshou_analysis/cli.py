@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from ._version import __version__
@@ -22,16 +22,6 @@ log = logging.getLogger("zhengshou_analysis")
 
 DEFAULT_DATA = Path("data/demo")
 DEFAULT_REPORTS = Path("reports")
-
-
-def _not_yet(name: str, issue: str) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        sys.stderr.write(
-            f"zhengshou {name}: not implemented yet ({issue}); nothing was produced.\n"
-        )
-        return 2
-
-    return run
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
@@ -79,6 +69,44 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_reports(args: argparse.Namespace, years) -> int:
+    from .reports import run_batch
+
+    result = run_batch(
+        data_dir=args.data,
+        out_dir=args.out,
+        years=years,
+        as_of=getattr(args, "as_of", None),
+        jobs=getattr(args, "jobs", None),
+        force=args.force,
+        progress=sys.stderr.isatty(),
+    )
+    counts = {s: sum(r.status == s for r in result.runs) for s in ("ok", "skipped", "failed")}
+    sys.stdout.write(
+        f"{counts['ok']} reports written, {counts['skipped']} unchanged (skipped), "
+        f"{counts['failed']} failed\n报告目录 index: {result.index}\n"
+    )
+    if result.failed:
+        for r in result.failed:
+            where = Path(args.out) / str(r.year) / (r.ipynb or "")
+            sys.stderr.write(
+                f"FAILED {r.year} {r.notebook}: {r.error} (executed notebook: {where})\n"
+            )
+        return 1
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    return _run_reports(args, [args.year])
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from .reports import parse_years
+
+    years = parse_years(args.years, available=[]) if args.years else None
+    return _run_reports(args, years)
+
+
 def _cmd_data_dictionary(args: argparse.Namespace) -> int:
     from .schemas import render_data_dictionary
 
@@ -121,15 +149,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--out", type=Path, default=DEFAULT_REPORTS)
-    p.add_argument("--as-of", dest="as_of", default=None)
-    p.set_defaults(func=_not_yet("report", "the reports milestone"))
+    p.add_argument(
+        "--as-of", dest="as_of", default=None, help="mid-year reporting date (YYYY-MM-DD)"
+    )
+    p.add_argument("--force", action="store_true", help="re-run even when nothing changed")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("batch", help="run the reports of several years in parallel")
     p.add_argument("--years", default=None, help="2019-2022 or 2019,2021 (default: every year)")
     p.add_argument("--jobs", type=int, default=None)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--out", type=Path, default=DEFAULT_REPORTS)
-    p.set_defaults(func=_not_yet("batch", "the reports milestone"))
+    p.add_argument("--force", action="store_true", help="re-run even when nothing changed")
+    p.set_defaults(func=_cmd_batch)
 
     p = sub.add_parser("data-dictionary", help="print (or write) the data dictionary")
     p.add_argument("--out", type=Path, default=None)
