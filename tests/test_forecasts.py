@@ -338,7 +338,7 @@ def test_short_history_falls_back_with_a_reason(n_months, caplog):
         assert a["method"] == "zero" and not x.any()
     else:
         assert a["method"] == "block_bootstrap"
-        assert f"{a['history_months']} months" in a["fallback_reason"]
+        assert f"{a['history_months']}个月" in a["fallback_reason"]
         assert a["history_months"] == 12  # Jan..Dec 2021: zeros after the last inflow count
         assert x.max() <= 10 * (2e6 + 1e5 * (n_months - 1))
 
@@ -349,7 +349,7 @@ def test_sparse_history_falls_back():
         values[k] = 5e6
     r = forecast_inflows(monthly_funding(values, start="2018-09"), as_of=AS_OF, n_paths=50)
     assert r.assumptions["method"] == "block_bootstrap"
-    assert "too sparse" in r.assumptions["fallback_reason"]
+    assert "过于稀疏" in r.assumptions["fallback_reason"]
 
 
 def test_modelled_inflows_are_non_negative_and_report_every_score():

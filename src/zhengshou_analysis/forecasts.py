@@ -810,16 +810,30 @@ def _block_bootstrap(y: np.ndarray, h: int, n_paths: int, rng: np.random.Generat
     return window[idx]
 
 
+#: Chinese names of the inflow models, for reports.
+MODEL_LABELS: dict[str, str] = {
+    "naive": "朴素预测（重复上月）",
+    "seasonal_naive": "季节朴素预测（重复去年同月）",
+    "ets": "指数平滑（ETS）",
+    "sarimax": "季节ARIMA（SARIMAX）",
+    "block_bootstrap": "历史月度到位额分块自助抽样",
+    "zero": "无到位记录，按0计",
+}
+
+
 def _fallback_reason(y: np.ndarray, min_history: int, max_zero_share: float) -> str | None:
     if y.size == 0:
-        return "no inflow recorded by as_of: future inflows taken as 0"
+        return "统计日前没有资金到位记录：预测期内新增到位资金按0计"
     if y.size < min_history:
-        return f"only {y.size} months of inflows (< {min_history}): too short for a model"
+        return (
+            f"只有{y.size}个月的资金到位记录（少于{min_history}个月），不足以拟合模型："
+            "改用对历史月度到位额的分块自助抽样"
+        )
     zero_share = float(np.mean(y <= 0))
     if zero_share > max_zero_share:
         return (
-            f"{zero_share:.0%} of the {y.size} months had no inflow (> {max_zero_share:.0%}): "
-            "too sparse for a model"
+            f"{y.size}个月中{zero_share:.0%}的月份没有资金到位（超过{max_zero_share:.0%}），"
+            "序列过于稀疏，不宜拟合模型：改用对历史月度到位额的分块自助抽样"
         )
     return None
 
@@ -960,10 +974,13 @@ def forecast_inflows(
     )
     if method in _CANDIDATES:
         why = (
-            f"lowest MASE in the back-test on the last {BACKTEST_HOLDOUT_MONTHS} months "
-            f"({method} {mase[method]:.3f}; "
-            + ", ".join(f"{k} {'n/a' if v is None else f'{v:.3f}'}" for k, v in mase.items())
-            + ")"
+            f"资金到位预测选用“{MODEL_LABELS.get(method, method)}”：用最后{BACKTEST_HOLDOUT_MONTHS}"
+            f"个月回测，其平均绝对标度误差（MASE）{mase[method]:.3f}最小（"
+            + "，".join(
+                f"{MODEL_LABELS.get(k, k)} {'无法计算' if v is None else f'{v:.3f}'}"
+                for k, v in mase.items()
+            )
+            + "）"
         )
     else:
         why = reason

@@ -155,33 +155,47 @@ def plot_bars(
 
 
 def plot_monthly_inflows(
-    history: pd.Series,
+    history: pd.DataFrame,
     *,
     forecast: pd.DataFrame | None = None,
-    title: str = "征拆资金月度到位情况（万元）",
+    title: str = "征拆资金月度到位情况与预测（万元）",
+    last_years: int = 4,
     ax=None,
 ):
-    """Monthly inflows (bars, 万元) and, optionally, a forecast band.
+    """Monthly inflows (bars, 万元) and, optionally, the forecast band P10–P90 with its median.
 
     Parameters
     ----------
     history
-        Inflow per month in yuan, indexed by month-end dates.
+        ``inflow_yuan`` by month (a ``PeriodIndex``), as ``forecast_inflows(...).frames["history"]``.
     forecast
-        Optional frame indexed by month-end dates with columns ``p10``, ``p50``, ``p90`` (yuan).
+        Columns ``month`` (Period), ``inflow_p10_yuan``, ``inflow_p50_yuan``, ``inflow_p90_yuan``, as
+        ``forecast_inflows(...).summary``.
+    last_years
+        Only the last years of history are drawn, so the months stay readable.
     """
     ax = _ax(ax)
     if len(history):
-        ax.bar(history.index, _wan(history), width=20, color=PALETTE["main"], label="实际到位")
+        h = history["inflow_yuan"].iloc[-12 * last_years :]
+        x = h.index.to_timestamp(how="end").normalize()
+        ax.bar(x, _wan(h), width=20, color=PALETTE["main"], label="实际到位")
     if forecast is not None and len(forecast):
+        x = pd.PeriodIndex(forecast["month"]).to_timestamp(how="end").normalize()
         ax.fill_between(
-            forecast.index,
-            _wan(forecast["p10"]),
-            _wan(forecast["p90"]),
+            x,
+            _wan(forecast["inflow_p10_yuan"]),
+            _wan(forecast["inflow_p90_yuan"]),
             color=PALETTE["band"],
             label="预测区间（P10–P90）",
         )
-        ax.plot(forecast.index, _wan(forecast["p50"]), color=PALETTE["second"], label="预测中位数")
+        ax.plot(
+            x,
+            _wan(forecast["inflow_p50_yuan"]),
+            color=PALETTE["second"],
+            marker="o",
+            markersize=3,
+            label="预测中位数",
+        )
     ax.set_ylabel("万元")
     ax.set_title(title)
     if len(history) or (forecast is not None and len(forecast)):
@@ -248,9 +262,9 @@ def plot_build_survival(
     Parameters
     ----------
     curve
-        Columns ``time_months``, ``surv_prob`` and ``surv_prob_se`` (as from
-        :func:`~zhengshou_analysis.indicators.compute_build_time_survival`); the band is
-        ± 1.96 standard errors (Greenwood), clipped to [0, 1].
+        Columns ``time_months`` and ``surv_prob``; the band is ``ci_lower``/``ci_upper`` when
+        given (as from :func:`~zhengshou_analysis.survival.compute_delivery_survival`), else
+        ± 1.96 ``surv_prob_se`` (Greenwood), clipped to [0, 1].
     """
     ax = _ax(ax)
     if curve.empty:
@@ -261,7 +275,11 @@ def plot_build_survival(
         return ax
     t = np.r_[0.0, curve["time_months"].to_numpy(dtype="float64")]
     s = np.r_[1.0, curve["surv_prob"].to_numpy(dtype="float64")]
-    if "surv_prob_se" in curve:
+    if {"ci_lower", "ci_upper"} <= set(curve.columns):  # log-log interval, inside [0, 1]
+        lo = np.r_[1.0, curve["ci_lower"].to_numpy(dtype="float64")]
+        hi = np.r_[1.0, curve["ci_upper"].to_numpy(dtype="float64")]
+        ax.fill_between(t, lo, hi, step="post", color=PALETTE["band"], label="95% 置信区间")
+    elif "surv_prob_se" in curve:
         se = np.r_[0.0, curve["surv_prob_se"].to_numpy(dtype="float64")]
         ax.fill_between(
             t,
@@ -269,7 +287,7 @@ def plot_build_survival(
             np.clip(s + 1.96 * se, 0, 1),
             step="post",
             color=PALETTE["band"],
-            label="95% 置信区间",
+            label="95% 置信区间（Greenwood）",
         )
     ax.step(t, s, where="post", color=PALETTE["main"], label="尚未交付的比例")
     ax.axhline(0.5, color=PALETTE["muted"], linestyle=":", linewidth=1)

@@ -127,6 +127,27 @@ def headline_table(rep: Report) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Chinese names of the figures that are not headline figures (for the 口径 appendix).
+OTHER_LABELS: dict[str, str] = {
+    "house_completion_rate": "房屋征收完成率",
+    "blocked_mu_by_blocker": "卡点面积（亩，按卡点类型）",
+    "paid_compensation_yuan": "已支付补偿款（万元）",
+    "overdue_unpaid_by_age": "逾期未付按账龄（万元）",
+    "total_paid_yuan": "累计支付各类资金（万元）",
+    "cash_balance_yuan": "资金结余（万元）",
+    "funds_required_yuan": "所需资金（万元）",
+    "transition_fee_accrued_yuan": "累计应付过渡安置费（万元）",
+    "transition_fee_paid_yuan": "已付过渡安置费（万元）",
+    "sites_delivered": "已交付安置区（个）",
+    "delay_months": "交房延误（月）",
+    "median_build_months_status": "建设周期中位数的状态",
+    "land_target_mu_na_count": "征地任务未填报的项目数",
+    "land_done_mu_na_count": "已完成征地未填报的项目数",
+    "house_target_m2_na_count": "房屋征收任务未填报的项目数",
+    "house_done_m2_na_count": "已完成房屋征收未填报的项目数",
+}
+
+
 def definitions(**settings) -> list[tuple[str, str]]:
     """The 口径 appendix: (Chinese label · key, definition) for every figure of indicators.md.
 
@@ -137,6 +158,6 @@ def definitions(**settings) -> list[tuple[str, str]]:
 
     out = []
     for key, text in indicator_definitions(**settings).items():
-        label = HEADLINE_COLUMNS.get(key, (None,))[0]
+        label = HEADLINE_COLUMNS.get(key, (OTHER_LABELS.get(key),))[0]
         out.append((f"{label} · {key}" if label else key, text))
     return out

@@ -419,3 +419,71 @@ def write_work_summary(
     text = "\n".join([f"一、{year}年工作完成情况", *(_INDENT + p for p in paragraphs)]) + "\n"
     log.info("work summary %s: %d figures used", year, len(f.used))
     return WorkSummary(text=text, figures=f.frame(), year=int(year), as_of=as_of)
+
+
+def write_forward_answers(gap, delivery, *, horizon_months: int | None = None) -> str:
+    """The three forward questions of the overview, answered from forecast results, in Chinese.
+
+    Parameters
+    ----------
+    gap
+        ``forecasts.forecast_funding_gap(...)`` result (its first scenario is the baseline).
+    delivery
+        ``survival.forecast_site_delivery(...)`` result.
+    horizon_months
+        The forecast horizon (default: from ``gap.assumptions``).
+
+    Returns
+    -------
+    str
+        Three paragraphs: when sites will be delivered, what transitional fees will cost, whether
+        the money will be there; each gives its median and P90 and says how uncertain it is.
+    """
+    from .formatting import fmt_date_zh, fmt_pct, fmt_wan_yuan
+
+    h = int(horizon_months or gap.assumptions.get("horizon_months", 12))
+    sites = delivery.summary
+    if sites.empty:
+        q1 = "一、安置区何时交付：目前没有未交付的安置区。"
+    else:
+        expected = float(sites["prob_delivered_in_horizon"].sum())
+        first = sites.sort_values("p50_date").iloc[0]
+        q1 = (
+            f"一、安置区何时交付：{len(sites)}个未交付安置区，按中位数预测最早的是"
+            f"{first['site_name']}（{fmt_date_zh(first['p50_date'])}），最晚的预计在"
+            f"{fmt_date_zh(sites['p50_date'].max())}；按较保守的90%分位，最晚可能拖到"
+            f"{fmt_date_zh(sites['p90_date'].max())}。未来{h}个月内预计交付约{expected:.1f}个。"
+        )
+    base = gap.summary.iloc[0]
+    by_site = gap.frames.get("fees_by_site")
+    delay = (
+        float(by_site["delay_cost_month_yuan"].sum())
+        if by_site is not None and len(by_site)
+        else 0.0
+    )
+    q2 = (
+        f"二、过渡安置费要花多少：未来{h}个月预计需支付过渡安置费{fmt_wan_yuan(base['fee_p50_yuan'])}"
+        f"（90%分位{fmt_wan_yuan(base['fee_p90_yuan'])}）；未交付安置区每再推迟交付1个月，"
+        f"约增加{fmt_wan_yuan(delay)}。"
+    )
+    gap50, gap90 = float(base["gap_p50_yuan"]), float(base["gap_p90_yuan"])
+
+    def gap_text(x: float) -> str:
+        return f"缺口{fmt_wan_yuan(x)}" if x > 0 else f"结余{fmt_wan_yuan(-x)}"
+
+    q3 = (
+        f"三、资金够不够：按基准情景，到预测期末（{h}个月后）应付未付的补偿款和过渡费减去资金结余和"
+        f"新增到位资金，中位数为{gap_text(gap50)}，90%分位为{gap_text(gap90)}，"
+        f"资金能够覆盖的概率为{fmt_pct(base['prob_gap_closed'])}。"
+    )
+    others = gap.summary.iloc[1:]
+    if len(others):
+        q3 += (
+            "其他情景："
+            + "；".join(
+                f"{r['description']}时概率为{fmt_pct(r['prob_gap_closed'])}"
+                for _, r in others.iterrows()
+            )
+            + "。"
+        )
+    return f"{q1}\n{q2}\n{q3}"

@@ -234,3 +234,94 @@ SITE_COLUMNS = {
     "units": ("套数", "count"),
     "households_waiting": ("等待回迁（户）", "count"),
 }
+
+
+def _model_label(name) -> str:
+    from .forecasts import MODEL_LABELS
+
+    return MODEL_LABELS.get(str(name), _plain(name))
+
+
+FORECAST_SITE_COLUMNS = {
+    "site_name": ("安置区", "text"),
+    "zone": ("片区", "text"),
+    "promised_date": ("约定交房日期", "date"),
+    "overdue_months": ("已逾期（月）", "months"),
+    "p50_date": ("预计交付（中位数）", "date"),
+    "p90_date": ("较保守估计（P90）", "date"),
+    "prob_delivered_in_horizon": ("预测期内交付的概率", "pct"),
+}
+SCENARIO_COLUMNS = {
+    "description": ("情景", "text"),
+    "gap_p50_yuan": ("资金缺口中位数（万元）", "wan_yuan"),
+    "gap_p90_yuan": ("资金缺口P90（万元）", "wan_yuan"),
+    "prob_gap_closed": ("缺口弥合的概率", "pct"),
+    "fee_p50_yuan": ("过渡费中位数（万元）", "wan_yuan"),
+    "inflow_p50_yuan": ("新增到位资金中位数（万元）", "wan_yuan"),
+}
+BACKTEST_COLUMNS = {
+    "model": ("模型", lambda v: _model_label(v)),
+    "spec": ("设定", "text"),
+    "mase": ("MASE（越小越好）", lambda v: "—" if v is None or pd.isna(v) else f"{v:.3f}"),
+    "status": ("状态", lambda v: "正常" if v == "ok" else _plain(v)),
+    "chosen": ("选用", lambda v: "✔" if v is True else ""),
+}
+FEE_FORECAST_COLUMNS = {
+    "site_name": ("安置区", "text"),
+    "zone": ("片区", "text"),
+    "households": ("在外过渡（户）", "count"),
+    "fee_p50_yuan": ("预测期过渡费中位数（万元）", "wan_yuan"),
+    "fee_p90_yuan": ("P90（万元）", "wan_yuan"),
+    "delay_cost_month_yuan": ("每推迟交付1个月增加（万元）", "wan_yuan"),
+}
+
+
+def assumptions_html(*results, title: str = "预测依据与假设") -> str:
+    """The assumptions of forecast results, escaped, with the little-data warning in red.
+
+    Each result's ``assumptions`` mapping is searched for the statements a reader needs: the data
+    warning, the method and why it was chosen, statements of survival tests, horizon, paths, seed.
+    """
+    lines: list[str] = []
+    warnings: list[str] = []
+
+    def walk(obj, key=""):
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                walk(v, k)
+        elif isinstance(obj, str) and key in ("warning",):
+            warnings.append(obj)
+        elif isinstance(obj, str) and (
+            key
+            in (
+                "statement",
+                "median_statement",
+                "why",
+                "gap_definition",
+                "fallback_reason",
+                "censoring",
+            )
+            or key.endswith("_statement")
+        ):
+            lines.append(obj)
+
+    for r in results:
+        walk(r.assumptions)
+        a = r.assumptions
+        for k, label in (
+            ("horizon_months", "预测期（月）"),
+            ("n_paths", "模拟路径数"),
+            ("seed", "随机种子"),
+            ("lag_months", "交房后仍需过渡的月数"),
+        ):
+            if k in a:
+                lines.append(f"{label}：{a[k]}")
+    seen: list[str] = []
+    for x in lines:
+        if x not in seen:
+            seen.append(x)
+    warn = "".join(f'<p class="zs-warn">{html.escape(w)}</p>' for w in dict.fromkeys(warnings))
+    items = "".join(f"<li>{html.escape(x)}</li>" for x in seen)
+    return (
+        f'{warn}<div class="zs-assume"><strong>{html.escape(title)}</strong><ul>{items}</ul></div>'
+    )
