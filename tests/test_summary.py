@@ -469,3 +469,25 @@ def test_summary_computes_site_status_once(tables, monkeypatch):
     monkeypatch.setattr(ind, "_site_status", lambda *a, **k: calls.append(1) or real(*a, **k))
     write_work_summary(tables, year=2021)
     assert len(calls) == 1
+
+
+def test_forward_answers_quote_the_forecasts():
+    from pathlib import Path
+
+    from zhengshou_analysis.clean import clean_ledgers
+    from zhengshou_analysis.forecasts import forecast_funding_gap
+    from zhengshou_analysis.formatting import fmt_wan_yuan
+    from zhengshou_analysis.summary import write_forward_answers
+    from zhengshou_analysis.survival import forecast_site_delivery
+
+    tables = clean_ledgers(Path(__file__).resolve().parents[1] / "data" / "demo").tables
+    gap = forecast_funding_gap(tables, as_of="2021-12-31", n_paths=500, seed=1)
+    delivery = forecast_site_delivery(tables["sites"], as_of="2021-12-31")
+    text = write_forward_answers(gap, delivery)
+    lines = text.splitlines()
+    assert [line[:2] for line in lines] == ["一、", "二、", "三、"]
+    assert f"{len(delivery.summary)}个未交付安置区" in lines[0]
+    assert fmt_wan_yuan(gap.summary.iloc[0]["fee_p50_yuan"]) in lines[1]
+    gap50 = gap.summary.iloc[0]["gap_p50_yuan"]
+    assert fmt_wan_yuan(abs(gap50)) in lines[2]
+    assert ("结余" if gap50 <= 0 else "缺口") in lines[2]
