@@ -9,6 +9,12 @@ import xlsxwriter
 
 D = dt.date
 
+#: Text a clerk might paste into a ledger: it must be shown as text in every report.
+HOSTILE_NAME = "糖厂地块<script>alert('x')</script>"
+HOSTILE_NOTE = "=HYPERLINK(\"http://evil\") <img src=x onerror=alert(1)> **粗体** [链接](http://evil)"
+#: Personal data planted in the ledgers; it must not appear in any output.
+PERSONAL_DATA = ["王小明", "450802199001011234", "13800001111", "李四光", "13900002222"]
+
 Cell = object
 
 
@@ -26,6 +32,8 @@ def write_xlsx(path: Path, sheets: dict[str, dict]) -> Path:
                     continue
                 if isinstance(v, dt.datetime | dt.date):
                     ws.write_datetime(r, c, dt.datetime(v.year, v.month, v.day), date_fmt)
+                elif isinstance(v, str):
+                    ws.write_string(r, c, v)  # text as typed, even "=…" (not a formula)
                 else:
                     ws.write(r, c, v)
         for r0, c0, r1, c1, v in spec.get("merges", []):
@@ -75,9 +83,9 @@ def build_raw(raw: Path) -> Path:
         head_bottom,  # r5 header (bottom)
         [1, "贵城片区", "GG-001", "南湖路征收", "市下达", 120, 100.5, 3.5, 2, "无", 0, ""],
         [2, "", "GG-002", "军营片区征收", "区统筹", "１５０", "X", 1, 1, "军事用地", 49.5, ""],
-        [3, "", "GG-003", "糖厂地块", "统筹", 80, 80, "—", "—", "双高基地", "约20", "待复核"],
+        [3, "", "GG-003", HOSTILE_NAME, "统筹", 80, 80, "—", "—", "双高基地", "约20", "待复核"],
         ["", "", "", "小计", "", 350, 180.5, 4.5, 3, "", 69.5, ""],  # r9 subtotal (agrees)
-        [4, "港城", "GG-004", "港北大道", "市本级", 60, 30, 0, 0, "公建", 30, ""],
+        [4, "港城", "GG-004", "港北大道", "市本级", 60, 30, 0, 0, "公建", 30, HOSTILE_NOTE],
         ["", "", "", "其中：市下达", "", 180, 130.5, 3.5, 2, "", 30, ""],  # r11 其中 (not added)
         ["合计", "", "", "", "", 410, 210.5, 4.5, 3.5, "", 99.5, ""],  # r12 total: house done wrong
         [],

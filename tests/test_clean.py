@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from ledger_builder import build_raw, write_csv, write_xlsx
+from ledger_builder import HOSTILE_NOTE, PERSONAL_DATA, build_raw, write_csv, write_xlsx
 
 from zhengshou_analysis.clean import (
     CleanError,
@@ -18,7 +18,7 @@ from zhengshou_analysis.clean import (
 )
 from zhengshou_analysis.cli import main
 
-PII = ["王小明", "450802199001011234", "13800001111", "李四光", "13900002222"]
+PII = PERSONAL_DATA
 
 
 def _sha1_id(prefix: str, name: str) -> str:
@@ -60,6 +60,7 @@ def test_projects_rows(result):
     assert pd.isna(p.loc["GG-001", "blocker"])  # 无 = none
     assert p["blocked_mu"].tolist() == [0.0, 49.5, 20.0, 30.0]
     assert p.loc["GG-003", "note"] == "待复核"
+    assert p.loc["GG-004", "note"] == HOSTILE_NOTE  # kept as written: escaped when shown
     assert p.loc["GG-001", "origin"] == "项目台账.xlsx#2021年!6"
     assert p.loc["GG-004", "origin"] == "项目台账.xlsx#2021年!10"
 

@@ -55,17 +55,12 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 
 def _cmd_figures(args: argparse.Namespace) -> int:
     from .clean import clean_ledgers
-    from .forecasts import compute_forecast_figures
-    from .indicators import compute_key_figures, key_figures_json
+    from .figures import compute_year_figures
+    from .indicators import key_figures_json
 
     result = clean_ledgers(args.raw_dir)
-    figures = compute_key_figures(result.tables, year=args.year, as_of=args.as_of)
-    # the forecast figures of the spec (seeded simulation: the same data give the same JSON)
-    forecast = compute_forecast_figures(result.tables, year=args.year, as_of=args.as_of)
-    clash = sorted(set(figures) & set(forecast))
-    if clash:  # pragma: no cover - a programming error, not a user error
-        raise RuntimeError(f"forecast figures would overwrite key figures: {clash}")
-    sys.stdout.write(key_figures_json(figures | forecast))
+    figures = compute_year_figures(result.tables, year=args.year, as_of=args.as_of)
+    sys.stdout.write(key_figures_json(figures))
     return 0
 
 

@@ -463,7 +463,8 @@ def run_batch(
     BatchResult
         Every run's status; the caller decides the exit status from ``result.failed``.
     """
-    from .indicators import compute_key_figures, key_figures_json
+    from .figures import compute_year_figures
+    from .indicators import key_figures_json
     from .store import code_fingerprint, data_fingerprint, load_ledgers
 
     data_dir = Path(data_dir).resolve()
@@ -488,13 +489,21 @@ def run_batch(
         ydir = out / str(year)
         ydir.mkdir(parents=True, exist_ok=True)
         state = _read_state(ydir / "runs.json")
-        kf_keys[year] = _digest(data_fp, code_fingerprint(), str(as_of), str(year))
+        kf_keys[year] = _digest(
+            data_fp, code_fingerprint(), str(as_of), str(year), str(seed), str(horizon_months)
+        )
         if (
             force
             or state.get("_key_figures") != kf_keys[year]
             or not (ydir / "key_figures.json").is_file()
         ):
-            figures = compute_key_figures(result_clean.tables, year=year, as_of=as_of)
+            figures = compute_year_figures(
+                result_clean.tables,
+                year=year,
+                as_of=as_of,
+                seed=seed,
+                horizon_months=horizon_months,
+            )
             _atomic_write_text(ydir / "key_figures.json", key_figures_json(figures))
         for name in names:
             params = {
