@@ -96,13 +96,14 @@ class CleanResult:
 
 
 def normalize_name(values: pd.Series) -> pd.Series:
-    """Normalise project/site names for linking: NFKC, no whitespace (NA stays NA)."""
-    return (
-        values.astype("str")
-        .str.normalize("NFKC")
-        .str.replace(r"\s+", "", regex=True)
-        .where(values.notna())
-    )
+    """Normalise project/site names for linking: NFKC, no whitespace (NA stays NA).
+
+    Names repeat (thousands of agreements, dozens of projects): each distinct name is normalised
+    once and mapped back.
+    """
+    uniq = pd.Series(values.dropna().unique(), dtype="str")
+    norm = uniq.str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
+    return values.map(dict(zip(uniq, norm, strict=True))).astype("str").where(values.notna())
 
 
 def _derive_ids(names: pd.Series, prefix: str) -> pd.Series:
@@ -323,14 +324,17 @@ def _clean_sheet(
     prefix = f"{sheet.file}#{sheet.sheet}!"
     width = max((len(r) for r in sheet.rows), default=0)
     rows = [r if len(r) == width else [*r, *([""] * (width - len(r)))] for r in sheet.rows]
-    grid = pd.DataFrame(rows, dtype=object).fillna("")
+    grid = pd.DataFrame(rows, dtype=object)  # readers give "" for empty cells: no NA to fill
     block = grid.iloc[layout.first_data_row :]
-    # A 合计/其中 label may stand in any mapped column (even a date column) or in the leading
-    # unmapped ones (序号), but never in 备注 or trailing free-text columns (其中：2户未签约).
+    # A 合计/其中 label stands in a descriptive column (text, e.g. 项目名称 even right of a 年度
+    # column), in the leading unmapped ones (序号) or in the first mapped column (even a date
+    # column), but never in 备注 or trailing free-text columns (其中：2户未签约).
     first_mapped = min(m.col for m in mapped.values())
-    label_cols = [m.col for m in mapped.values() if m.column.name != "note"]
-    label_cols += list(range(first_mapped))
-    kinds = classify_rows(block, label_cols=sorted(label_cols))
+    label_cols = [
+        m.col for m in mapped.values() if m.column.dtype == "str" and m.column.name != "note"
+    ]
+    label_cols += list(range(first_mapped + 1))
+    kinds = classify_rows(block, label_cols=sorted(label_cols), no_missing=True)
     data = block[kinds == "data"]
     origins = prefix + pd.Series(data.index + 1, index=data.index).astype("str")
     is_csv = sheet.file.lower().endswith(".csv")
@@ -671,12 +675,17 @@ def _link_names(
 ) -> pd.DataFrame:
     if helper not in df:
         return df
-    names = normalize_name(df[helper])
-    ids = names.map(lookup)
-    unmatched = names.notna() & ids.isna()
+    # resolve each distinct name once (thousands of rows, dozens of names), then take per row
+    codes, uniq = pd.factorize(df[helper])
+    norm = normalize_name(pd.Series(uniq, dtype="str"))
+    uid = norm.map(lookup)
+    missing_u = (uid.isna() & norm.notna()).to_numpy(dtype=bool)
+    if missing_u.any():
+        uid = uid.mask(pd.Series(missing_u, index=uid.index), _derive_ids(norm, prefix))
+    table_ids = np.append(uid.to_numpy(dtype=object), None)  # code -1 (no name) → None
+    ids = pd.Series(table_ids[codes], index=df.index, dtype="str")
+    unmatched = pd.Series(np.append(missing_u, False)[codes], index=df.index)
     if unmatched.any():
-        derived = _derive_ids(names[unmatched], prefix)
-        ids = ids.where(~unmatched, derived)
         qlog.add_frame(
             pd.DataFrame(
                 {
@@ -702,10 +711,11 @@ def _dedupe(df: pd.DataFrame, t: Table, rejected: list[pd.DataFrame]) -> pd.Data
     if not t.key or df.empty:
         return df
     key = list(t.key)
-    dup = df.duplicated(key, keep="first") & df[key].notna().all(axis=1)
+    repeated = df.duplicated(key, keep="first")
+    dup = repeated & df[key].notna().all(axis=1)
     if not dup.any():
         return df
-    first = df[~df.duplicated(key, keep="first")].set_index(key)["origin"]
+    first = df[~repeated].set_index(key)["origin"]
     firsts = (
         df.loc[dup, key]
         .apply(tuple, axis=1)
@@ -1093,7 +1103,7 @@ def _sheet_counts(origins: pd.Series) -> dict[str, int]:
     """Rows per ``FILE#SHEET`` of a column of origins."""
     if origins.empty:
         return {}
-    sheets = origins.str.rpartition("!")[0]
+    sheets = origins.astype("str").str.replace(r"![0-9]+$", "", regex=True)  # vectorised (arrow)
     return {k: int(v) for k, v in sheets.value_counts().items()}
 
 
@@ -1181,6 +1191,17 @@ def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    """UTF-8 CSV with a BOM (Excel opens it correctly), written by pyarrow (fast for big logs)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    table = pa.Table.from_pandas(df.astype("str"), preserve_index=False)
+    with open(path, "wb") as f:
+        f.write(b"\xef\xbb\xbf")
+        pacsv.write_csv(table, f, pacsv.WriteOptions(quoting_style="needed"))
+
+
 def _atomic_write(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -1223,12 +1244,7 @@ def write_clean_outputs(
         written.append(p)
     for fname, df in (("quality_log.csv", result.quality_log), ("rejected.csv", result.rejected)):
         p = out / fname
-        _atomic_write(
-            p,
-            lambda tmp, df=df: neutralize_formulas(df).to_csv(
-                tmp, index=False, encoding="utf-8-sig"
-            ),
-        )
+        _atomic_write(p, lambda tmp, df=df: _write_csv(neutralize_formulas(df), tmp))
         written.append(p)
     p = out / "manifest.json"
     manifest = {**result.manifest, "ok": result.ok and not result.errors}

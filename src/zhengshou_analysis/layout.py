@@ -304,7 +304,9 @@ _NOTE = re.compile(
 )
 
 
-def classify_rows(block: pd.DataFrame, *, label_cols: Sequence[int] | None = None) -> pd.Series:
+def classify_rows(
+    block: pd.DataFrame, *, label_cols: Sequence[int] | None = None, no_missing: bool = False
+) -> pd.Series:
     """Classify the rows below a header: data, blank, total, subtotal, qizhong (其中) or note.
 
     Parameters
@@ -316,6 +318,8 @@ def classify_rows(block: pd.DataFrame, *, label_cols: Sequence[int] | None = Non
         dates or 备注, so that a note such as ``其中：2户未签约`` never turns a data row into a
         sub-row). Default: the first four columns. ``X合计`` and ``小计`` are group totals,
         a bare ``合计``/``总计`` the grand total.
+    no_missing
+        The block holds ``""`` for empty cells and no NA (as the readers give it): skips an NA scan.
 
     Returns
     -------
@@ -327,7 +331,7 @@ def classify_rows(block: pd.DataFrame, *, label_cols: Sequence[int] | None = Non
     if block.empty:
         return pd.Series([], dtype="str", index=block.index)
     arr = block.to_numpy(dtype=object)
-    filled = (arr != "") & pd.notna(arr)
+    filled = (arr != "") if no_missing else (arr != "") & pd.notna(arr)
     count = filled.sum(axis=1)
     cols = (
         list(range(min(4, arr.shape[1])))
@@ -339,14 +343,24 @@ def classify_rows(block: pd.DataFrame, *, label_cols: Sequence[int] | None = Non
     is_sub = np.zeros(len(arr), dtype=bool)
     is_qz = np.zeros(len(arr), dtype=bool)
     for j in range(lead.shape[1]):
-        txt = _label_text(lead[:, j])
-        total = txt.str.match(_TOTAL).to_numpy(dtype=bool, na_value=False)
-        is_total |= total
-        is_sub |= txt.str.match(_SUBTOTAL).to_numpy(dtype=bool, na_value=False) & ~total
-        is_qz |= txt.str.match(_QIZHONG).to_numpy(dtype=bool, na_value=False)
+        hit = _label_text(lead[:, j], _LABEL_HINT)  # the few cells that may be labels
+        if hit.empty:
+            continue
+        pos = hit.index.to_numpy()
+        total = hit.map(lambda t: _TOTAL.match(t) is not None).to_numpy(dtype=bool)
+        is_total[pos] |= total
+        is_sub[pos] |= (
+            hit.map(lambda t: _SUBTOTAL.match(t) is not None).to_numpy(dtype=bool) & ~total
+        )
+        is_qz[pos] |= hit.map(lambda t: _QIZHONG.match(t) is not None).to_numpy(dtype=bool)
     first = arr[np.arange(len(arr)), filled.argmax(axis=1)]
     is_sub &= ~is_total
-    is_note = _label_text(first).str.match(_NOTE).to_numpy(dtype=bool, na_value=False)
+    is_note = np.zeros(len(arr), dtype=bool)
+    notes = _label_text(first, _NOTE_HINT)
+    if len(notes):
+        is_note[notes.index.to_numpy()] = notes.map(lambda t: _NOTE.match(t) is not None).to_numpy(
+            dtype=bool
+        )
     if is_note.any():
         after = np.cumsum(is_note) > 0
         is_note = is_note | (after & (count <= 2) & (count > 0))
@@ -358,23 +372,21 @@ def classify_rows(block: pd.DataFrame, *, label_cols: Sequence[int] | None = Non
     return pd.Series(kind, index=block.index, dtype="str")
 
 
-_LABEL_HINT = re.compile(r"合\s*计|总\s*计|小\s*计|其\s*中|[:：.、]")
+# Plain-string patterns that pandas hands to pyarrow's RE2 (no per-cell Python): no ``\s`` (pandas
+# falls back to Python ``re`` for it), an explicit class of ASCII and ideographic spaces instead.
+_SP = "[ \t\u3000]*"
+_LABEL_HINT = f"合{_SP}计|总{_SP}计|小{_SP}计|其{_SP}中"
+_NOTE_HINT = f"^{_SP}(?:填|审|制|负|联|备|说|注|附)"
 
 
-def _label_text(cells: np.ndarray) -> pd.Series:
-    """Normalised text of the cells that may be a label (合计, 其中, 注：…); NA for all others.
+def _label_text(cells: np.ndarray, hint: str) -> pd.Series:
+    """Normalised text (NFKC, no whitespace) of the few cells that may be a label (合计, 注：…).
 
-    Only string cells containing one of the label characters are normalised, so that a column of
-    100,000 numbers or names costs one vectorised ``str.contains``.
+    Every cell is turned into text once and searched for ``hint`` in one vectorised pass; only the
+    hits are returned, indexed by the cell's position, so 100,000 numbers or names cost
+    milliseconds.
     """
-    s = pd.Series(cells, dtype=object)
-    is_str = s.map(type).eq(str).to_numpy()
-    out = pd.Series(pd.NA, index=s.index, dtype="str")
-    if not is_str.any():
-        return out
-    text = s[is_str].astype("str")
-    cand = text.str.contains(_LABEL_HINT)
-    if cand.any():
-        norm = text[cand].str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
-        out[norm.index] = norm
-    return out
+    text = pd.Series(cells, dtype=object).astype("str")
+    cand = text.str.contains(hint, regex=True).to_numpy(dtype=bool, na_value=False)
+    hits = text[cand]
+    return hits.str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
