@@ -200,26 +200,37 @@ def font_face_css(text: str) -> str:
     )
 
 
-def _page(title: str, body: str, *, demo: bool, meta: str = "") -> str:
+#: Stands where a page's @font-face goes until the batch embeds one font subset for all pages.
+FONT_SLOT = "/*zs-font-face*/"
+
+
+def visible_text(page: str) -> str:
+    """The text a page shows (tags stripped, entities decoded): what its font must cover."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def _page(title: str, body: str, *, demo: bool, meta: str = "", font_css: str | None = None) -> str:
     body = _BANNER_RE.sub("", body)  # one banner, at the top of the page
     banner = banner_html() if demo else ""
-    visible = html.unescape(re.sub(r"<[^>]+>", "", f"{title}{banner}{body}{meta}"))
+    if font_css is None:
+        font_css = font_face_css(visible_text(f"{title}{banner}{body}{meta}"))
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title>"
-        f"<style>{font_face_css(visible)}{PAGE_CSS}</style></head>"
+        f"<style>{font_css}{PAGE_CSS}</style></head>"
         f"<body>{banner}{body}"
         f'<hr><p class="zs-meta">{meta}</p></body></html>\n'
     )
 
 
-def render_html(nb, *, title: str, demo: bool, meta: str = "") -> str:
+def render_html(nb, *, title: str, demo: bool, meta: str = "", font_css: str | None = None) -> str:
     """Render an executed notebook to one self-contained HTML page, code hidden.
 
     nbconvert's ``basic`` template gives the cell outputs only (no script, no CDN link, no web
     font); figures are inlined PNGs. Warnings and log lines on stderr are dropped from the page
-    (they stay in the executed notebook).
+    (they stay in the executed notebook). The page embeds a subset of the CJK font covering its
+    own text, unless ``font_css`` is given (a batch embeds one subset for all its pages).
     """
     import nbformat
     from nbconvert import HTMLExporter
@@ -245,7 +256,7 @@ def render_html(nb, *, title: str, demo: bool, meta: str = "") -> str:
     exporter.exclude_output_prompt = True
     exporter.exclude_anchor_links = True
     body, _ = exporter.from_notebook_node(nb)
-    return _page(title, body, demo=demo, meta=meta)
+    return _page(title, body, demo=demo, meta=meta, font_css=font_css)
 
 
 # --- one run ----------------------------------------------------------------------------------------
@@ -264,6 +275,7 @@ class RunResult:
     html: str | None = None
     ipynb: str | None = None
     finished: str | None = None
+    page: str | None = field(default=None, repr=False)  # the rendered page, until written
 
 
 @dataclass
@@ -367,8 +379,8 @@ def _execute(task: _Task) -> RunResult:
         f"{html.escape(json.dumps(task.parameters, ensure_ascii=False, sort_keys=True))} · "
         f"运行于 {html.escape(finished)}（{seconds:.1f} 秒）"
     )
-    page = render_html(nb, title=title, demo=task.demo, meta=meta)
-    _atomic_write_text(out / f"{task.notebook}.html", page)
+    # the page goes back to the batch, which embeds one font subset for all pages and writes it
+    page = render_html(nb, title=title, demo=task.demo, meta=meta, font_css=FONT_SLOT)
     os.replace(tmp_nb, final_nb)
     (out / f"{task.notebook}.failed.ipynb").unlink(missing_ok=True)
     return RunResult(
@@ -380,6 +392,7 @@ def _execute(task: _Task) -> RunResult:
         None,
         html=f"{task.notebook}.html",
         ipynb=final_nb.name,
+        page=page,
         finished=finished,
     )
 
@@ -389,6 +402,23 @@ class _QuietClientGC(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not str(record.msg).startswith("Could not destroy zmq context")
+
+
+#: Relative cost of the notebooks (the ones that fit forecast models run longest).
+_COST = {"00_overview": 3, "30_funding": 3, "50_delivery": 2, "40_transition_fees": 2}
+
+
+def _write_key_figures(data_dir: str, year: int, as_of, seed: int, horizon: int, ydir: str) -> None:
+    """Compute every figure of ``year`` and write ``key_figures.json`` (runs in a pool worker)."""
+    from .figures import compute_year_figures
+    from .indicators import key_figures_json
+    from .store import load_ledgers
+
+    tables = load_ledgers(data_dir).tables  # from the cache the batch just filled
+    figures = compute_year_figures(
+        tables, year=year, as_of=as_of, seed=seed, horizon_months=horizon
+    )
+    _atomic_write_text(Path(ydir) / "key_figures.json", key_figures_json(figures))
 
 
 def _worker_init() -> None:
@@ -463,8 +493,6 @@ def run_batch(
     BatchResult
         Every run's status; the caller decides the exit status from ``result.failed``.
     """
-    from .figures import compute_year_figures
-    from .indicators import key_figures_json
     from .store import code_fingerprint, data_fingerprint, load_ledgers
 
     data_dir = Path(data_dir).resolve()
@@ -485,6 +513,7 @@ def run_batch(
     tasks: list[_Task] = []
     runs: list[RunResult] = []
     kf_keys: dict[int, str] = {}
+    figure_jobs: list[tuple] = []
     for year in year_list:
         ydir = out / str(year)
         ydir.mkdir(parents=True, exist_ok=True)
@@ -497,14 +526,7 @@ def run_batch(
             or state.get("_key_figures") != kf_keys[year]
             or not (ydir / "key_figures.json").is_file()
         ):
-            figures = compute_year_figures(
-                result_clean.tables,
-                year=year,
-                as_of=as_of,
-                seed=seed,
-                horizon_months=horizon_months,
-            )
-            _atomic_write_text(ydir / "key_figures.json", key_figures_json(figures))
+            figure_jobs.append((str(data_dir), year, as_of, seed, horizon_months, str(ydir)))
         for name in names:
             params = {
                 "year": int(year),
@@ -539,25 +561,33 @@ def run_batch(
                 continue
             tasks.append(_Task(year, name, str(src), str(ydir), params, key, demo))
 
-    if tasks:
-        workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
+    # longest first (the overview and funding notebooks fit models), key figures fill the gaps
+    tasks.sort(key=lambda t: -_COST.get(t.notebook, 1))
+    if tasks or figure_jobs:
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks) + len(figure_jobs)))
         bar = None
-        if progress:
+        if progress and tasks:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=len(tasks), desc="报告", unit="个")
+
+        def done(r: RunResult) -> None:
+            runs.append(r)
+            if bar:
+                bar.update()
+            if on_run:
+                on_run(r)
+
         if workers == 1:
             _worker_init()
-            completed: Iterable[RunResult] = (_execute(t) for t in tasks)
-            for r in completed:
-                runs.append(r)
-                if bar:
-                    bar.update()
-                if on_run:
-                    on_run(r)
+            for t in tasks:
+                done(_execute(t))
+            for job in figure_jobs:
+                _write_key_figures(*job)
         else:
             with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
                 futures = {pool.submit(_execute, t): t for t in tasks}
+                figure_futures = [pool.submit(_write_key_figures, *job) for job in figure_jobs]
                 for fut in as_completed(futures):
                     t = futures[fut]
                     try:
@@ -571,20 +601,20 @@ def run_batch(
                             0.0,
                             f"{type(exc).__name__}: {exc}",
                         )
-                    runs.append(r)
-                    if bar:
-                        bar.update()
-                    if on_run:
-                        on_run(r)
+                    done(r)
+                for fut in figure_futures:
+                    fut.result()  # an error in the figures is a bug: let it surface
         if bar:
             bar.close()
+
+    _write_pages([r for r in runs if r.page is not None], out)
 
     for year in year_list:
         ydir = out / str(year)
         state = _read_state(ydir / "runs.json")
         for r in runs:
             if r.year == year:
-                state[r.notebook] = asdict(r)
+                state[r.notebook] = {k: v for k, v in asdict(r).items() if k != "page"}
         state["_key_figures"] = kf_keys[year]
         _atomic_write_text(ydir / "runs.json", json.dumps(state, ensure_ascii=False, indent=2))
 
@@ -615,6 +645,17 @@ def run_batch(
         index = write_index(out, demo=demo, provenance={**provenance, "generated": generated})
         _atomic_write_text(key_file, index_key)
     return BatchResult(runs, index)
+
+
+def _write_pages(done: list[RunResult], out: Path) -> None:
+    """Embed one font subset covering every new page's text, then write each page atomically."""
+    if not done:
+        return
+    chars = "".join(sorted({c for r in done for c in visible_text(r.page) if ord(c) > 127}))
+    css = font_face_css(chars)
+    for r in done:
+        _atomic_write_text(out / str(r.year) / r.html, r.page.replace(FONT_SLOT, css, 1))
+        r.page = None
 
 
 # --- index ----------------------------------------------------------------------------------------
