@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -23,13 +24,16 @@ __all__ = ["HEADLINE_COLUMNS", "Report", "definitions", "headline_table", "open_
 
 @dataclass
 class Report:
-    """The reporting context of one notebook run."""
+    """The reporting context of one notebook run.
+
+    ``figures`` (the key figures of the year) and ``figures_prev`` (of the year before, ``None``
+    when the ledgers have no such year) are computed on first use: most pages never need them.
+    """
 
     year: int
     as_of: pd.Timestamp
     ledgers: CleanResult
-    figures: dict[str, Any]
-    figures_prev: dict[str, Any] | None
+    as_of_given: str | None
     demo: bool
 
     @property
@@ -37,11 +41,28 @@ class Report:
         """The six canonical tables."""
         return self.ledgers.tables
 
+    @cached_property
+    def figures(self) -> dict[str, Any]:
+        """Key figures of the reporting year (indicators.md)."""
+        from .indicators import compute_key_figures
+
+        return compute_key_figures(self.tables, year=self.year, as_of=self.as_of_given)
+
+    @cached_property
+    def figures_prev(self) -> dict[str, Any] | None:
+        """Key figures of the year before (at its 31 December), or ``None`` without that year."""
+        from .indicators import compute_key_figures
+
+        years = set(self.tables["projects"]["year"].dropna().astype(int))
+        if self.year - 1 not in years:
+            return None
+        return compute_key_figures(self.tables, year=self.year - 1)
+
 
 def open_report(
     data_dir: str | os.PathLike, *, year: int, as_of: str | None = None, title: str | None = None
 ) -> Report:
-    """Load the ledgers and key figures for ``year`` and show the page header.
+    """Load the ledgers for ``year`` and show the page header (banner, title, reporting date).
 
     Parameters
     ----------
@@ -54,7 +75,6 @@ def open_report(
     title
         Page title shown under the banner (``None``: no title).
     """
-    from .indicators import compute_key_figures
     from .plots import use_report_style
     from .settings import resolve_as_of
     from .store import load_ledgers
@@ -63,16 +83,13 @@ def open_report(
     as_of = as_of or None  # "" (the notebooks' default) means 31 December
     ledgers = load_ledgers(data_dir)
     as_of_ts = resolve_as_of(as_of, year=year)
-    figures = compute_key_figures(ledgers.tables, year=year, as_of=as_of)
-    years = set(ledgers.tables["projects"]["year"].dropna().astype(int))
-    prev = compute_key_figures(ledgers.tables, year=year - 1) if (year - 1) in years else None
     demo = bool(ledgers.manifest.get("synthetic"))
     header = banner_html() if demo else ""
     if title:
         header += f"<h1>{html.escape(f'{year}年 · {title}')}</h1>"
     header += f'<p class="zs-meta">报告年度：{int(year)}年 · 统计截止日：{html.escape(fmt_date_zh(as_of_ts))}</p>'
     show_html(header)
-    return Report(int(year), as_of_ts, ledgers, figures, prev, demo)
+    return Report(int(year), as_of_ts, ledgers, as_of, demo)
 
 
 #: The headline figures: key → (label, display kind).
