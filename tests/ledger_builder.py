@@ -11,7 +11,7 @@ D = dt.date
 
 #: Text a clerk might paste into a ledger: it must be shown as text in every report.
 HOSTILE_NAME = "糖厂地块<script>alert('x')</script>"
-HOSTILE_NOTE = "=HYPERLINK(\"http://evil\") <img src=x onerror=alert(1)> **粗体** [链接](http://evil)"
+HOSTILE_NOTE = '=HYPERLINK("http://evil") <img src=x onerror=alert(1)> **粗体** [链接](http://evil)'
 #: Personal data planted in the ledgers; it must not appear in any output.
 PERSONAL_DATA = ["王小明", "450802199001011234", "13800001111", "李四光", "13900002222"]
 
@@ -306,3 +306,21 @@ def build_raw(raw: Path) -> Path:
         },
     )
     return raw
+
+
+def frame(name: str, rows: list[dict]):
+    """A canonical table with the full schema from a few hand-written rows (origins made up)."""
+    import pandas as pd
+
+    from zhengshou_analysis.schemas import empty_table
+
+    schema = empty_table(name)
+    rows = [{"origin": f"{name}.xlsx#S!{i + 2}", **r} for i, r in enumerate(rows)]
+    df = pd.DataFrame(rows, columns=list(schema.columns))
+    out = {}
+    for c, dtype in schema.dtypes.items():
+        col = df[c]
+        if str(dtype).startswith("datetime64"):
+            col = pd.to_datetime(col)
+        out[c] = col.astype(dtype)
+    return pd.DataFrame(out)

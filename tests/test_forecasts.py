@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from ledger_builder import frame
 
 from zhengshou_analysis.cli import main
 from zhengshou_analysis.exceptions import ParameterError
@@ -27,24 +28,9 @@ from zhengshou_analysis.forecasts import (
     simulate_transition_fees,
 )
 from zhengshou_analysis.indicators import compute_transition_fees, key_figures_json
-from zhengshou_analysis.schemas import empty_table
 
 AS_OF = pd.Timestamp("2021-12-31")
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
-
-
-def frame(name: str, rows: list[dict]) -> pd.DataFrame:
-    """A canonical table with the full schema from a few hand-written rows."""
-    schema = empty_table(name)
-    rows = [{"origin": f"{name}.xlsx#S!{i + 2}", **r} for i, r in enumerate(rows)]
-    df = pd.DataFrame(rows, columns=list(schema.columns))
-    out = {}
-    for c, dtype in schema.dtypes.items():
-        col = df[c]
-        if str(dtype).startswith("datetime64"):
-            col = pd.to_datetime(col)
-        out[c] = col.astype(dtype)
-    return pd.DataFrame(out)
 
 
 def household(agreement_id, *, start, agreed, site=None, rate=100.0) -> dict:

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from ledger_builder import frame
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from zhengshou_analysis.exceptions import ParameterError, SchemaError
@@ -38,20 +39,6 @@ from zhengshou_analysis.settings import DEFAULT_ESCALATION, Escalation
 
 AS_OF = pd.Timestamp("2021-12-31")
 D = 30.4375  # days per duration month
-
-
-def frame(name: str, rows: list[dict]) -> pd.DataFrame:
-    """A canonical table with the full schema from a few hand-written rows."""
-    schema = empty_table(name)
-    rows = [{"origin": f"{name}.xlsx#S!{i + 2}", **r} for i, r in enumerate(rows)]
-    df = pd.DataFrame(rows, columns=list(schema.columns))
-    out = {}
-    for c, dtype in schema.dtypes.items():
-        col = df[c]
-        if str(dtype).startswith("datetime64"):
-            col = pd.to_datetime(col)
-        out[c] = col.astype(dtype)
-    return pd.DataFrame(out)
 
 
 # --------------------------------------------------------------------------------------------------

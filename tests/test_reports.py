@@ -161,9 +161,33 @@ def test_notebooks_have_one_tagged_parameters_cell_and_no_definitions():
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(tagged) == 1, p.name
         for name in ("year", "as_of", "data_dir", "seed", "horizon_months"):
-            assert re.search(rf"^{name}: \w+ = .+  # ", tagged[0].source, re.MULTILINE), (p.name, name)
+            assert re.search(rf"^{name}: \w+ = .+  # ", tagged[0].source, re.MULTILINE), (
+                p.name,
+                name,
+            )
         for c in nb.cells:
             if c.cell_type == "code":
                 assert not re.search(r"^\s*(def|class|lambda)\b", c.source, re.MULTILINE), p.name
         assert nb.metadata.kernelspec.name == "python3"
     assert os.environ.get("ZHENGSHOU_NOTEBOOK_DIR") is None
+
+
+def test_mid_year_run_uses_the_reporting_date(batch_run, report_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("ZHENGSHOU_CACHE_DIR", str(report_env["cache"]))
+    out = tmp_path / "monthly"
+    res = run_batch(
+        data_dir=report_env["raw"],
+        out_dir=out,
+        years=[2021],
+        as_of="2021-06-30",
+        notebooks=["00_overview"],
+        notebook_dir=report_env["notebooks"],
+        progress=False,
+    )
+    assert [r.status for r in res.runs] == ["ok"]
+    figures = json.loads((out / "2021" / "key_figures.json").read_text(encoding="utf-8"))
+    assert figures["as_of"] == "2021-06-30"
+    page = (out / "2021" / "00_overview.html").read_text(encoding="utf-8")
+    assert "统计截止日：2021年6月30日" in page
+    nb = nbformat.read(out / "2021" / "00_overview.ipynb", as_version=4)
+    assert nb.metadata.papermill.parameters["as_of"] == "2021-06-30"

@@ -4,23 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from ledger_builder import frame
 
-from zhengshou_analysis.schemas import empty_table
 from zhengshou_analysis.summary import WorkSummary, write_work_summary
-
-
-def frame(name: str, rows: list[dict]) -> pd.DataFrame:
-    """A canonical table with the full schema from a few hand-written rows."""
-    schema = empty_table(name)
-    rows = [{"origin": f"{name}.xlsx#S!{i + 2}", **r} for i, r in enumerate(rows)]
-    df = pd.DataFrame(rows, columns=list(schema.columns))
-    out = {}
-    for c, dtype in schema.dtypes.items():
-        col = df[c]
-        if str(dtype).startswith("datetime64"):
-            col = pd.to_datetime(col)
-        out[c] = col.astype(dtype)
-    return pd.DataFrame(out)
 
 
 @pytest.fixture
