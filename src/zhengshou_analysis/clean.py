@@ -19,6 +19,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: Threads that parse a sheet's columns side by side (pyarrow releases the GIL).
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="zs-parse")
 
 QUALITY_COLUMNS = ["origin", "table", "column", "raw_value", "action", "severity", "message"]
 REJECTED_COLUMNS = ["origin", "table", "reason", "raw_cells"]
@@ -385,6 +389,7 @@ def _clean_sheet(
 
     values: dict[str, pd.Series] = {}
     factors: dict[str, float] = {}
+    raws: dict[str, pd.Series] = {}
     for name, m in mapped.items():
         raw = data[m.col] if len(data) else pd.Series([], dtype=object)
         if m.column.category and is_csv:
@@ -409,7 +414,19 @@ def _clean_sheet(
                     )
                 )
             raw = filled.fillna("")
-        vals, finds, factor = _parse_column(raw, m, layout)
+        raws[name] = raw
+
+    # Columns parse independently; most of the work is pyarrow compute, which releases the GIL,
+    # so two threads use both cores. Results are taken in column order: the log stays ordered.
+    parsed = dict(
+        zip(
+            raws,
+            _POOL.map(lambda name: _parse_column(raws[name], mapped[name], layout), raws),
+            strict=True,
+        )
+    )
+    for name, m in mapped.items():
+        vals, finds, factor = parsed[name]
         factors[name] = factor
         if m.column.dtype == "str":
             vals, known = _normalize_values(vals, m.column)
@@ -1173,7 +1190,8 @@ def _manifest(raw_dir, inputs, sheets, tables, rejected, started) -> dict:
 
 # --- writing -------------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Cells a spreadsheet would run as a formula start with one of these (pyarrow runs the pattern).
+_FORMULA_RE = "^[=+@\t\r-]"
 
 
 def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
@@ -1185,7 +1203,7 @@ def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
     for c in out.columns:
         if out[c].dtype == "str" or out[c].dtype == object:
             s = out[c].astype("str")
-            risky = s.str.startswith(_FORMULA_START).fillna(False).astype(bool)
+            risky = s.str.contains(_FORMULA_RE, regex=True).fillna(False).astype(bool)
             if risky.any():
                 out[c] = s.where(~risky, "'" + s)
     return out
