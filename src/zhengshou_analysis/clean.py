@@ -47,9 +47,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Threads that parse a sheet's columns side by side (pyarrow releases the GIL).
-_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="zs-parse")
-
 QUALITY_COLUMNS = ["origin", "table", "column", "raw_value", "action", "severity", "message"]
 REJECTED_COLUMNS = ["origin", "table", "reason", "raw_cells"]
 
@@ -418,13 +415,10 @@ def _clean_sheet(
 
     # Columns parse independently; most of the work is pyarrow compute, which releases the GIL,
     # so two threads use both cores. Results are taken in column order: the log stays ordered.
-    parsed = dict(
-        zip(
-            raws,
-            _POOL.map(lambda name: _parse_column(raws[name], mapped[name], layout), raws),
-            strict=True,
-        )
-    )
+    # The threads end with the block: none outlives the call (a fork later must find no thread).
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="zs-parse") as pool:
+        results = list(pool.map(lambda n: _parse_column(raws[n], mapped[n], layout), raws))
+    parsed = dict(zip(raws, results, strict=True))
     for name, m in mapped.items():
         vals, finds, factor = parsed[name]
         factors[name] = factor

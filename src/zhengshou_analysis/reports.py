@@ -23,6 +23,7 @@ import html
 import io
 import json
 import logging
+import multiprocessing
 import os
 import re
 import shutil
@@ -585,7 +586,14 @@ def run_batch(
             for job in figure_jobs:
                 _write_key_figures(*job)
         else:
-            with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
+            # forkserver, not fork: the caller may have threads (a notebook kernel, a web server),
+            # and a child forked from it can inherit a lock that no thread will release. The server
+            # starts from a fresh interpreter and preloads the heavy modules once.
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["zhengshou_analysis.reports", "papermill", "nbconvert"])
+            with ProcessPoolExecutor(
+                max_workers=workers, initializer=_worker_init, mp_context=ctx
+            ) as pool:
                 futures = {pool.submit(_execute, t): t for t in tasks}
                 figure_futures = [pool.submit(_write_key_figures, *job) for job in figure_jobs]
                 for fut in as_completed(futures):
