@@ -122,22 +122,21 @@ def bench_batch(work: Path, years: list[int], runs: int) -> list[dict]:
     env = {"ZHENGSHOU_CACHE_DIR": str(cache)}
     yr = f"{min(years)}-{max(years)}"
 
+    batch_cmd = [
+        str(BIN / "zhengshou"),
+        "batch",
+        "--years",
+        yr,
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+    ]
+
     def ours():
         shutil.rmtree(cache, ignore_errors=True)
         shutil.rmtree(out, ignore_errors=True)
-        _run(
-            [
-                str(BIN / "zhengshou"),
-                "batch",
-                "--years",
-                yr,
-                "--data",
-                str(data),
-                "--out",
-                str(out),
-            ],
-            env,
-        )
+        _run(batch_cmd, env)
 
     def base():
         shutil.rmtree(cache, ignore_errors=True)
@@ -189,19 +188,7 @@ def bench_batch(work: Path, years: list[int], runs: int) -> list[dict]:
     ours()  # a fresh full batch, then the same again with nothing changed
 
     def cached():
-        _run(
-            [
-                str(BIN / "zhengshou"),
-                "batch",
-                "--years",
-                yr,
-                "--data",
-                str(data),
-                "--out",
-                str(out),
-            ],
-            env,
-        )
+        _run(batch_cmd, env)
 
     c, _ = alternate(cached, None, runs)
     return [batch, _result("batch_cached", c, [], None, lambda o, r: o <= 3)]
