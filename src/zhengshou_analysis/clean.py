@@ -32,7 +32,7 @@ from .ingest import RawSheet, list_raw_files, read_raw_file
 from .layout import SheetLayout, classify_rows, find_layout, header_index, is_pii_header
 from .parse import parse_dates, parse_numbers, parse_text
 from .periods import months_between
-from .schemas import TABLES, Column, Table, empty_table, pandas_dtype
+from .schemas import TABLES, TRANSITION, Column, Table, empty_table, pandas_dtype
 from .settings import DEFAULT_PAYMENT_TERM_DAYS
 from .units import FEE_RATE_BASIS, MONEY_UNITS, unit_factor
 
@@ -532,21 +532,21 @@ def _reject_rows(frame, t, mapped, data, layout, sheet) -> pd.Series:
                 "过渡结束日期早于开始日期 (end_date < start_date)",
             )
         basis = frame.get("fee_basis")
-        if basis is not None:
-            if "area_m2" in frame:
+        # a fee per m² needs the area, a fee per person the number of persons
+        for kind, col, label in (
+            ("per_m2", "area_m2", "按面积计费"),
+            ("per_person", "persons", "按人计费"),
+        ):
+            if basis is None:
+                break
+            needed = basis.eq(kind)
+            if col in frame:
                 flag(
-                    basis.eq("per_m2") & frame["area_m2"].isna(),
-                    "按面积计费但缺少计费面积 (area_m2)",
+                    needed & frame[col].isna(),
+                    f"{label}但缺少{TRANSITION.column(col).label} ({col})",
                 )
             else:
-                flag(basis.eq("per_m2"), "按面积计费但台账没有计费面积列 (area_m2)")
-            if "persons" in frame:
-                flag(
-                    basis.eq("per_person") & frame["persons"].isna(),
-                    "按人计费但缺少过渡人数 (persons)",
-                )
-            else:
-                flag(basis.eq("per_person"), "按人计费但台账没有过渡人数列 (persons)")
+                flag(needed, f"{label}但台账没有{TRANSITION.column(col).label}列 ({col})")
     if not flags:
         return pd.Series([], dtype="str", index=frame.index[:0])
     hit = np.logical_or.reduce([m for m, _ in flags])

@@ -54,11 +54,11 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 
 
 def _cmd_figures(args: argparse.Namespace) -> int:
-    from .clean import clean_ledgers
     from .figures import compute_year_figures
     from .indicators import key_figures_json
+    from .store import load_ledgers
 
-    result = clean_ledgers(args.raw_dir)
+    result = load_ledgers(args.raw_dir)  # cleaned once, shared with notebooks and batches
     figures = compute_year_figures(result.tables, year=args.year, as_of=args.as_of)
     sys.stdout.write(key_figures_json(figures))
     return 0

@@ -126,7 +126,6 @@ class SheetLayout:
     title_unit: str | None = None
     title_year: int | None = None
     title_rows: int = 0
-    pre_header_blank_rows: int = 0
     unmatched: list[str] = field(default_factory=list)
 
     @property
@@ -285,7 +284,6 @@ def find_layout(
         title_unit=_title_money_unit(title_text),
         title_year=int(m_year.group(1)) if m_year else None,
         title_rows=sum(1 for t in above if t),
-        pre_header_blank_rows=sum(1 for t in above if not t),
         unmatched=[h.text for h in headers if not any(k in known for k in h.keys)],
     )
 
