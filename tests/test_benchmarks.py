@@ -40,7 +40,7 @@ def test_quick_benchmark_writes_results(bench, tmp_path, capsys):
 def test_messy_ledger_cleans_with_every_kind_of_row(bench, tmp_path):
     from messy_ledger import write_messy_agreements
 
-    from zhengshou_analysis.clean import clean_ledgers
+    from zhengshou_analysis.ledger.clean import clean_ledgers
 
     write_messy_agreements(tmp_path / "协议.xlsx", 1_200)
     result = clean_ledgers(tmp_path)

@@ -2,7 +2,7 @@
 
 The oracle below is written from the text of indicators.md alone, deliberately naive: plain Python
 loops over rows and over fee months, no pandas group-bys and no closed forms, so that it shares no
-code path with :mod:`zhengshou_analysis.indicators`.
+code path with :mod:`zhengshou_analysis.figures.indicators`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from zhengshou_analysis.clean import clean_ledgers
 from zhengshou_analysis.cli import main
+from zhengshou_analysis.ledger.clean import clean_ledgers
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 YEARS = [2019, 2020, 2021, 2022]

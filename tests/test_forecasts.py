@@ -18,7 +18,8 @@ from ledger_builder import frame
 
 from zhengshou_analysis.cli import main
 from zhengshou_analysis.exceptions import ParameterError
-from zhengshou_analysis.forecasts import (
+from zhengshou_analysis.figures.indicators import compute_transition_fees, key_figures_json
+from zhengshou_analysis.forecast.forecasts import (
     Scenario,
     backtest_inflow_models,
     compute_forecast_figures,
@@ -27,7 +28,6 @@ from zhengshou_analysis.forecasts import (
     forecast_inflows,
     simulate_transition_fees,
 )
-from zhengshou_analysis.indicators import compute_transition_fees, key_figures_json
 
 AS_OF = pd.Timestamp("2021-12-31")
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
@@ -46,7 +46,7 @@ def household(agreement_id, *, start, agreed, site=None, rate=100.0) -> dict:
 
 @pytest.fixture(scope="module")
 def demo():
-    from zhengshou_analysis.clean import clean_ledgers
+    from zhengshou_analysis.ledger.clean import clean_ledgers
 
     return clean_ledgers(DEMO).tables
 
@@ -313,7 +313,7 @@ def test_backtest_prefers_a_trend_model_on_a_trending_series():
 @pytest.mark.parametrize("n_months", [0, 1, 3, 10])
 def test_short_history_falls_back_with_a_reason(n_months, caplog):
     f = monthly_funding([2e6 + 1e5 * k for k in range(n_months)], start="2021-01")
-    with caplog.at_level(logging.WARNING, logger="zhengshou_analysis.forecasts"):
+    with caplog.at_level(logging.WARNING, logger="zhengshou_analysis.forecast.forecasts"):
         r = forecast_inflows(f, as_of=AS_OF, n_paths=100, seed=1)
     a = r.assumptions
     assert a["fallback_reason"] and a["why"] == a["fallback_reason"]

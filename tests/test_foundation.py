@@ -53,7 +53,7 @@ def test_data_dictionary_is_generated_from_the_schemas():
 
 
 def test_header_synonyms_are_unambiguous_within_each_table():
-    from zhengshou_analysis.layout import canonical_header
+    from zhengshou_analysis.ledger.layout import canonical_header
 
     for t in TABLES.values():
         seen: dict[str, str] = {}

@@ -16,7 +16,7 @@ from ledger_builder import frame
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from zhengshou_analysis.exceptions import ParameterError, SchemaError
-from zhengshou_analysis.indicators import (
+from zhengshou_analysis.figures.indicators import (
     age_band_labels,
     classify_age_band,
     compute_agreement_balances,
@@ -1269,7 +1269,7 @@ def figures_definitions(records: pd.DataFrame) -> dict:
 
 
 def test_key_figures_compute_each_frame_once(tables, monkeypatch):
-    import zhengshou_analysis.indicators as ind
+    import zhengshou_analysis.figures.indicators as ind
 
     calls: dict[str, int] = {}
 

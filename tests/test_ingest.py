@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from ledger_builder import write_csv, write_xlsx
 
 from zhengshou_analysis.exceptions import InputError
-from zhengshou_analysis.ingest import decode_csv, list_raw_files, read_raw_file
+from zhengshou_analysis.ledger.ingest import decode_csv, list_raw_files, read_raw_file
 
 ROWS = [["项目名称", "金额（万元）"], ["南湖路征收", "１,２３４.５"], ["堤路园（二）A安置区", "—"]]
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from zhengshou_analysis.layout import canonical_header, classify_rows, find_layout, is_pii_header
+from zhengshou_analysis.ledger.layout import (
+    canonical_header,
+    classify_rows,
+    find_layout,
+    is_pii_header,
+)
 from zhengshou_analysis.schemas import TABLES
 
 

@@ -1,4 +1,4 @@
-"""Tests of :mod:`zhengshou_analysis.parse`: the ledger forms of data contract §1; properties."""
+"""Tests of :mod:`zhengshou_analysis.ledger.parse`: the ledger forms of data contract §1; properties."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from zhengshou_analysis.exceptions import ParameterError
-from zhengshou_analysis.parse import (
+from zhengshou_analysis.ledger.parse import (
     ACTIONS,
     PLACEHOLDERS,
     Parsed,
@@ -732,7 +732,7 @@ def test_parse_numbers_numeric_cells_times_scale(cells):
 
 
 def test_nfkc_fallback_without_exact_arrow_normalisation(monkeypatch):
-    import zhengshou_analysis.parse as parse_module
+    import zhengshou_analysis.ledger.parse as parse_module
 
     monkeypatch.setattr(parse_module, "_ARROW_NFKC", False)
     raw = pd.Series(["１，２３４．５万元", "ｘ", "e\u0301", "（备注）"], dtype=object)

@@ -36,7 +36,7 @@ def test_personal_data_is_in_no_output_of_clean_figures_or_reports(
     batch_run, report_env, tmp_path, capsys
 ):
     from zhengshou_analysis.cli import main
-    from zhengshou_analysis.ingest import list_raw_files, read_raw_file
+    from zhengshou_analysis.ledger.ingest import list_raw_files, read_raw_file
 
     raw_text = " ".join(
         str(cell)

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from zhengshou_analysis.exceptions import ParameterError
-from zhengshou_analysis.reports import NOTEBOOKS, parse_years, render_html, run_batch
+from zhengshou_analysis.report.batch import NOTEBOOKS, parse_years, render_html, run_batch
 
 pytestmark = pytest.mark.slow
 
@@ -80,8 +80,8 @@ def test_batch_files_statuses_and_index(batch_run, report_env):
 
 
 def test_overview_prints_the_key_figures_of_its_data(batch_run, report_env):
-    from zhengshou_analysis.clean import clean_ledgers
-    from zhengshou_analysis.indicators import compute_key_figures
+    from zhengshou_analysis.figures.indicators import compute_key_figures
+    from zhengshou_analysis.ledger.clean import clean_ledgers
 
     nb = nbformat.read(report_env["out"] / "2021" / "00_overview.ipynb", as_version=4)
     assert nb.metadata.papermill.parameters["year"] == 2021

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from ledger_builder import frame
 
-from zhengshou_analysis.summary import WorkSummary, write_work_summary
+from zhengshou_analysis.report.summary import WorkSummary, write_work_summary
 
 
 @pytest.fixture
@@ -411,7 +411,7 @@ def _json_value(kf: dict, name: str, scope):
     ],
 )
 def test_summary_agrees_with_key_figures_on_missing_ledgers(tables, missing):
-    from zhengshou_analysis.indicators import compute_key_figures
+    from zhengshou_analysis.figures.indicators import compute_key_figures
 
     full = write_work_summary(tables, year=2021).figures
     t = {k: v for k, v in tables.items() if k not in missing}
@@ -448,7 +448,7 @@ def test_summary_without_transition_ledger_does_not_count_fees_as_zero(tables):
 
 
 def test_summary_computes_site_status_once(tables, monkeypatch):
-    import zhengshou_analysis.indicators as ind
+    import zhengshou_analysis.figures.indicators as ind
 
     calls = []
     real = ind._site_status
@@ -460,11 +460,11 @@ def test_summary_computes_site_status_once(tables, monkeypatch):
 def test_forward_answers_quote_the_forecasts():
     from pathlib import Path
 
-    from zhengshou_analysis.clean import clean_ledgers
-    from zhengshou_analysis.forecasts import forecast_funding_gap
+    from zhengshou_analysis.forecast.forecasts import forecast_funding_gap
+    from zhengshou_analysis.forecast.survival import forecast_site_delivery
     from zhengshou_analysis.formatting import fmt_wan_yuan
-    from zhengshou_analysis.summary import write_forward_answers
-    from zhengshou_analysis.survival import forecast_site_delivery
+    from zhengshou_analysis.ledger.clean import clean_ledgers
+    from zhengshou_analysis.report.summary import write_forward_answers
 
     tables = clean_ledgers(Path(__file__).resolve().parents[1] / "data" / "demo").tables
     gap = forecast_funding_gap(tables, as_of="2021-12-31", n_paths=500, seed=1)

@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 
 from zhengshou_analysis.exceptions import ParameterError
-from zhengshou_analysis.schemas import empty_table
-from zhengshou_analysis.survival import (
+from zhengshou_analysis.forecast.survival import (
     compute_delivery_survival,
     fit_delivery_model,
     fit_survival_tail,
     forecast_site_delivery,
 )
+from zhengshou_analysis.schemas import empty_table
 
 AS_OF = pd.Timestamp("2021-12-31")
 D = 30.4375  # days per duration month

@@ -4,7 +4,6 @@ The public API is listed in ``__all__``; everything else is internal.
 """
 
 from ._version import __version__
-from .clean import CleanError, CleanResult, clean_ledgers, write_clean_outputs
 from .exceptions import (
     InputError,
     InsufficientDataError,
@@ -12,7 +11,8 @@ from .exceptions import (
     SchemaError,
     ZhengshouError,
 )
-from .forecasts import (
+from .figures.indicators import compute_key_figures, key_figures_json
+from .forecast.forecasts import (
     DEFAULT_SCENARIOS,
     Scenario,
     backtest_inflow_models,
@@ -22,16 +22,16 @@ from .forecasts import (
     forecast_inflows,
     simulate_transition_fees,
 )
-from .indicators import compute_key_figures, key_figures_json
-from .periods import duration_months, months_between
-from .schemas import TABLES, empty_table, table
-from .settings import DEFAULT_ESCALATION, Escalation, default_as_of
-from .survival import (
+from .forecast.survival import (
     ForecastResult,
     compute_delivery_survival,
     fit_survival_tail,
     forecast_site_delivery,
 )
+from .ledger.clean import CleanError, CleanResult, clean_ledgers, write_clean_outputs
+from .periods import duration_months, months_between
+from .schemas import TABLES, empty_table, table
+from .settings import DEFAULT_ESCALATION, Escalation, default_as_of
 
 __all__ = [
     "DEFAULT_ESCALATION",

@@ -34,7 +34,7 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
-    from .clean import CleanError, clean_ledgers, write_clean_outputs
+    from .ledger.clean import CleanError, clean_ledgers, write_clean_outputs
 
     try:
         result = clean_ledgers(args.raw_dir, strict=args.strict)
@@ -54,9 +54,9 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 
 
 def _cmd_figures(args: argparse.Namespace) -> int:
-    from .figures import compute_year_figures
-    from .indicators import key_figures_json
-    from .store import load_ledgers
+    from .figures.indicators import key_figures_json
+    from .figures.year import compute_year_figures
+    from .ledger.store import load_ledgers
 
     result = load_ledgers(args.raw_dir)  # cleaned once, shared with notebooks and batches
     figures = compute_year_figures(result.tables, year=args.year, as_of=args.as_of)
@@ -65,7 +65,7 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
 
 def _run_reports(args: argparse.Namespace, years) -> int:
-    from .reports import run_batch
+    from .report.batch import run_batch
 
     result = run_batch(
         data_dir=args.data,
@@ -96,7 +96,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from .reports import parse_years
+    from .report.batch import parse_years
 
     years = parse_years(args.years, available=[]) if args.years else None
     return _run_reports(args, years)

@@ -32,10 +32,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .exceptions import ParameterError, SchemaError
-from .periods import duration_months, months_between
-from .schemas import empty_table, pandas_dtype, table
-from .settings import (
+from ..exceptions import ParameterError, SchemaError
+from ..periods import duration_months, months_between
+from ..schemas import empty_table, pandas_dtype, table
+from ..settings import (
     DEFAULT_AGE_BANDS_MONTHS,
     DEFAULT_ESCALATION,
     DEFAULT_PAYMENT_TERM_DAYS,
@@ -1682,7 +1682,7 @@ def compute_key_figures(
     that nothing was paid, so ``total_paid_yuan``, ``paid_compensation_yuan`` and
     ``transition_fee_paid_yuan`` are 0 and the gap and arrears are owed in full. Ledgers that have
     rows but none by ``as_of`` give real zeros. The work summary
-    (:func:`zhengshou_analysis.summary.write_work_summary`) says "无法计算" exactly where these
+    (:func:`zhengshou_analysis.report.summary.write_work_summary`) says "无法计算" exactly where these
     figures are null.
     """
     c = _compute_all(

@@ -34,8 +34,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ._version import __version__
-from .exceptions import ParameterError
+from .._version import __version__
+from ..exceptions import ParameterError
 from .views import banner_html
 
 __all__ = [
@@ -88,7 +88,7 @@ KERNEL_NAME = "python3"
 def default_notebook_dir() -> Path:
     """``notebooks/`` of the project (override with ``$ZHENGSHOU_NOTEBOOK_DIR``)."""
     env = os.environ.get("ZHENGSHOU_NOTEBOOK_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "notebooks"
+    return Path(env) if env else Path(__file__).resolve().parents[3] / "notebooks"
 
 
 def parse_years(text: str | None, available: Sequence[int]) -> list[int]:
@@ -299,7 +299,7 @@ def _digest(*parts: str) -> str:
 
 
 def _run_key(data_fp: str, nb_path: Path, parameters: dict) -> str:
-    from .store import code_fingerprint
+    from ..ledger.store import code_fingerprint
 
     h = hashlib.sha256()
     for part in (
@@ -411,9 +411,9 @@ _COST = {"00_overview": 3, "30_funding": 3, "50_delivery": 2, "40_transition_fee
 
 def _write_key_figures(data_dir: str, year: int, as_of, seed: int, horizon: int, ydir: str) -> None:
     """Compute every figure of ``year`` and write ``key_figures.json`` (runs in a pool worker)."""
-    from .figures import compute_year_figures
-    from .indicators import key_figures_json
-    from .store import load_ledgers
+    from ..figures.indicators import key_figures_json
+    from ..figures.year import compute_year_figures
+    from ..ledger.store import load_ledgers
 
     tables = load_ledgers(data_dir).tables  # from the cache the batch just filled
     figures = compute_year_figures(
@@ -494,7 +494,7 @@ def run_batch(
     BatchResult
         Every run's status; the caller decides the exit status from ``result.failed``.
     """
-    from .store import code_fingerprint, data_fingerprint, load_ledgers
+    from ..ledger.store import code_fingerprint, data_fingerprint, load_ledgers
 
     data_dir = Path(data_dir).resolve()
     out = Path(out_dir).resolve()
@@ -590,7 +590,9 @@ def run_batch(
             # and a child forked from it can inherit a lock that no thread will release. The server
             # starts from a fresh interpreter and preloads the heavy modules once.
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["zhengshou_analysis.reports", "papermill", "nbconvert"])
+            ctx.set_forkserver_preload(
+                ["zhengshou_analysis.report.batch", "papermill", "nbconvert"]
+            )
             with ProcessPoolExecutor(
                 max_workers=workers, initializer=_worker_init, mp_context=ctx
             ) as pool:
@@ -705,7 +707,7 @@ def _trend_png(rows: list[dict]) -> str:
 
 def write_index(out: Path, *, demo: bool, provenance: dict) -> Path:
     """Write ``index.html``: every year × report with status, key figures across years, provenance."""
-    from .formatting import fmt_count, fmt_pct, fmt_wan_yuan
+    from ..formatting import fmt_count, fmt_pct, fmt_wan_yuan
 
     years = sorted(int(p.name) for p in out.iterdir() if p.is_dir() and p.name.isdigit())
     rows = []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..schemas import TABLES
 from .clean import CleanResult
-from .schemas import TABLES
 
 __all__ = ["ACTION_LABELS", "summarize_findings", "summarize_sheets", "summarize_totals"]
 

@@ -263,7 +263,7 @@ def plot_build_survival(
     ----------
     curve
         Columns ``time_months`` and ``surv_prob``; the band is ``ci_lower``/``ci_upper`` when
-        given (as from :func:`~zhengshou_analysis.survival.compute_delivery_survival`), else
+        given (as from :func:`~zhengshou_analysis.forecast.survival.compute_delivery_survival`), else
         ± 1.96 ``surv_prob_se`` (Greenwood), clipped to [0, 1].
     """
     ax = _ax(ax)

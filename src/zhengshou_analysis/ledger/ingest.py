@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .exceptions import InputError
+from ..exceptions import InputError
 
 __all__ = ["EXCEL_SUFFIXES", "RawFile", "RawSheet", "decode_csv", "list_raw_files", "read_raw_file"]
 

@@ -20,8 +20,8 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from .schemas import PII_WORDS, TABLES, Column
-from .units import split_header_unit
+from ..schemas import PII_WORDS, TABLES, Column
+from ..units import split_header_unit
 
 __all__ = [
     "HeaderCell",
@@ -205,7 +205,7 @@ def _headers_two(top: list[str], bottom: list[str]) -> list[HeaderCell]:
 
 def _is_units_row(texts: Sequence[str]) -> bool:
     """A row holding nothing but units (``（万元）``, ``平方米``, ``元/平方米/月``)."""
-    from .units import AREA_M2_UNITS, AREA_MU_UNITS, COUNT_UNITS, FEE_RATE_BASIS, MONEY_UNITS
+    from ..units import AREA_M2_UNITS, AREA_MU_UNITS, COUNT_UNITS, FEE_RATE_BASIS, MONEY_UNITS
 
     known = {*MONEY_UNITS, *AREA_M2_UNITS, *AREA_MU_UNITS, *FEE_RATE_BASIS, "%", "元/月"}
     known |= {u for us in COUNT_UNITS.values() for u in us}
@@ -219,7 +219,7 @@ _UNIT_SPLIT = re.compile(r"[、,，/|]+")
 
 def _title_money_unit(title_text: str) -> str | None:
     """The money unit a title states (``单位：万元``, ``单位：亩、万元`` → ``万元``), else ``None``."""
-    from .units import MONEY_UNITS
+    from ..units import MONEY_UNITS
 
     for m in _TITLE_UNIT.finditer(title_text):
         for token in _UNIT_SPLIT.split(m.group(1)):

@@ -22,18 +22,18 @@ def compute_year_figures(
     seed: int = 2021,
     horizon_months: int = 12,
 ) -> dict[str, Any]:
-    """Key figures (:func:`~zhengshou_analysis.indicators.compute_key_figures`) and forecast figures
-    (:func:`~zhengshou_analysis.forecasts.compute_forecast_figures`) of ``year`` in one flat dict.
+    """Key figures (:func:`~zhengshou_analysis.figures.indicators.compute_key_figures`) and forecast figures
+    (:func:`~zhengshou_analysis.forecast.forecasts.compute_forecast_figures`) of ``year`` in one flat dict.
 
     Seeded: the same tables, year, ``as_of`` and ``seed`` give the same figures (and, through
-    :func:`~zhengshou_analysis.indicators.key_figures_json`, the same bytes).
+    :func:`~zhengshou_analysis.figures.indicators.key_figures_json`, the same bytes).
 
     Raises
     ------
     RuntimeError
         If a forecast figure had the name of a key figure (a programming error).
     """
-    from .forecasts import compute_forecast_figures
+    from ..forecast.forecasts import compute_forecast_figures
     from .indicators import compute_key_figures
 
     figures = compute_key_figures(tables, year=year, as_of=as_of)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from .formatting import (
+from ..formatting import (
     fmt_count,
     fmt_date_zh,
     fmt_months,
@@ -237,7 +237,7 @@ SITE_COLUMNS = {
 
 
 def _model_label(name) -> str:
-    from .forecasts import MODEL_LABELS
+    from ..forecast.forecasts import MODEL_LABELS
 
     return MODEL_LABELS.get(str(name), _plain(name))
 

@@ -18,7 +18,14 @@ from typing import Any
 
 import pandas as pd
 
-from .formatting import (
+from ..figures.indicators import (
+    BLOCKERS,
+    CATEGORIES,
+    _compute_all,
+    age_band_labels,
+    age_band_labels_zh,
+)
+from ..formatting import (
     fmt_count,
     fmt_date_zh,
     fmt_months,
@@ -27,14 +34,7 @@ from .formatting import (
     fmt_wan_m2,
     fmt_wan_yuan,
 )
-from .indicators import (
-    BLOCKERS,
-    CATEGORIES,
-    _compute_all,
-    age_band_labels,
-    age_band_labels_zh,
-)
-from .settings import (
+from ..settings import (
     DEFAULT_AGE_BANDS_MONTHS,
     DEFAULT_ESCALATION,
     DEFAULT_PAYMENT_TERM_DAYS,
@@ -380,7 +380,7 @@ def write_work_summary(
         Reporting date (default 31 December of ``year``; the text then says 截至年末).
     escalation, payment_term_days, age_bands
         Settings passed to the indicators
-        (:func:`~zhengshou_analysis.indicators.compute_figure_records`).
+        (:func:`~zhengshou_analysis.figures.indicators.compute_figure_records`).
 
     Returns
     -------
@@ -393,7 +393,7 @@ def write_work_summary(
     counts as integers (:mod:`zhengshou_analysis.formatting`).
 
     A sentence says "无法计算" exactly where the key figures
-    (:func:`~zhengshou_analysis.indicators.compute_key_figures`) are null because a ledger is
+    (:func:`~zhengshou_analysis.figures.indicators.compute_key_figures`) are null because a ledger is
     missing (an absent or empty table); the figures, the site status and the ledger check come
     from one computation.
     """
@@ -439,7 +439,7 @@ def write_forward_answers(gap, delivery, *, horizon_months: int | None = None) -
         Three paragraphs: when sites will be delivered, what transitional fees will cost, whether
         the money will be there; each gives its median and P90 and says how uncertain it is.
     """
-    from .formatting import fmt_date_zh, fmt_pct, fmt_wan_yuan
+    from ..formatting import fmt_date_zh, fmt_pct, fmt_wan_yuan
 
     h = int(horizon_months or gap.assumptions.get("horizon_months", 12))
     sites = delivery.summary

@@ -1,7 +1,7 @@
 """A cache of cleaned ledgers, keyed by content, so that notebooks and batches clean only once.
 
-:func:`load_ledgers` returns the same :class:`~zhengshou_analysis.clean.CleanResult` as
-:func:`~zhengshou_analysis.clean.clean_ledgers`. The key is the SHA-256 of every raw file's bytes
+:func:`load_ledgers` returns the same :class:`~zhengshou_analysis.ledger.clean.CleanResult` as
+:func:`~zhengshou_analysis.ledger.clean.clean_ledgers`. The key is the SHA-256 of every raw file's bytes
 and of the package's own source, so a changed ledger or a changed cleaner is never served stale.
 The cache lives outside the raw folder (which is never written): ``$ZHENGSHOU_CACHE_DIR`` or
 ``~/.cache/zhengshou-analysis``.
@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._version import __version__
+from .._version import __version__
+from ..schemas import TABLES, pandas_dtype
 from .clean import CleanResult, clean_ledgers
 from .ingest import list_raw_files
-from .schemas import TABLES, pandas_dtype
 
 __all__ = ["cache_dir", "data_fingerprint", "load_ledgers"]
 
@@ -40,8 +40,9 @@ def cache_dir() -> Path:
 def code_fingerprint() -> str:
     """SHA-256 of the package's source files and version (a changed cleaner invalidates caches)."""
     h = hashlib.sha256(__version__.encode())
-    for p in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(p.name.encode())
+    package = Path(__file__).resolve().parents[1]
+    for p in sorted(package.rglob("*.py")):
+        h.update(p.relative_to(package).as_posix().encode())
         h.update(p.read_bytes())
     return h.hexdigest()
 
@@ -78,7 +79,7 @@ def load_ledgers(
     Raises
     ------
     CleanError
-        As :func:`~zhengshou_analysis.clean.clean_ledgers` (a failed clean is never cached).
+        As :func:`~zhengshou_analysis.ledger.clean.clean_ledgers` (a failed clean is never cached).
     """
     key = hashlib.sha256((data_fingerprint(raw_dir) + code_fingerprint()).encode()).hexdigest()[:24]
     root = (cache_root or cache_dir()) / key

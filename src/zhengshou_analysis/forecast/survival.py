@@ -33,16 +33,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .exceptions import ParameterError
-from .indicators import (
+from ..exceptions import ParameterError
+from ..figures.indicators import (
     NA_GROUP,
     _conform,
     compute_build_time_survival,
     compute_median_build_months,
     compute_site_status,
 )
-from .periods import DAYS_PER_MONTH, duration_months
-from .settings import resolve_as_of
+from ..periods import DAYS_PER_MONTH, duration_months
+from ..settings import resolve_as_of
 
 __all__ = [
     "DeliveryModel",
@@ -662,7 +662,7 @@ def compute_delivery_survival(
         delivered. ``frames``: ``"median"`` (one row: ``median_build_months`` or NaN "not
         reached", ``median_status``, its confidence limits, counts), ``"logrank"`` (sites and
         deliveries per 片区, ``included``), ``"cox"`` (hazard ratios; empty when not fitted),
-        ``"sites"`` (:func:`~zhengshou_analysis.indicators.compute_site_status`).
+        ``"sites"`` (:func:`~zhengshou_analysis.figures.indicators.compute_site_status`).
         ``assumptions``: statements on the median, the log-rank test and the Cox model.
 
     Notes
@@ -902,7 +902,7 @@ def fit_delivery_model(
     Returns
     -------
     DeliveryModel
-        The KM body (reused from :func:`~zhengshou_analysis.indicators.compute_build_time_survival`),
+        The KM body (reused from :func:`~zhengshou_analysis.figures.indicators.compute_build_time_survival`),
         the tail fitted by :func:`fit_survival_tail` to all started sites (deliveries as events,
         undelivered as censored; MAP with a prior centred on the median promised build time when
         fewer than 3 sites are delivered), and the undelivered sites.

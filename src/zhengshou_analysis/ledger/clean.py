@@ -26,15 +26,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._version import __version__
-from .exceptions import InputError, SchemaError
+from .._version import __version__
+from ..exceptions import InputError, SchemaError
+from ..periods import months_between
+from ..schemas import TABLES, TRANSITION, Column, Table, empty_table, pandas_dtype
+from ..settings import DEFAULT_PAYMENT_TERM_DAYS
+from ..units import FEE_RATE_BASIS, MONEY_UNITS, unit_factor
 from .ingest import RawSheet, list_raw_files, read_raw_file
 from .layout import SheetLayout, classify_rows, find_layout, header_index, is_pii_header
 from .parse import parse_dates, parse_numbers, parse_text
-from .periods import months_between
-from .schemas import TABLES, TRANSITION, Column, Table, empty_table, pandas_dtype
-from .settings import DEFAULT_PAYMENT_TERM_DAYS
-from .units import FEE_RATE_BASIS, MONEY_UNITS, unit_factor
 
 __all__ = [
     "QUALITY_COLUMNS",

@@ -57,9 +57,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .exceptions import ParameterError
-from .units import AREA_M2_UNITS, AREA_MU_UNITS, COUNT_UNITS, FEE_RATE_BASIS, MONEY_UNITS
-from .units import unit_factor as _unit_factor
+from ..exceptions import ParameterError
+from ..units import AREA_M2_UNITS, AREA_MU_UNITS, COUNT_UNITS, FEE_RATE_BASIS, MONEY_UNITS
+from ..units import unit_factor as _unit_factor
 
 __all__ = [
     "ACTIONS",

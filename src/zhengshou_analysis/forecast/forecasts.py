@@ -2,8 +2,8 @@
 
 Three forward questions, answered with their uncertainty and the assumptions behind them:
 
-* **when will each late site be delivered** — :mod:`zhengshou_analysis.survival`
-  (:func:`~zhengshou_analysis.survival.forecast_site_delivery`);
+* **when will each late site be delivered** — :mod:`zhengshou_analysis.forecast.survival`
+  (:func:`~zhengshou_analysis.forecast.survival.forecast_site_delivery`);
 * **what will the transitional fees cost meanwhile** — :func:`simulate_transition_fees`:
   simulated delivery dates drive each household's remaining fee months, with the escalation
   rule of the spec applied month by month (closed form, vectorised);
@@ -16,7 +16,7 @@ and :func:`compute_forecast_figures`, the spec's forecast figures, JSON-ready, f
 Reproducible: one integer ``seed`` feeds a :class:`numpy.random.SeedSequence` whose first child
 draws the deliveries and whose second draws the inflows, so every scenario sees the same random
 numbers (scenario differences are the scenario, not noise) and the same inputs and seed give the
-same figures. Every function returns a :class:`~zhengshou_analysis.survival.ForecastResult`
+same figures. Every function returns a :class:`~zhengshou_analysis.forecast.survival.ForecastResult`
 (``summary`` frame, further ``frames``, ``samples`` and the ``assumptions`` to print beside the
 numbers). Inputs are never modified.
 """
@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .exceptions import ParameterError
-from .indicators import (
+from ..exceptions import ParameterError
+from ..figures.indicators import (
     NA_GROUP,
     ZONES,
     _conform,
@@ -44,8 +44,8 @@ from .indicators import (
     compute_agreement_balances,
     compute_transition_fees,
 )
-from .periods import duration_months
-from .settings import DEFAULT_ESCALATION, Escalation, resolve_as_of
+from ..periods import duration_months
+from ..settings import DEFAULT_ESCALATION, Escalation, resolve_as_of
 from .survival import (
     DeliveryModel,
     Distribution,
@@ -489,7 +489,7 @@ def simulate_transition_fees(
 
     with ``M(n)`` the escalated multiplier sum of overdue months 1..n
     (:meth:`~zhengshou_analysis.settings.Escalation.cumulative`), the same rule as the accrued fee
-    of :func:`~zhengshou_analysis.indicators.compute_transition_fees`. ``e`` = months from
+    of :func:`~zhengshou_analysis.figures.indicators.compute_transition_fees`. ``e`` = months from
     ``as_of`` to the (simulated) delivery, rounded up, + ``lag_months``, at least 1. Every
     household of a site shares the site's ``e``, so a ``sites × (H + 1)`` table built once is
     looked up per path: the cost grows with households × horizon plus paths × sites, never their
@@ -691,7 +691,7 @@ def backtest_inflow_models(
     absolute level, or 1, when that is 0). The scale is common to all candidates, so the ranking
     is that of the holdout MAE.
     """
-    from .exceptions import InsufficientDataError
+    from ..exceptions import InsufficientDataError
 
     y = np.asarray(monthly, dtype="float64")
     h = int(holdout_months)

@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from .clean import CleanResult
-from .formatting import fmt_date_zh
+from ..formatting import fmt_date_zh
+from ..ledger.clean import CleanResult
 from .views import banner_html, show_html
 
 __all__ = ["HEADLINE_COLUMNS", "Report", "definitions", "headline_table", "open_report"]
@@ -44,14 +44,14 @@ class Report:
     @cached_property
     def figures(self) -> dict[str, Any]:
         """Key figures of the reporting year (indicators.md)."""
-        from .indicators import compute_key_figures
+        from ..figures.indicators import compute_key_figures
 
         return compute_key_figures(self.tables, year=self.year, as_of=self.as_of_given)
 
     @cached_property
     def figures_prev(self) -> dict[str, Any] | None:
         """Key figures of the year before (at its 31 December), or ``None`` without that year."""
-        from .indicators import compute_key_figures
+        from ..figures.indicators import compute_key_figures
 
         years = set(self.tables["projects"]["year"].dropna().astype(int))
         if self.year - 1 not in years:
@@ -75,9 +75,9 @@ def open_report(
     title
         Page title shown under the banner (``None``: no title).
     """
+    from ..ledger.store import load_ledgers
+    from ..settings import resolve_as_of
     from .plots import use_report_style
-    from .settings import resolve_as_of
-    from .store import load_ledgers
 
     use_report_style()
     as_of = as_of or None  # "" (the notebooks' default) means 31 December
@@ -169,9 +169,9 @@ def definitions(**settings) -> list[tuple[str, str]]:
     """The 口径 appendix: (Chinese label · key, definition) for every figure of indicators.md.
 
     ``settings`` (escalation, payment_term_days, age_bands) are passed to
-    :func:`~zhengshou_analysis.indicators.indicator_definitions`.
+    :func:`~zhengshou_analysis.figures.indicators.indicator_definitions`.
     """
-    from .indicators import indicator_definitions
+    from ..figures.indicators import indicator_definitions
 
     out = []
     for key, text in indicator_definitions(**settings).items():

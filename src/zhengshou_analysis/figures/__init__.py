@@ -1,0 +1,1 @@
+"""The figures (指标): indicator definitions, their computation and the key figures file."""

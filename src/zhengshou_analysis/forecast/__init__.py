@@ -1,0 +1,1 @@
+"""Forecasts: delivery survival, transitional fees, inflows and the funding gap."""

@@ -1,0 +1,1 @@
+"""Reports: the notebook session, views, plots, the work summary and the batch."""
