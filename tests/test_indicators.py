@@ -32,8 +32,8 @@ from zhengshou_analysis.figures.indicators import (
     compute_transition_fees_by,
     compute_unpaid_gap,
     indicator_definitions,
-    key_figures_json,
 )
+from zhengshou_analysis.figures.keyfile import key_figures_json
 from zhengshou_analysis.schemas import empty_table
 from zhengshou_analysis.settings import DEFAULT_ESCALATION, Escalation
 

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from ledger_builder import build_raw
 
-from zhengshou_analysis.report import plots
 from zhengshou_analysis.ledger.clean import clean_ledgers
 from zhengshou_analysis.ledger.quality import summarize_findings, summarize_sheets, summarize_totals
+from zhengshou_analysis.report import plots
 from zhengshou_analysis.report.views import FORMATS, assumptions_html, format_table, table_html
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)> **粗体** [链接](http://x)"

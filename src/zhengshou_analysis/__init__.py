@@ -11,7 +11,8 @@ from .exceptions import (
     SchemaError,
     ZhengshouError,
 )
-from .figures.indicators import compute_key_figures, key_figures_json
+from .figures.indicators import compute_key_figures
+from .figures.keyfile import key_figures_json
 from .forecast.forecasts import (
     DEFAULT_SCENARIOS,
     Scenario,
@@ -23,13 +24,13 @@ from .forecast.forecasts import (
     simulate_transition_fees,
 )
 from .forecast.survival import (
-    ForecastResult,
     compute_delivery_survival,
     fit_survival_tail,
     forecast_site_delivery,
 )
 from .ledger.clean import CleanError, CleanResult, clean_ledgers, write_clean_outputs
 from .periods import duration_months, months_between
+from .results import ForecastResult
 from .schemas import TABLES, empty_table, table
 from .settings import DEFAULT_ESCALATION, Escalation, default_as_of
 

@@ -54,7 +54,7 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 
 
 def _cmd_figures(args: argparse.Namespace) -> int:
-    from .figures.indicators import key_figures_json
+    from .figures.keyfile import key_figures_json
     from .figures.year import compute_year_figures
     from .ledger.store import load_ledgers
 

@@ -14,19 +14,33 @@ dates at day precision, durations in months.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+import pandas as pd
+
+from .exceptions import ParameterError, SchemaError
+
 __all__ = [
+    "BLOCKERS",
+    "CATEGORIES",
+    "KIND_COMPENSATION",
+    "KIND_TRANSITION",
     "PII_WORDS",
     "TABLES",
+    "ZONE_NAMES",
     "Column",
     "Table",
+    "conform_table",
     "empty_table",
     "render_data_dictionary",
     "table",
+    "table_from",
 ]
+
+log = logging.getLogger(__name__)
 
 Dtype = Literal["str", "float", "int", "date"]
 Unit = Literal["yuan", "m2", "mu", "month", "person", "unit", "yuan_per_month"]
@@ -526,6 +540,26 @@ TABLES: dict[str, Table] = {
 
 #: A header containing any of these words names a personal-data column (names, ID numbers, phones,
 #: bank accounts, addresses): such columns are never read into any output (data contract §3).
+# --------------------------------------------------------------------------------------------------
+# vocabularies: canonical values, in the order reports list them (derived from the tables above)
+
+
+def _canonical_values(table_: Table, column: str) -> tuple[str, ...]:
+    values = table_.column(column).values or {}
+    return tuple(dict.fromkeys(values.values()))
+
+
+#: The 片区 of the district (canonical names), from the ``zone`` column's value map.
+ZONE_NAMES: tuple[str, ...] = tuple(dict.fromkeys(ZONES.values()))
+#: Project categories (市下达, 区统筹), from ``projects.category``.
+CATEGORIES: tuple[str, ...] = _canonical_values(PROJECTS, "category")
+#: The land blockers of the "last mile", in the order the work summary names them (资金, also a
+#: ``blocker`` value, is a money problem and not a land type).
+BLOCKERS: tuple[str, ...] = tuple(b for b in _canonical_values(PROJECTS, "blocker") if b != "资金")
+#: Payment kinds the definitions use (docs/indicators.md), from ``payments.kind``.
+KIND_COMPENSATION = "补偿款"
+KIND_TRANSITION = "过渡安置费"
+
 PII_WORDS: tuple[str, ...] = (
     "被征收人",
     "户主",
@@ -567,14 +601,82 @@ def pandas_dtype(column: Column) -> str:
     return _PANDAS_DTYPES[column.dtype]
 
 
-def empty_table(name: str):
+def empty_table(name: str) -> pd.DataFrame:
     """An empty DataFrame with the full schema of table ``name`` (for a table with no source sheet)."""
-    import pandas as pd
-
     t = table(name)
     data = {c.name: pd.Series([], dtype=pandas_dtype(c)) for c in t.columns}
     data["origin"] = pd.Series([], dtype="str")
     return pd.DataFrame(data)
+
+
+# --------------------------------------------------------------------------------------------------
+# conforming frames to the declarations
+
+
+def _first_bad(values: pd.Series, convert) -> tuple[object, object]:
+    """The label and value of the first cell ``convert`` cannot read (for error messages)."""
+    for label, v in values.items():
+        try:
+            convert(pd.Series([v], dtype=object))
+        except (TypeError, ValueError, OverflowError):
+            return label, v
+    return None, None
+
+
+def _converted(df: pd.DataFrame, name: str, column: str, kind: str) -> pd.Series:
+    """``df[column]`` as dates or numbers; a cell that is neither is a :class:`SchemaError`."""
+    convert = pd.to_datetime if kind == "date" else pd.to_numeric
+    try:
+        return convert(df[column])
+    except (TypeError, ValueError, OverflowError) as exc:  # DateParseError is a ValueError
+        label, value = _first_bad(df[column], convert)
+        where = ""
+        if label is not None and "origin" in df.columns and pd.notna(df.at[label, "origin"]):
+            where = f" (origin {df.at[label, 'origin']})"
+        what = "a date" if kind == "date" else "a number"
+        text = str(exc).strip()
+        reason = text.splitlines()[0].split(". You might")[0] if text else type(exc).__name__
+        if label is None:  # each cell reads alone: formats mixed within the column
+            msg = f"table {name!r}: the column cannot be read as {what} column ({reason})"
+        else:
+            msg = f"table {name!r}: {value!r}{where} is not {what} ({reason})"
+        raise SchemaError(msg, column=column) from exc
+
+
+def conform_table(df: pd.DataFrame | None, name: str) -> pd.DataFrame:
+    """A canonical table with every schema column present and typed (a new frame; ``df`` untouched).
+
+    A missing table is empty with its full schema; a missing optional column is all-NA; a missing
+    required column, or a date / number column holding a value that is not one, is a
+    :class:`SchemaError` naming the table and the column.
+    """
+    if df is None:
+        return empty_table(name)
+    if not isinstance(df, pd.DataFrame):
+        raise ParameterError(f"table {name!r} must be a pandas DataFrame, got {type(df).__name__}")
+    t = table(name)
+    missing = [c for c in t.required if c not in df.columns]
+    if missing:
+        raise SchemaError(f"table {name!r} lacks required column(s) {', '.join(missing)}")
+    new: dict[str, pd.Series] = {}
+    for c in t.columns:
+        if c.name not in df.columns:
+            new[c.name] = pd.Series(None, index=df.index, dtype=pandas_dtype(c))
+        elif c.dtype == "date" and not pd.api.types.is_datetime64_any_dtype(df[c.name].dtype):
+            new[c.name] = _converted(df, name, c.name, "date")
+        elif c.dtype in ("float", "int") and not pd.api.types.is_numeric_dtype(df[c.name].dtype):
+            new[c.name] = _converted(df, name, c.name, "number")
+    if "origin" not in df.columns:
+        new["origin"] = pd.Series(None, index=df.index, dtype="str")
+    return df.assign(**new) if new else df
+
+
+def table_from(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
+    """Table ``name`` of ``tables``, conformed (:func:`conform_table`); absent means empty."""
+    df = tables.get(name)
+    if df is None:
+        log.info("no %s table given: treated as empty", name)
+    return conform_table(df, name)
 
 
 def render_data_dictionary() -> str:

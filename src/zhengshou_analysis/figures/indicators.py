@@ -22,7 +22,6 @@ values are ``NaN`` in frames and ``None`` in the key figures.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,9 +31,17 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..exceptions import ParameterError, SchemaError
+from ..exceptions import ParameterError
 from ..periods import duration_months, months_between
-from ..schemas import empty_table, pandas_dtype, table
+from ..schemas import (
+    BLOCKERS,
+    CATEGORIES,
+    KIND_COMPENSATION,
+    KIND_TRANSITION,
+    ZONE_NAMES,
+    conform_table,
+    table_from,
+)
 from ..settings import (
     DEFAULT_AGE_BANDS_MONTHS,
     DEFAULT_ESCALATION,
@@ -42,10 +49,9 @@ from ..settings import (
     Escalation,
     resolve_as_of,
 )
+from .keyfile import json_scalar
 
 __all__ = [
-    "BLOCKERS",
-    "CATEGORIES",
     "NA_GROUP",
     "age_band_labels",
     "age_band_labels_zh",
@@ -63,20 +69,11 @@ __all__ = [
     "compute_transition_fees_by",
     "compute_unpaid_gap",
     "indicator_definitions",
-    "key_figures_json",
     "provided_ledgers",
 ]
 
 log = logging.getLogger(__name__)
 
-#: Payment kinds used by the definitions.
-KIND_COMPENSATION = "补偿款"
-KIND_TRANSITION = "过渡安置费"
-#: The blockers of the "last mile", in the order the work summary names them.
-BLOCKERS: tuple[str, ...] = ("公建单位", "军事用地", "双高糖料蔗基地", "留用地")
-#: Project categories, in the order of the work summary.
-CATEGORIES: tuple[str, ...] = ("市下达", "区统筹")
-ZONES: tuple[str, ...] = ("贵城片区", "港城片区", "城区外围片区")
 #: Label of a missing group value (片区, 类别, project …) in breakdowns and the key figures.
 NA_GROUP = "未注明"
 #: "Over 3 years": calendar months between start and as_of for ``sites_over_3_years``.
@@ -99,71 +96,6 @@ _SITE_STATUS_ZH = {"delivered": "已交付", "overdue": "逾期未交付", "in_p
 def _check_choice(value, allowed: Sequence, name: str) -> None:
     if value not in allowed:
         raise ParameterError(f"{name} must be one of {list(allowed)}, got {value!r}")
-
-
-def _first_bad(values: pd.Series, convert) -> tuple[object, object]:
-    """The label and value of the first cell ``convert`` cannot read (for error messages)."""
-    for label, v in values.items():
-        try:
-            convert(pd.Series([v], dtype=object))
-        except (TypeError, ValueError, OverflowError):
-            return label, v
-    return None, None
-
-
-def _converted(df: pd.DataFrame, name: str, column: str, kind: str) -> pd.Series:
-    """``df[column]`` as dates or numbers; a cell that is neither is a :class:`SchemaError`."""
-    convert = pd.to_datetime if kind == "date" else pd.to_numeric
-    try:
-        return convert(df[column])
-    except (TypeError, ValueError, OverflowError) as exc:  # DateParseError is a ValueError
-        label, value = _first_bad(df[column], convert)
-        where = ""
-        if label is not None and "origin" in df.columns and pd.notna(df.at[label, "origin"]):
-            where = f" (origin {df.at[label, 'origin']})"
-        what = "a date" if kind == "date" else "a number"
-        text = str(exc).strip()
-        reason = text.splitlines()[0].split(". You might")[0] if text else type(exc).__name__
-        if label is None:  # each cell reads alone: formats mixed within the column
-            msg = f"table {name!r}: the column cannot be read as {what} column ({reason})"
-        else:
-            msg = f"table {name!r}: {value!r}{where} is not {what} ({reason})"
-        raise SchemaError(msg, column=column) from exc
-
-
-def _conform(df: pd.DataFrame | None, name: str) -> pd.DataFrame:
-    """A canonical table with every schema column present and typed (a new frame; ``df`` untouched).
-
-    A missing table is empty with its full schema; a missing optional column is all-NA; a missing
-    required column, or a date / number column holding a value that is not one, is a
-    :class:`SchemaError` naming the table and the column.
-    """
-    if df is None:
-        return empty_table(name)
-    if not isinstance(df, pd.DataFrame):
-        raise ParameterError(f"table {name!r} must be a pandas DataFrame, got {type(df).__name__}")
-    t = table(name)
-    missing = [c for c in t.required if c not in df.columns]
-    if missing:
-        raise SchemaError(f"table {name!r} lacks required column(s) {', '.join(missing)}")
-    new: dict[str, pd.Series] = {}
-    for c in t.columns:
-        if c.name not in df.columns:
-            new[c.name] = pd.Series(None, index=df.index, dtype=pandas_dtype(c))
-        elif c.dtype == "date" and not pd.api.types.is_datetime64_any_dtype(df[c.name].dtype):
-            new[c.name] = _converted(df, name, c.name, "date")
-        elif c.dtype in ("float", "int") and not pd.api.types.is_numeric_dtype(df[c.name].dtype):
-            new[c.name] = _converted(df, name, c.name, "number")
-    if "origin" not in df.columns:
-        new["origin"] = pd.Series(None, index=df.index, dtype="str")
-    return df.assign(**new) if new else df
-
-
-def _table(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
-    df = tables.get(name)
-    if df is None:
-        log.info("no %s table given: treated as empty", name)
-    return _conform(df, name)
 
 
 def _unique(values: Iterable) -> list[str]:
@@ -219,7 +151,7 @@ def _group_label(v) -> str:
 
 
 def _year_rows(projects: pd.DataFrame, year: int) -> pd.DataFrame:
-    p = _conform(projects, "projects")
+    p = conform_table(projects, "projects")
     return p.loc[p["year"].eq(int(year)).fillna(False).astype(bool)]
 
 
@@ -395,7 +327,7 @@ def compute_progress(
     if by is None:
         return pd.DataFrame([_progress_values(rows)], columns=_PROGRESS_COLUMNS)
     _check_choice(by, ("zone", "category", "sector"), "by")
-    canonical = {"zone": ZONES, "category": CATEGORIES, "sector": ()}[by]
+    canonical = {"zone": ZONE_NAMES, "category": CATEGORIES, "sector": ()}[by]
     groups = dict(iter(rows.groupby(by, dropna=False, sort=False)))
     keys = _order(groups, canonical)
     if by == "category":
@@ -557,8 +489,8 @@ def compute_agreement_balances(
     here (they do count in ``total_paid_yuan``).
     """
     as_of = resolve_as_of(as_of)
-    a = _conform(agreements, "agreements")
-    p = _conform(payments, "payments")
+    a = conform_table(agreements, "agreements")
+    p = conform_table(payments, "payments")
     a = a.loc[a["signed_date"].le(as_of)]
     if a["agreement_id"].duplicated().any():
         log.warning(
@@ -643,7 +575,7 @@ def _gap_values(b: pd.DataFrame) -> dict[str, Any]:
 
 def _project_attributes(projects: pd.DataFrame | None) -> pd.DataFrame:
     """project_id → latest non-missing project_name, zone, category."""
-    p = _conform(projects, "projects").sort_values("year", kind="stable")
+    p = conform_table(projects, "projects").sort_values("year", kind="stable")
     return p.groupby("project_id").agg(
         project_name=("project_name", "last"),
         zone=("zone", "last"),
@@ -671,7 +603,7 @@ def _aggregate_by(
     front = [key, *attrs.columns] if key == link else [key]
     records = [
         {**{c: groups[k][c].iloc[0] for c in front}, **values(groups[k])}
-        for k in _order(groups, ZONES if key == "zone" else ())
+        for k in _order(groups, ZONE_NAMES if key == "zone" else ())
     ]
     out = pd.DataFrame(records, columns=[*front, *columns])
     return out.astype(dict.fromkeys(front, "str"))
@@ -800,7 +732,7 @@ def compute_overdue_by_age(
 
 
 def _site_lookup(sites: pd.DataFrame | None) -> pd.DataFrame:
-    s = _conform(sites, "sites")
+    s = conform_table(sites, "sites")
     return s.drop_duplicates("site_id").set_index("site_id")
 
 
@@ -852,7 +784,7 @@ def compute_transition_fees(
     its first row.
     """
     as_of = resolve_as_of(as_of)
-    t = _conform(transition, "transition")
+    t = conform_table(transition, "transition")
     t = t.loc[t["start_date"].le(as_of)]
     end = t["end_date"].where(t["end_date"].le(as_of), as_of)
     active = t["end_date"].isna() | t["end_date"].gt(as_of)
@@ -904,7 +836,7 @@ def compute_transition_fees(
     next_mult = np.where(np.isnan(a), 1.0, escalation.multiplier(k + 1 - np.nan_to_num(a)))
     monthly = np.where(active.to_numpy(dtype=bool), base * next_mult, 0.0)
 
-    p = _conform(payments, "payments")
+    p = conform_table(payments, "payments")
     fee = p.loc[p["kind"].eq(KIND_TRANSITION) & p["date"].le(as_of)]
     fee = fee.loc[fee["agreement_id"].isin(t["agreement_id"])]
     paid_by_id = fee.groupby("agreement_id")["amount_yuan"].sum()
@@ -1042,7 +974,7 @@ def compute_transition_fees_by(
 
 
 def _active_households(transition: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    t = _conform(transition, "transition")
+    t = conform_table(transition, "transition")
     started = t["start_date"].le(as_of)
     active = t["end_date"].isna() | t["end_date"].gt(as_of)
     return t.loc[started & active]
@@ -1052,7 +984,7 @@ def _waiting_households(
     transition: pd.DataFrame, sites: pd.DataFrame, as_of: pd.Timestamp
 ) -> pd.DataFrame:
     """Active households whose site is not (known to be) delivered by ``as_of``."""
-    s = _conform(sites, "sites")
+    s = conform_table(sites, "sites")
     delivered_ids = set(s.loc[s["delivered_date"].le(as_of), "site_id"].dropna())
     h = _active_households(transition, as_of)
     return h.loc[~h["site_id"].isin(delivered_ids)]
@@ -1090,7 +1022,7 @@ def compute_site_status(
     """
     as_of = resolve_as_of(as_of)
     waiting = None if transition is None else _waiting_households(transition, sites, as_of)
-    return _site_status(_conform(sites, "sites"), as_of, waiting)
+    return _site_status(conform_table(sites, "sites"), as_of, waiting)
 
 
 def _site_status(
@@ -1304,7 +1236,7 @@ def _compute_all(
     this, so that no frame is computed twice in one call.
     """
     as_of = resolve_as_of(as_of, year)
-    t = {name: _table(tables, name) for name in _TABLES}
+    t = {name: table_from(tables, name) for name in _TABLES}
     provided = provided_ledgers(tables)
     balances = compute_agreement_balances(
         t["agreements"],
@@ -1557,37 +1489,6 @@ def compute_figure_records(
     ).records
 
 
-_DECIMALS = {"yuan": 2, "mu": 4, "m2": 2, "ratio": 6, "month": 2}
-
-
-def _json_scalar(value, unit: str | None = None):
-    """A JSON-ready scalar: NA → None, numpy → Python, dates → ISO, floats rounded by unit."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, pd.Timestamp | np.datetime64):
-        ts = pd.Timestamp(value)
-        return None if pd.isna(ts) else ts.date().isoformat()
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        v = float(value)
-        if not math.isfinite(v):
-            return None
-        if unit == "count":
-            return round(v)
-        return round(v, _DECIMALS.get(unit or "", 6)) + 0.0
-    if isinstance(value, str):
-        return value
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value
-
-
 def _column_unit(col: str) -> str | None:
     for suffix, unit in (
         ("_yuan", "yuan"),
@@ -1607,7 +1508,7 @@ def _frame_to_nested(df: pd.DataFrame, key: str) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for _, row in df.iterrows():
         out[_group_label(row[key])] = {
-            c: _json_scalar(row[c], _column_unit(c))
+            c: json_scalar(row[c], _column_unit(c))
             for c in df.columns
             if c not in (key, "origins", "payment_origins", "origin")
         }
@@ -1697,7 +1598,7 @@ def compute_key_figures(
     nested: dict[str, dict[str, Any]] = {}
     by_category: dict[str, dict[str, Any]] = {}
     for r in c.records.itertuples(index=False):
-        value = _json_scalar(r.value, r.unit)
+        value = json_scalar(r.value, r.unit)
         if r.group is None or pd.isna(r.group):
             out[r.name] = value
         elif r.group == "category":
@@ -1734,25 +1635,3 @@ def compute_key_figures(
         "age_bands_months": [float(b) for b in age_bands],
     }
     return out
-
-
-def _jsonable(obj):
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    return _json_scalar(obj)
-
-
-def key_figures_json(figures: Mapping[str, Any]) -> str:
-    """The key figures as JSON text: sorted keys, non-ASCII kept, 2-space indent, final newline.
-
-    Deterministic: the same figures always give the same bytes (``NaN`` → ``null``, numpy scalars →
-    Python numbers, ``-0.0`` → ``0.0``, dates → ISO strings).
-    """
-    return (
-        json.dumps(
-            _jsonable(figures), sort_keys=True, ensure_ascii=False, indent=2, allow_nan=False
-        )
-        + "\n"
-    )

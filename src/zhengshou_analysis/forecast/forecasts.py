@@ -36,20 +36,17 @@ import pandas as pd
 from ..exceptions import ParameterError
 from ..figures.indicators import (
     NA_GROUP,
-    ZONES,
-    _conform,
-    _json_scalar,
-    _jsonable,
-    _table,
     compute_agreement_balances,
     compute_transition_fees,
 )
+from ..figures.keyfile import json_scalar, jsonable
 from ..periods import duration_months
+from ..results import ForecastResult
+from ..schemas import ZONE_NAMES, conform_table, table_from
 from ..settings import DEFAULT_ESCALATION, Escalation, resolve_as_of
 from .survival import (
     DeliveryModel,
     Distribution,
-    ForecastResult,
     _blas_single_thread,
     compute_delivery_survival,
     fit_delivery_model,
@@ -249,10 +246,10 @@ def _classify_households(
     rounded up (≤ 0 for delivered sites, 0 — "now" — without a site).
     """
     hh = compute_transition_fees(
-        _table(tables, "transition"),
-        _table(tables, "payments"),
+        table_from(tables, "transition"),
+        table_from(tables, "payments"),
         as_of=as_of,
-        sites=_table(tables, "sites"),
+        sites=table_from(tables, "sites"),
         escalation=escalation,
     )
     arrears = float(hh["arrears_yuan"].sum())
@@ -321,7 +318,7 @@ def _fee_model(
     escalation: Escalation,
 ) -> _FeeModel:
     """Households in transition at ``as_of``, grouped by what decides their exit, with tables."""
-    sites = _table(tables, "sites")
+    sites = table_from(tables, "sites")
     site_rows = sites.loc[sites["site_id"].notna()].drop_duplicates("site_id").set_index("site_id")
     forecast_ids = dict(zip(delivery.sites["site_id"], range(len(delivery.sites)), strict=True))
     hh, arrears = _classify_households(
@@ -380,8 +377,8 @@ def _fee_frames(
             forecast, in_horizon.mean(axis=0) if len(g) else 0, np.nan
         ),
     )
-    zones = [z for z in ZONES if z in set(g["zone"])] + sorted(
-        z for z in set(g["zone"]) if z not in ZONES
+    zones = [z for z in ZONE_NAMES if z in set(g["zone"])] + sorted(
+        z for z in set(g["zone"]) if z not in ZONE_NAMES
     )
     rows = []
     for z in zones:
@@ -498,7 +495,9 @@ def simulate_transition_fees(
     as_of = resolve_as_of(as_of)
     _check_common(horizon_months, n_paths, lag_months, seed)
     Scenario(delivery_delay_months=delivery_delay_months)  # validates
-    delivery = fit_delivery_model(_table(tables, "sites"), as_of=as_of, distribution=distribution)
+    delivery = fit_delivery_model(
+        table_from(tables, "sites"), as_of=as_of, distribution=distribution
+    )
     model = _fee_model(
         tables,
         as_of=as_of,
@@ -553,7 +552,7 @@ def compute_monthly_inflows(funding: pd.DataFrame | None, *, as_of) -> pd.Series
         empty when there is no inflow by then.
     """
     as_of = resolve_as_of(as_of)
-    f = _conform(funding, "funding")
+    f = conform_table(funding, "funding")
     last = as_of.to_period("M") if as_of.is_month_end else as_of.to_period("M") - 1
     f = f.loc[f["date"].notna() & f["date"].dt.to_period("M").le(last)]
     if f.empty:
@@ -1121,7 +1120,7 @@ def forecast_funding_gap(
     items = _scenario_list(scenarios)
     h, n, lag = int(horizon_months), int(n_paths), int(lag_months)
     horizon_end = as_of + pd.DateOffset(months=h)
-    sites = _table(tables, "sites")
+    sites = table_from(tables, "sites")
     delivery = fit_delivery_model(sites, as_of=as_of, distribution=distribution)
     fee_model = _fee_model(
         tables, as_of=as_of, horizon_months=h, delivery=delivery, escalation=escalation
@@ -1129,16 +1128,16 @@ def forecast_funding_gap(
     rng_delivery, _ = _streams(seed)
     draws = delivery.sample_months_after(n, rng_delivery)
     inflows = forecast_inflows(
-        _table(tables, "funding"), as_of=as_of, horizon_months=h, n_paths=n, seed=seed
+        table_from(tables, "funding"), as_of=as_of, horizon_months=h, n_paths=n, seed=seed
     )
     inflow_paths = inflows.samples["inflows"]
 
-    payments = _table(tables, "payments")
-    balances = compute_agreement_balances(_table(tables, "agreements"), payments, as_of=as_of)
+    payments = table_from(tables, "payments")
+    balances = compute_agreement_balances(table_from(tables, "agreements"), payments, as_of=as_of)
     unpaid_due = float(
         balances.loc[balances["payment_due_date"].le(horizon_end), "unpaid_yuan"].sum()
     )
-    funding = _table(tables, "funding")
+    funding = table_from(tables, "funding")
     cash = float(funding.loc[funding["date"].le(as_of), "amount_yuan"].sum()) - float(
         payments.loc[payments["date"].le(as_of), "amount_yuan"].sum()
     )
@@ -1244,7 +1243,7 @@ def forecast_funding_gap(
 
 
 def _yuan(v) -> float | None:
-    return _json_scalar(v, "yuan")
+    return json_scalar(v, "yuan")
 
 
 def _scenario_figures(row: pd.Series) -> dict[str, Any]:
@@ -1252,7 +1251,7 @@ def _scenario_figures(row: pd.Series) -> dict[str, Any]:
         "description": row["description"],
         "gap_p50_yuan": _yuan(row["gap_p50_yuan"]),
         "gap_p90_yuan": _yuan(row["gap_p90_yuan"]),
-        "prob_gap_closed": _json_scalar(row["prob_gap_closed"], "ratio"),
+        "prob_gap_closed": json_scalar(row["prob_gap_closed"], "ratio"),
         "transition_fee_next_12m_p50_yuan": _yuan(row["fee_p50_yuan"]),
         "transition_fee_next_12m_p90_yuan": _yuan(row["fee_p90_yuan"]),
         "inflow_p50_yuan": _yuan(row["inflow_p50_yuan"]),
@@ -1321,7 +1320,7 @@ def compute_forecast_figures(
         scenarios=scenarios,
         escalation=escalation,
     )
-    sites = _table(tables, "sites")
+    sites = table_from(tables, "sites")
     delivery = forecast_site_delivery(sites, as_of=as_of, horizon_months=int(horizon_months))
     survival = compute_delivery_survival(sites, as_of=as_of)
     s = gap.summary.set_index("scenario")
@@ -1378,17 +1377,17 @@ def compute_forecast_figures(
         "horizon_months": int(horizon_months),
         "gap_p50_yuan": _yuan(base["gap_p50_yuan"]),
         "gap_p90_yuan": _yuan(base["gap_p90_yuan"]),
-        "prob_gap_closed": _json_scalar(base["prob_gap_closed"], "ratio"),
+        "prob_gap_closed": json_scalar(base["prob_gap_closed"], "ratio"),
         "transition_fee_next_12m_p50_yuan": _yuan(base["fee_p50_yuan"]),
         "transition_fee_next_12m_p90_yuan": _yuan(base["fee_p90_yuan"]),
         "site_delivery_p50_date": dict(
-            zip(d["site_id"], map(_json_scalar, d["p50_date"]), strict=True)
+            zip(d["site_id"], map(json_scalar, d["p50_date"]), strict=True)
         ),
         "site_delivery_p90_date": dict(
-            zip(d["site_id"], map(_json_scalar, d["p90_date"]), strict=True)
+            zip(d["site_id"], map(json_scalar, d["p90_date"]), strict=True)
         ),
         "forecast_scenarios": {name: _scenario_figures(row) for name, row in s.iterrows()},
         "forecast_fee_by_site": by_site,
         "forecast_fee_by_zone": by_zone,
-        "forecast_assumptions": _jsonable(assumptions),
+        "forecast_assumptions": jsonable(assumptions),
     }

@@ -26,8 +26,8 @@ import functools
 import logging
 import math
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -36,12 +36,13 @@ import pandas as pd
 from ..exceptions import ParameterError
 from ..figures.indicators import (
     NA_GROUP,
-    _conform,
     compute_build_time_survival,
     compute_median_build_months,
     compute_site_status,
 )
 from ..periods import DAYS_PER_MONTH, duration_months
+from ..results import ForecastResult
+from ..schemas import conform_table
 from ..settings import resolve_as_of
 
 __all__ = [
@@ -153,30 +154,6 @@ def _blas_single_thread():
     finally:
         for (_, set_), n in zip(controls, before, strict=True):
             set_(n)
-
-
-@dataclass(frozen=True)
-class ForecastResult:
-    """What every forecast function returns: tidy frames plus the assumptions behind them.
-
-    Attributes
-    ----------
-    summary
-        The main tidy frame (one row per unit the function forecasts).
-    assumptions
-        JSON-ready description of the method: model chosen and why, parameters, data it rests on,
-        plain-language statements and warnings (reports print it next to the numbers).
-    frames
-        Further tidy frames by name (e.g. ``"logrank"``, ``"by_site"``, ``"backtest"``).
-    samples
-        Simulation output by name (``numpy`` arrays, one row per path), for callers that combine
-        forecasts path by path.
-    """
-
-    summary: pd.DataFrame
-    assumptions: dict[str, Any]
-    frames: Mapping[str, pd.DataFrame] = field(default_factory=dict)
-    samples: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -850,7 +827,7 @@ class DeliveryModel:
 
 
 def _undelivered_sites(sites: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
-    s = _conform(sites, "sites")
+    s = conform_table(sites, "sites")
     s = s.loc[~s["delivered_date"].le(as_of)]
     if s["start_date"].isna().any():
         log.warning(

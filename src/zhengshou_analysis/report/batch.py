@@ -411,7 +411,7 @@ _COST = {"00_overview": 3, "30_funding": 3, "50_delivery": 2, "40_transition_fee
 
 def _write_key_figures(data_dir: str, year: int, as_of, seed: int, horizon: int, ydir: str) -> None:
     """Compute every figure of ``year`` and write ``key_figures.json`` (runs in a pool worker)."""
-    from ..figures.indicators import key_figures_json
+    from ..figures.keyfile import key_figures_json
     from ..figures.year import compute_year_figures
     from ..ledger.store import load_ledgers
 

@@ -19,8 +19,6 @@ from typing import Any
 import pandas as pd
 
 from ..figures.indicators import (
-    BLOCKERS,
-    CATEGORIES,
     _compute_all,
     age_band_labels,
     age_band_labels_zh,
@@ -34,6 +32,7 @@ from ..formatting import (
     fmt_wan_m2,
     fmt_wan_yuan,
 )
+from ..schemas import BLOCKERS, CATEGORIES
 from ..settings import (
     DEFAULT_AGE_BANDS_MONTHS,
     DEFAULT_ESCALATION,
