@@ -53,6 +53,7 @@ from .keyfile import json_scalar
 
 __all__ = [
     "NA_GROUP",
+    "BuildTimeKM",
     "age_band_labels",
     "age_band_labels_zh",
     "classify_age_band",
@@ -68,6 +69,7 @@ __all__ = [
     "compute_transition_fees",
     "compute_transition_fees_by",
     "compute_unpaid_gap",
+    "fit_build_time_km",
     "indicator_definitions",
     "provided_ledgers",
 ]
@@ -1071,27 +1073,95 @@ def _site_status(
     return out.reset_index(drop=True)
 
 
-def _km(site_status: pd.DataFrame):
-    from statsmodels.duration.survfunc import SurvfuncRight
+KM_COLUMNS = ("time_months", "surv_prob", "surv_prob_se", "n_risk", "n_events")
 
+
+@dataclass(frozen=True)
+class BuildTimeKM:
+    """The Kaplan–Meier curve of build months (start → delivery), fitted once from a site status.
+
+    Built by :func:`fit_build_time_km`; every figure, table and forecast that needs the curve asks
+    this object (the median figure, the survival page, the delivery model) instead of refitting.
+
+    Attributes
+    ----------
+    times, events
+        Build months of the started sites (delivered: start → delivery; undelivered: right-censored
+        at ``as_of``) and whether each was delivered.
+    fit
+        The :class:`statsmodels.duration.survfunc.SurvfuncRight` fit, or ``None`` when no site has
+        been delivered (the curve is flat at 1).
+    """
+
+    times: np.ndarray
+    events: np.ndarray
+    fit: Any
+
+    @property
+    def n_sites(self) -> int:
+        """Started sites (events and censored)."""
+        return int(self.times.size)
+
+    @property
+    def n_events(self) -> int:
+        """Delivered sites."""
+        return int(self.events.sum())
+
+    def table(self) -> pd.DataFrame:
+        """``time_months``, ``surv_prob``, ``surv_prob_se``, ``n_risk``, ``n_events`` at each event
+        time; empty (with those columns) when no site has been delivered."""
+        if self.fit is None:
+            return pd.DataFrame({c: pd.Series(dtype="float64") for c in KM_COLUMNS})
+        sf = self.fit
+        return pd.DataFrame(
+            {
+                "time_months": sf.surv_times,
+                "surv_prob": sf.surv_prob,
+                "surv_prob_se": sf.surv_prob_se,
+                "n_risk": sf.n_risk,
+                "n_events": sf.n_events,
+            }
+        )
+
+    def median(self) -> tuple[float | None, str]:
+        """KM median of build months and its status: ``reached``, ``not_reached`` or ``no_sites``.
+
+        The median is the first event time with S(t) ≤ 0.5 (docs/indicators.md). statsmodels'
+        ``quantile`` uses S(t) < 0.5 and returns NaN when the curve stops at exactly 0.5; the
+        definition asks whether the curve falls *to* 0.5.
+        """
+        if self.n_sites == 0:
+            return None, "no_sites"
+        if self.fit is None:
+            return None, "not_reached"
+        hit = np.flatnonzero(np.asarray(self.fit.surv_prob) <= 0.5 + 1e-12)
+        if hit.size == 0:
+            return None, "not_reached"
+        return float(np.asarray(self.fit.surv_times)[hit[0]]), "reached"
+
+
+def fit_build_time_km(site_status: pd.DataFrame) -> BuildTimeKM:
+    """Fit the Kaplan–Meier curve of build months to a site status frame.
+
+    Parameters
+    ----------
+    site_status
+        :func:`compute_site_status` output (``build_months``, ``delivered``); undelivered sites
+        are right-censored at ``as_of``, never dropped. Not modified.
+
+    Returns
+    -------
+    BuildTimeKM
+        The fitted curve (``fit`` is ``None`` when no site has been delivered).
+    """
     times = site_status["build_months"].to_numpy(dtype="float64")
     events = site_status["delivered"].to_numpy(dtype="int64")
-    return SurvfuncRight(times, events)
+    fit = None
+    if events.any():
+        from statsmodels.duration.survfunc import SurvfuncRight
 
-
-def _km_median(site_status: pd.DataFrame) -> tuple[float | None, str]:
-    """KM median of build months and its status (``reached``/``not_reached``/``no_sites``)."""
-    if site_status.empty:
-        return None, "no_sites"
-    if not site_status["delivered"].any():
-        return None, "not_reached"
-    sf = _km(site_status)
-    # statsmodels' quantile uses S(t) < 0.5 (SAS) and returns NaN when the curve stops at exactly
-    # 0.5; the definition asks whether the curve falls *to* 0.5: first t with S(t) <= 0.5.
-    hit = np.flatnonzero(np.asarray(sf.surv_prob) <= 0.5 + 1e-12)
-    if hit.size == 0:
-        return None, "not_reached"
-    return float(np.asarray(sf.surv_times)[hit[0]]), "reached"
+        fit = SurvfuncRight(times, events)
+    return BuildTimeKM(times=times, events=events, fit=fit)
 
 
 def compute_median_build_months(sites: pd.DataFrame, *, as_of) -> float | None:
@@ -1111,7 +1181,7 @@ def compute_median_build_months(sites: pd.DataFrame, *, as_of) -> float | None:
         (:class:`statsmodels.duration.survfunc.SurvfuncRight`); ``None`` ("not reached") when the
         curve does not fall to 0.5, or when there are no sites.
     """
-    value, _ = _km_median(compute_site_status(sites, as_of=as_of))
+    value, _ = fit_build_time_km(compute_site_status(sites, as_of=as_of)).median()
     return value
 
 
@@ -1124,20 +1194,7 @@ def compute_build_time_survival(sites: pd.DataFrame, *, as_of) -> pd.DataFrame:
         ``time_months``, ``surv_prob``, ``surv_prob_se``, ``n_risk``, ``n_events`` at each event
         time (empty when no site has been delivered). Undelivered sites are censored at ``as_of``.
     """
-    status = compute_site_status(sites, as_of=as_of)
-    cols = ["time_months", "surv_prob", "surv_prob_se", "n_risk", "n_events"]
-    if status.empty or not status["delivered"].any():
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
-    sf = _km(status)
-    return pd.DataFrame(
-        {
-            "time_months": sf.surv_times,
-            "surv_prob": sf.surv_prob,
-            "surv_prob_se": sf.surv_prob_se,
-            "n_risk": sf.n_risk,
-            "n_events": sf.n_events,
-        }
-    )
+    return fit_build_time_km(compute_site_status(sites, as_of=as_of)).table()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1422,7 +1479,7 @@ def _figure_records(
         sub = st.loc[st[col]]
         add(name, len(sub), "count", _unique(sub["origin"]))
     add("households_waiting", int(waiting["agreement_id"].nunique()), "count", waiting["origin"])
-    median, median_status = _km_median(st)
+    median, median_status = fit_build_time_km(st).median()
     add("median_build_months", median, "month", _unique(st["origin"]))
     add("median_build_months_status", median_status, None, _unique(st["origin"]))
     for _, row in st.loc[st["delivered"]].iterrows():
