@@ -18,7 +18,7 @@ from ledger_builder import frame
 
 from zhengshou_analysis.cli import main
 from zhengshou_analysis.exceptions import ParameterError
-from zhengshou_analysis.figures.indicators import compute_transition_fees
+from zhengshou_analysis.figures import compute_transition_fees
 from zhengshou_analysis.figures.keyfile import key_figures_json
 from zhengshou_analysis.forecast.forecasts import (
     Scenario,

@@ -16,7 +16,7 @@ from ledger_builder import frame
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from zhengshou_analysis.exceptions import ParameterError, SchemaError
-from zhengshou_analysis.figures.indicators import (
+from zhengshou_analysis.figures import (
     age_band_labels,
     classify_age_band,
     compute_agreement_balances,
@@ -31,11 +31,11 @@ from zhengshou_analysis.figures.indicators import (
     compute_transition_fees,
     compute_transition_fees_by,
     compute_unpaid_gap,
-    indicator_definitions,
 )
+from zhengshou_analysis.figures import definitions as indicator_definitions
 from zhengshou_analysis.figures.keyfile import key_figures_json
 from zhengshou_analysis.schemas import empty_table
-from zhengshou_analysis.settings import DEFAULT_ESCALATION, Escalation
+from zhengshou_analysis.settings import DEFAULT_ESCALATION, Escalation, Policy
 
 AS_OF = pd.Timestamp("2021-12-31")
 D = 30.4375  # days per duration month
@@ -1230,22 +1230,31 @@ def test_payment_term_applies_only_where_the_due_date_is_missing(tables):
         "A5": "term",
         "A7": "ledger",
     }
-    # as the cleaner writes them: every due date filled → the term changes nothing
+    # the policy's term decides where the ledger gives no due date: with 30 days A5 (signed
+    # 2021-12-20, gap 10000) is not overdue at as_of, with 10 days it is; a year leaves A2 (gap
+    # 0) not overdue, which changes no sum
+    k10 = compute_key_figures(tables, year=2021, policy=Policy(payment_term_days=10))
+    k365 = compute_key_figures(tables, year=2021, policy=Policy(payment_term_days=365))
+    assert k365["parameters"]["payment_term_days"] == 365
+    assert k365["parameters"]["payment_term_days_applied_to"] == 2
+    assert kf["overdue_unpaid_yuan"] == 175000.0
+    assert k10["overdue_unpaid_yuan"] == kf["overdue_unpaid_yuan"] + 10000.0
+    assert k365["overdue_unpaid_yuan"] == kf["overdue_unpaid_yuan"]
+    assert k10["unpaid_gap_yuan"] == k365["unpaid_gap_yuan"] == kf["unpaid_gap_yuan"]
+    # a ledger that states every due date: the term changes nothing
     a = tables["agreements"]
     filled = a.assign(
         payment_due_date=a["payment_due_date"].fillna(a["signed_date"] + pd.Timedelta(days=30))
     )
-    cleaned = dict(tables, agreements=filled)
-    k30 = compute_key_figures(cleaned, year=2021)
-    k90 = compute_key_figures(cleaned, year=2021, payment_term_days=90)
-    assert k30["parameters"]["payment_term_days_applied_to"] == 0
-    assert k90["parameters"]["payment_term_days_applied_to"] == 0
-    assert k90["parameters"]["payment_term_days"] == 90
-    k30.pop("parameters"), k90.pop("parameters")
-    assert k30 == k90
-    # where it does apply, it decides: A5 due 2022-01-19 (30 d) vs A2 due 2021-05-30 (90 d)
-    assert kf["overdue_unpaid_yuan"] == 175000.0
-    defs = figures_definitions(compute_figure_records(cleaned, year=2021, payment_term_days=90))
+    stated = dict(tables, agreements=filled)
+    s30 = compute_key_figures(stated, year=2021)
+    s90 = compute_key_figures(stated, year=2021, policy=Policy(payment_term_days=90))
+    assert s90["parameters"]["payment_term_days_applied_to"] == 0
+    s30.pop("parameters"), s90.pop("parameters")
+    assert s30 == s90
+    defs = figures_definitions(
+        compute_figure_records(stated, year=2021, policy=Policy(payment_term_days=90))
+    )
     assert "支付期限缺失的协议按签约日期后90天计，本次适用于0份协议" in defs["overdue_unpaid_yuan"]
     defs = figures_definitions(compute_figure_records(tables, year=2021))
     assert "支付期限缺失的协议按签约日期后30天计，本次适用于2份协议" in defs["overdue_unpaid_yuan"]
@@ -1269,34 +1278,30 @@ def figures_definitions(records: pd.DataFrame) -> dict:
 
 
 def test_key_figures_compute_each_frame_once(tables, monkeypatch):
-    import zhengshou_analysis.figures.indicators as ind
+    import zhengshou_analysis.figures.context as ctx
 
     calls: dict[str, int] = {}
 
     def counting(name):
-        real = getattr(ind, name)
+        real = getattr(ctx, name)
 
         def wrapper(*args, **kwargs):
             calls[name] = calls.get(name, 0) + 1
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(ind, name, wrapper)
+        monkeypatch.setattr(ctx, name, wrapper)
 
-    for name in (
+    frames = (
         "compute_agreement_balances",
         "compute_transition_fees",
-        "_site_status",
-        "_waiting_households",
-    ):
+        "site_status_of",
+        "waiting_households",
+        "fit_build_time_km",
+    )
+    for name in frames:
         counting(name)
     compute_key_figures(tables, year=2021)
-    assert calls == dict.fromkeys(calls, 1)
-    assert set(calls) == {
-        "compute_agreement_balances",
-        "compute_transition_fees",
-        "_site_status",
-        "_waiting_households",
-    }
+    assert calls == dict.fromkeys(frames, 1)
 
 
 def test_empty_year_with_other_data(tables):

@@ -80,7 +80,7 @@ def test_batch_files_statuses_and_index(batch_run, report_env):
 
 
 def test_overview_prints_the_key_figures_of_its_data(batch_run, report_env):
-    from zhengshou_analysis.figures.indicators import compute_key_figures
+    from zhengshou_analysis.figures import compute_key_figures
     from zhengshou_analysis.ledger.clean import clean_ledgers
 
     nb = nbformat.read(report_env["out"] / "2021" / "00_overview.ipynb", as_version=4)

@@ -411,7 +411,7 @@ def _json_value(kf: dict, name: str, scope):
     ],
 )
 def test_summary_agrees_with_key_figures_on_missing_ledgers(tables, missing):
-    from zhengshou_analysis.figures.indicators import compute_key_figures
+    from zhengshou_analysis.figures import compute_key_figures
 
     full = write_work_summary(tables, year=2021).figures
     t = {k: v for k, v in tables.items() if k not in missing}
@@ -448,11 +448,11 @@ def test_summary_without_transition_ledger_does_not_count_fees_as_zero(tables):
 
 
 def test_summary_computes_site_status_once(tables, monkeypatch):
-    import zhengshou_analysis.figures.indicators as ind
+    import zhengshou_analysis.figures.context as ctx
 
     calls = []
-    real = ind._site_status
-    monkeypatch.setattr(ind, "_site_status", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = ctx.site_status_of
+    monkeypatch.setattr(ctx, "site_status_of", lambda *a, **k: calls.append(1) or real(*a, **k))
     write_work_summary(tables, year=2021)
     assert len(calls) == 1
 

@@ -11,7 +11,7 @@ from .exceptions import (
     SchemaError,
     ZhengshouError,
 )
-from .figures.indicators import compute_key_figures
+from .figures import compute_key_figures
 from .figures.keyfile import key_figures_json
 from .forecast.forecasts import (
     DEFAULT_SCENARIOS,

@@ -643,17 +643,52 @@ def _converted(df: pd.DataFrame, name: str, column: str, kind: str) -> pd.Series
         raise SchemaError(msg, column=column) from exc
 
 
+#: ``DataFrame.attrs`` key marking a frame :func:`conform_table` produced (value: the table name).
+CONFORMED_ATTR = "zhengshou_table"
+
+
+def _is_conformed(df: pd.DataFrame, name: str) -> bool:
+    """Whether ``df`` came from :func:`conform_table` for ``name`` and still has its dtypes.
+
+    Cheap (per column, not per row): a marked frame whose dates are still dates and whose numbers
+    are still numbers needs no second check.
+    """
+    if df.attrs.get(CONFORMED_ATTR) != name or "origin" not in df.columns:
+        return False
+    for c in table(name).columns:
+        if c.name not in df.columns:
+            return False
+        dtype = df[c.name].dtype
+        if c.dtype == "date" and not pd.api.types.is_datetime64_any_dtype(dtype):
+            return False
+        if c.dtype in ("float", "int") and not pd.api.types.is_numeric_dtype(dtype):
+            return False
+    return True
+
+
 def conform_table(df: pd.DataFrame | None, name: str) -> pd.DataFrame:
     """A canonical table with every schema column present and typed (a new frame; ``df`` untouched).
 
     A missing table is empty with its full schema; a missing optional column is all-NA; a missing
     required column, or a date / number column holding a value that is not one, is a
-    :class:`SchemaError` naming the table and the column.
+    :class:`SchemaError` naming the table and the column. The result is marked (``attrs``) so
+    that passing it on costs no second check: the analysis context conforms each table once
+    (:class:`~zhengshou_analysis.figures.context.Analysis`) and every function it calls finds
+    its input already conformed.
     """
     if df is None:
-        return empty_table(name)
+        out = empty_table(name)
+        out.attrs[CONFORMED_ATTR] = name
+        return out
     if not isinstance(df, pd.DataFrame):
         raise ParameterError(f"table {name!r} must be a pandas DataFrame, got {type(df).__name__}")
+    if _is_conformed(df, name):
+        return df
+    return _conform_frame(df, name)
+
+
+def _conform_frame(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The checks and conversions of :func:`conform_table` (a new, marked frame)."""
     t = table(name)
     missing = [c for c in t.required if c not in df.columns]
     if missing:
@@ -668,7 +703,9 @@ def conform_table(df: pd.DataFrame | None, name: str) -> pd.DataFrame:
             new[c.name] = _converted(df, name, c.name, "number")
     if "origin" not in df.columns:
         new["origin"] = pd.Series(None, index=df.index, dtype="str")
-    return df.assign(**new) if new else df
+    out = df.assign(**new) if new else df.copy(deep=False)
+    out.attrs[CONFORMED_ATTR] = name
+    return out
 
 
 def table_from(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:

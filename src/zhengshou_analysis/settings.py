@@ -12,7 +12,9 @@ __all__ = [
     "DEFAULT_AGE_BANDS_MONTHS",
     "DEFAULT_ESCALATION",
     "DEFAULT_PAYMENT_TERM_DAYS",
+    "DEFAULT_POLICY",
     "Escalation",
+    "Policy",
     "default_as_of",
     "resolve_as_of",
 ]
@@ -85,6 +87,57 @@ DEFAULT_PAYMENT_TERM_DAYS = 30
 
 #: Lower bounds (duration months, inclusive) of the overdue-age bands: 0–3, 3–6, 6–12, over 12.
 DEFAULT_AGE_BANDS_MONTHS: tuple[float, ...] = (0, 3, 6, 12)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The office's policy: the rules the figures apply where a ledger is silent.
+
+    The cleaner keeps what a ledger says (a missing due date or transition period stays NA); the
+    figures apply these rules in one place each and report how many rows they touched
+    (``parameters`` in ``key_figures.json``).
+
+    Attributes
+    ----------
+    payment_term_days
+        An agreement whose ``payment_due_date`` is NA falls due this many days after signing
+        (:func:`~zhengshou_analysis.figures.funding.compute_agreement_balances`). Default 30.
+    escalation
+        Overdue escalation tiers of the transitional fee (:class:`Escalation`).
+    default_transition_months
+        Agreed transition period (months) of a household whose ``agreed_months`` is NA and whose
+        site has no promised date; ``None`` (default): such a household is never counted overdue.
+        Before it, a missing ``agreed_months`` is taken from the site's promised date
+        (:func:`~zhengshou_analysis.figures.fees.compute_transition_fees`).
+    age_bands_months
+        Lower bounds (duration months, inclusive) of the overdue-age bands, starting at 0.
+    """
+
+    payment_term_days: int = DEFAULT_PAYMENT_TERM_DAYS
+    escalation: Escalation = DEFAULT_ESCALATION
+    default_transition_months: int | None = None
+    age_bands_months: tuple[float, ...] = DEFAULT_AGE_BANDS_MONTHS
+
+    def __post_init__(self) -> None:
+        if int(self.payment_term_days) != self.payment_term_days or self.payment_term_days < 0:
+            raise ParameterError(
+                f"payment_term_days must be a whole number of days >= 0, got {self.payment_term_days!r}"
+            )
+        months = self.default_transition_months
+        if months is not None and (int(months) != months or months < 1):
+            raise ParameterError(
+                f"default_transition_months must be a whole number of months >= 1, got {months!r}"
+            )
+        bands = tuple(self.age_bands_months)
+        if not bands or bands[0] != 0 or list(bands) != sorted(set(bands)):
+            raise ParameterError(
+                f"age_bands_months must start at 0 and increase strictly, got {list(bands)!r}"
+            )
+        object.__setattr__(self, "age_bands_months", tuple(float(b) for b in bands))
+
+
+#: The built-in policy (the spec's defaults; the escalation is an example rule).
+DEFAULT_POLICY = Policy()
 
 
 def default_as_of(year: int) -> pd.Timestamp:

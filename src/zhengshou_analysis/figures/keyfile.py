@@ -1,16 +1,36 @@
-"""The key figures file (``key_figures.json``): JSON-ready scalars and deterministic bytes."""
+"""The key figures file (``key_figures.json``), assembled from the figure registry.
+
+:func:`compute_key_figures` (and :meth:`Analysis.key_figures
+<zhengshou_analysis.figures.context.Analysis.key_figures>`) writes every figure of
+:data:`~zhengshou_analysis.figures.registry.FIGURES` under its name and every breakdown of
+:data:`~zhengshou_analysis.figures.registry.BREAKDOWNS`; :func:`key_figures_json` gives the
+deterministic bytes. ``zhengshou figures`` prints them and every report run writes them, from
+this one module, so the two can never differ.
+"""
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["json_scalar", "jsonable", "key_figures_json"]
+if TYPE_CHECKING:
+    from ..forecast.scenarios import Scenario
+    from ..settings import Policy
+    from .context import Analysis
+
+__all__ = [
+    "assemble_key_figures",
+    "compute_key_figures",
+    "frame_to_nested",
+    "json_scalar",
+    "jsonable",
+    "key_figures_json",
+]
 
 #: Decimals kept in the key figures file per unit.
 _DECIMALS = {"yuan": 2, "mu": 4, "m2": 2, "ratio": 6, "month": 2}
@@ -63,3 +83,124 @@ def key_figures_json(figures: Mapping[str, Any]) -> str:
         json.dumps(jsonable(figures), sort_keys=True, ensure_ascii=False, indent=2, allow_nan=False)
         + "\n"
     )
+
+
+def frame_to_nested(df: pd.DataFrame, key: str) -> dict[str, dict[str, Any]]:
+    """``{row[key]: {column: JSON scalar}}`` of a tidy frame (origin columns left out)."""
+    from .common import column_unit, group_label
+
+    out: dict[str, dict[str, Any]] = {}
+    for _, row in df.iterrows():
+        out[group_label(row[key])] = {
+            c: json_scalar(row[c], column_unit(c))
+            for c in df.columns
+            if c not in (key, "origins", "payment_origins", "origin")
+        }
+    return out
+
+
+def _figure_values(records: pd.DataFrame, out: dict[str, Any]) -> None:
+    """Records → ``out``: overall figures flat, grouped ones nested by scope (categories apart)."""
+    from .common import group_label
+
+    for r in records.itertuples(index=False):
+        value = json_scalar(r.value, r.unit)
+        if r.group is None or pd.isna(r.group):
+            out[r.name] = value
+        elif r.group != "category":  # per 类别: the progress_by_category breakdown
+            out[r.name][group_label(r.scope)] = value
+
+
+def _parameters(a: Analysis) -> dict[str, Any]:
+    p = a.policy
+    return {
+        "escalation_tiers": [[int(s), float(m)] for s, m in p.escalation.tiers],
+        "payment_term_days": int(p.payment_term_days),
+        "default_transition_months": p.default_transition_months,
+        **a.applied,
+        "age_bands_months": [float(b) for b in p.age_bands_months],
+    }
+
+
+def assemble_key_figures(a: Analysis, *, forecasts: bool = True) -> dict[str, Any]:
+    """The content of ``key_figures.json`` for one analysis context (see :func:`compute_key_figures`)."""
+    from .registry import BREAKDOWNS, FIGURES
+
+    out: dict[str, Any] = {"year": a.year, "as_of": a.as_of.date().isoformat()}
+    for f in FIGURES:
+        if f.group is not None and (forecasts or f.section != "forecast"):
+            out[f.name] = {}
+    _figure_values(a.records, out)
+    if forecasts:
+        _figure_values(a.forecast_records, out)
+        out["horizon_months"] = a.horizon_months
+        out["forecast_assumptions"] = a.forecast_figures["forecast_assumptions"]
+    for b in BREAKDOWNS:
+        if forecasts or b.section != "forecast":
+            out[b.name] = b.build(a)
+    out["missing_ledgers"] = a.missing
+    out["parameters"] = _parameters(a)
+    return out
+
+
+def compute_key_figures(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    year: int,
+    as_of=None,
+    policy: Policy | None = None,
+    forecasts: bool = False,
+    horizon_months: int = 12,
+    seed: int = 2021,
+    scenarios: Sequence[Scenario] | None = None,
+) -> dict[str, Any]:
+    """The key figures of a reporting period, flat and JSON-ready (``key_figures.json``).
+
+    Parameters
+    ----------
+    tables
+        Canonical tables by name (a missing one is empty); not modified.
+    year
+        Reporting year.
+    as_of
+        Reporting date (default: 31 December of ``year``).
+    policy
+        The office's policy (default: the built-in one).
+    forecasts
+        Also run the forecasts (``key_figures.json`` has them; default ``False``: the indicators
+        only, quick).
+    horizon_months, seed, scenarios
+        Forecast settings (with ``forecasts=True``).
+
+    Returns
+    -------
+    dict
+        ``year``, ``as_of`` (ISO date), every figure of the registry under its name (NA is
+        ``None``; yuan rounded to 0.01, 亩 to 0.0001, m² to 0.01, ratios to 6 decimals, months
+        to 0.01; by-group figures nested by group value, ``未注明`` for a missing one), every
+        breakdown, ``missing_ledgers`` (the tables absent or empty), and ``parameters`` (the
+        policy and how often each of its fills applied: ``payment_term_days_applied_to``,
+        ``agreed_months_from_site_applied_to``, ``default_transition_months_applied_to``,
+        ``agreed_months_missing``). With forecasts, also ``horizon_months`` and
+        ``forecast_assumptions``.
+
+    Notes
+    -----
+    **A missing ledger is not a zero.** A table that is absent or has no rows means the office
+    gave no such ledger, and every figure that needs it (the ``needs`` of its declaration in
+    :mod:`~zhengshou_analysis.figures.registry`) is ``None``, not 0. An empty ``payments``
+    ledger is different: with agreements or households present it states that nothing was paid.
+    """
+    from ..settings import DEFAULT_POLICY
+    from .context import Analysis
+
+    a = Analysis(
+        tables,
+        year=year,
+        as_of=as_of,
+        policy=policy or DEFAULT_POLICY,
+        horizon_months=horizon_months,
+        seed=seed,
+        scenarios=scenarios,
+    )
+    return a.key_figures(forecasts=forecasts)

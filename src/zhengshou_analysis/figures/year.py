@@ -1,8 +1,4 @@
-"""The key figures file: every figure of indicators.md for one year, indicators and forecasts.
-
-``zhengshou figures`` prints it and every yearly report run writes it to ``key_figures.json``, from
-this one function, so the two can never differ.
-"""
+"""The figures of one reporting period, indicators and forecasts, for ``key_figures.json``."""
 
 from __future__ import annotations
 
@@ -10,6 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
+
+from ..settings import DEFAULT_POLICY, Policy
+from .context import Analysis
 
 __all__ = ["compute_year_figures"]
 
@@ -21,26 +20,16 @@ def compute_year_figures(
     as_of=None,
     seed: int = 2021,
     horizon_months: int = 12,
+    policy: Policy = DEFAULT_POLICY,
 ) -> dict[str, Any]:
-    """Key figures (:func:`~zhengshou_analysis.figures.indicators.compute_key_figures`) and forecast figures
-    (:func:`~zhengshou_analysis.forecast.forecasts.compute_forecast_figures`) of ``year`` in one flat dict.
+    """Every figure of the registry for ``year``, forecasts included, in one flat dict.
 
-    Seeded: the same tables, year, ``as_of`` and ``seed`` give the same figures (and, through
-    :func:`~zhengshou_analysis.figures.indicators.key_figures_json`, the same bytes).
-
-    Raises
-    ------
-    RuntimeError
-        If a forecast figure had the name of a key figure (a programming error).
+    The content of ``key_figures.json`` and of ``zhengshou figures``:
+    :meth:`Analysis.key_figures <zhengshou_analysis.figures.context.Analysis.key_figures>` with
+    forecasts. Seeded: the same tables, year, ``as_of``, policy and ``seed`` give the same figures
+    (and, through :func:`~zhengshou_analysis.figures.keyfile.key_figures_json`, the same bytes).
     """
-    from ..forecast.forecasts import compute_forecast_figures
-    from .indicators import compute_key_figures
-
-    figures = compute_key_figures(tables, year=year, as_of=as_of)
-    forecast = compute_forecast_figures(
-        tables, year=year, as_of=as_of, seed=seed, horizon_months=horizon_months
+    analysis = Analysis(
+        tables, year=year, as_of=as_of, policy=policy, seed=seed, horizon_months=horizon_months
     )
-    clash = sorted(set(figures) & set(forecast))
-    if clash:
-        raise RuntimeError(f"forecast figures would overwrite key figures: {clash}")
-    return figures | forecast
+    return analysis.key_figures(forecasts=True)

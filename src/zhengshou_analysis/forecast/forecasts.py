@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ParameterError
-from ..figures.indicators import (
+from ..figures import (
     NA_GROUP,
     compute_agreement_balances,
     compute_transition_fees,
@@ -486,7 +486,7 @@ def simulate_transition_fees(
 
     with ``M(n)`` the escalated multiplier sum of overdue months 1..n
     (:meth:`~zhengshou_analysis.settings.Escalation.cumulative`), the same rule as the accrued fee
-    of :func:`~zhengshou_analysis.figures.indicators.compute_transition_fees`. ``e`` = months from
+    of :func:`~zhengshou_analysis.figures.compute_transition_fees`. ``e`` = months from
     ``as_of`` to the (simulated) delivery, rounded up, + ``lag_months``, at least 1. Every
     household of a site shares the site's ``e``, so a ``sites × (H + 1)`` table built once is
     looked up per path: the cost grows with households × horizon plus paths × sites, never their

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ParameterError
-from ..figures.indicators import (
+from ..figures import (
     NA_GROUP,
     compute_build_time_survival,
     compute_median_build_months,
@@ -639,7 +639,7 @@ def compute_delivery_survival(
         delivered. ``frames``: ``"median"`` (one row: ``median_build_months`` or NaN "not
         reached", ``median_status``, its confidence limits, counts), ``"logrank"`` (sites and
         deliveries per 片区, ``included``), ``"cox"`` (hazard ratios; empty when not fitted),
-        ``"sites"`` (:func:`~zhengshou_analysis.figures.indicators.compute_site_status`).
+        ``"sites"`` (:func:`~zhengshou_analysis.figures.compute_site_status`).
         ``assumptions``: statements on the median, the log-rank test and the Cox model.
 
     Notes
@@ -879,7 +879,7 @@ def fit_delivery_model(
     Returns
     -------
     DeliveryModel
-        The KM body (reused from :func:`~zhengshou_analysis.figures.indicators.compute_build_time_survival`),
+        The KM body (reused from :func:`~zhengshou_analysis.figures.compute_build_time_survival`),
         the tail fitted by :func:`fit_survival_tail` to all started sites (deliveries as events,
         undelivered as censored; MAP with a prior centred on the median promised build time when
         fewer than 3 sites are delivered), and the undelivered sites.

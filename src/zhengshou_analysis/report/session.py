@@ -15,19 +15,24 @@ from typing import Any
 
 import pandas as pd
 
+from ..figures import FIGURES, Analysis, Figure
+from ..figures import definitions as registry_definitions
 from ..formatting import fmt_date_zh
 from ..ledger.clean import CleanResult
+from ..settings import DEFAULT_POLICY, Policy
 from .views import banner_html, show_html
 
-__all__ = ["HEADLINE_COLUMNS", "Report", "definitions", "headline_table", "open_report"]
+__all__ = ["Report", "definitions", "headline_figures", "headline_table", "open_report"]
 
 
 @dataclass
 class Report:
     """The reporting context of one notebook run.
 
-    ``figures`` (the key figures of the year) and ``figures_prev`` (of the year before, ``None``
-    when the ledgers have no such year) are computed on first use: most pages never need them.
+    ``analysis`` is the period's :class:`~zhengshou_analysis.figures.Analysis` (every frame and
+    model computed once, shared by every cell of the page); ``figures`` (the key figures of the
+    year) and ``figures_prev`` (of the year before, ``None`` when the ledgers have no such year)
+    are computed on first use: most pages never need them.
     """
 
     year: int
@@ -35,6 +40,9 @@ class Report:
     ledgers: CleanResult
     as_of_given: str | None
     demo: bool
+    horizon_months: int = 12
+    seed: int = 2021
+    policy: Policy = DEFAULT_POLICY
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -42,25 +50,40 @@ class Report:
         return self.ledgers.tables
 
     @cached_property
-    def figures(self) -> dict[str, Any]:
-        """Key figures of the reporting year (indicators.md)."""
-        from ..figures.indicators import compute_key_figures
+    def analysis(self) -> Analysis:
+        """The analysis context of the reporting period (computed once, shared by the page)."""
+        return Analysis(
+            self.tables,
+            year=self.year,
+            as_of=self.as_of,
+            policy=self.policy,
+            horizon_months=self.horizon_months,
+            seed=self.seed,
+        )
 
-        return compute_key_figures(self.tables, year=self.year, as_of=self.as_of_given)
+    @cached_property
+    def figures(self) -> dict[str, Any]:
+        """Key figures of the reporting period (the registry's figures, without forecasts)."""
+        return self.analysis.key_figures(forecasts=False)
 
     @cached_property
     def figures_prev(self) -> dict[str, Any] | None:
         """Key figures of the year before (at its 31 December), or ``None`` without that year."""
-        from ..figures.indicators import compute_key_figures
-
         years = set(self.tables["projects"]["year"].dropna().astype(int))
         if self.year - 1 not in years:
             return None
-        return compute_key_figures(self.tables, year=self.year - 1)
+        prev = Analysis(self.tables, year=self.year - 1, policy=self.policy)
+        return prev.key_figures(forecasts=False)
 
 
 def open_report(
-    data_dir: str | os.PathLike, *, year: int, as_of: str | None = None, title: str | None = None
+    data_dir: str | os.PathLike,
+    *,
+    year: int,
+    as_of: str | None = None,
+    title: str | None = None,
+    horizon_months: int = 12,
+    seed: int = 2021,
 ) -> Report:
     """Load the ledgers for ``year`` and show the page header (banner, title, reporting date).
 
@@ -74,6 +97,8 @@ def open_report(
         Reporting date ``YYYY-MM-DD`` (default 31 December of ``year``).
     title
         Page title shown under the banner (``None``: no title).
+    horizon_months, seed
+        Forecast settings of the page's analysis context.
     """
     from ..ledger.store import load_ledgers
     from ..settings import resolve_as_of
@@ -89,32 +114,25 @@ def open_report(
         header += f"<h1>{html.escape(f'{year}年 · {title}')}</h1>"
     header += f'<p class="zs-meta">报告年度：{int(year)}年 · 统计截止日：{html.escape(fmt_date_zh(as_of_ts))}</p>'
     show_html(header)
-    return Report(int(year), as_of_ts, ledgers, as_of, demo)
+    return Report(
+        int(year),
+        as_of_ts,
+        ledgers,
+        as_of,
+        demo,
+        horizon_months=int(horizon_months),
+        seed=int(seed),
+    )
 
 
-#: The headline figures: key → (label, display kind).
-HEADLINE_COLUMNS: dict[str, tuple[str, str]] = {
-    "projects_count": ("推进项目（个）", "count"),
-    "land_target_mu": ("土地征收目标任务（亩）", "mu"),
-    "land_done_mu": ("已完成征地（亩）", "mu"),
-    "land_completion_rate": ("征地完成率", "pct"),
-    "house_target_m2": ("房屋征收目标任务（万平方米）", "wan_m2"),
-    "house_done_m2": ("已完成房屋征收（万平方米）", "wan_m2"),
-    "signed_agreements_yuan": ("累计签约补偿金额（万元）", "wan_yuan"),
-    "unpaid_gap_yuan": ("已签协议待付款缺口（万元）", "wan_yuan"),
-    "overdue_unpaid_yuan": ("其中已逾期未付（万元）", "wan_yuan"),
-    "funds_received_yuan": ("累计到位征拆资金（万元）", "wan_yuan"),
-    "funds_in_place_ratio": ("资金到位率", "pct"),
-    "transition_households_active": ("在外过渡户数（户）", "count"),
-    "transition_fee_monthly_yuan": ("每月过渡安置费（万元）", "wan_yuan"),
-    "transition_fee_arrears_yuan": ("过渡安置费拖欠（万元）", "wan_yuan"),
-    "transition_fee_overdue_extra_yuan": ("逾期交房增加的过渡费（万元）", "wan_yuan"),
-    "sites_total": ("已开工安置区（个）", "count"),
-    "sites_overdue": ("逾期未交付安置区（个）", "count"),
-    "sites_over_3_years": ("超过3年未交付（个）", "count"),
-    "households_waiting": ("等待回迁户数（户）", "count"),
-    "median_build_months": ("安置区建设周期中位数（月）", "months"),
-}
+#: Display kind of each registry unit in the headline table (:data:`~.views.FORMATS`).
+_DISPLAY = {"yuan": "wan_yuan", "mu": "mu", "m2": "wan_m2", "count": "count", "ratio": "pct"}
+_DISPLAY_MONTHS = "months"
+
+
+def headline_figures() -> list[Figure]:
+    """The registry's headline figures, in declaration order."""
+    return [f for f in FIGURES if f.headline]
 
 
 def headline_table(rep: Report) -> pd.DataFrame:
@@ -122,10 +140,11 @@ def headline_table(rep: Report) -> pd.DataFrame:
     from .views import FORMATS
 
     rows = []
-    for key, (label, kind) in HEADLINE_COLUMNS.items():
+    for fig in headline_figures():
+        kind = _DISPLAY.get(fig.unit, _DISPLAY_MONTHS)
         fmt = FORMATS[kind]
-        now = rep.figures.get(key)
-        before = rep.figures_prev.get(key) if rep.figures_prev else None
+        now = rep.figures.get(fig.name)
+        before = rep.figures_prev.get(fig.name) if rep.figures_prev else None
         if now is not None and before is not None and kind == "pct":
             change = f"{(now - before) * 100:+.1f}个百分点"
         elif now is not None and before is not None:
@@ -135,7 +154,7 @@ def headline_table(rep: Report) -> pd.DataFrame:
             change = "—"
         rows.append(
             {
-                "指标": label,
+                "指标": fig.label_with_unit,
                 f"{rep.year}年": fmt(now),
                 f"{rep.year - 1}年": fmt(before),
                 "变化": change,
@@ -144,37 +163,10 @@ def headline_table(rep: Report) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: Chinese names of the figures that are not headline figures (for the 口径 appendix).
-OTHER_LABELS: dict[str, str] = {
-    "house_completion_rate": "房屋征收完成率",
-    "blocked_mu_by_blocker": "卡点面积（亩，按卡点类型）",
-    "paid_compensation_yuan": "已支付补偿款（万元）",
-    "overdue_unpaid_by_age": "逾期未付按账龄（万元）",
-    "total_paid_yuan": "累计支付各类资金（万元）",
-    "cash_balance_yuan": "资金结余（万元）",
-    "funds_required_yuan": "所需资金（万元）",
-    "transition_fee_accrued_yuan": "累计应付过渡安置费（万元）",
-    "transition_fee_paid_yuan": "已付过渡安置费（万元）",
-    "sites_delivered": "已交付安置区（个）",
-    "delay_months": "交房延误（月）",
-    "median_build_months_status": "建设周期中位数的状态",
-    "land_target_mu_na_count": "征地任务未填报的项目数",
-    "land_done_mu_na_count": "已完成征地未填报的项目数",
-    "house_target_m2_na_count": "房屋征收任务未填报的项目数",
-    "house_done_m2_na_count": "已完成房屋征收未填报的项目数",
-}
+def definitions(rep: Report | None = None) -> list[tuple[str, str]]:
+    """The 口径 appendix: (Chinese label · key, definition) for every figure of the registry.
 
-
-def definitions(**settings) -> list[tuple[str, str]]:
-    """The 口径 appendix: (Chinese label · key, definition) for every figure of indicators.md.
-
-    ``settings`` (escalation, payment_term_days, age_bands) are passed to
-    :func:`~zhengshou_analysis.figures.indicators.indicator_definitions`.
+    With ``rep``, the definitions carry the page's policy and say how often its fills applied.
     """
-    from ..figures.indicators import indicator_definitions
-
-    out = []
-    for key, text in indicator_definitions(**settings).items():
-        label = HEADLINE_COLUMNS.get(key, (OTHER_LABELS.get(key),))[0]
-        out.append((f"{label} · {key}" if label else key, text))
-    return out
+    defs = rep.analysis.definitions if rep is not None else registry_definitions()
+    return [(f"{f.label_with_unit} · {f.name}", defs[f.name]) for f in FIGURES]

@@ -18,11 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..figures.indicators import (
-    _compute_all,
-    age_band_labels,
-    age_band_labels_zh,
-)
+from ..exceptions import ParameterError
+from ..figures import Analysis, age_band_labels, age_band_labels_zh
 from ..formatting import (
     fmt_count,
     fmt_date_zh,
@@ -33,14 +30,7 @@ from ..formatting import (
     fmt_wan_yuan,
 )
 from ..schemas import BLOCKERS, CATEGORIES
-from ..settings import (
-    DEFAULT_AGE_BANDS_MONTHS,
-    DEFAULT_ESCALATION,
-    DEFAULT_PAYMENT_TERM_DAYS,
-    Escalation,
-    default_as_of,
-    resolve_as_of,
-)
+from ..settings import DEFAULT_POLICY, Policy, default_as_of
 
 __all__ = ["WorkSummary", "write_work_summary"]
 
@@ -357,13 +347,12 @@ def _blockers_paragraph(f: _Figures, year: int) -> str:
 
 
 def write_work_summary(
-    tables: Mapping[str, pd.DataFrame],
+    tables: Mapping[str, pd.DataFrame] | None = None,
     *,
     year: int,
     as_of=None,
-    escalation: Escalation = DEFAULT_ESCALATION,
-    payment_term_days: int = DEFAULT_PAYMENT_TERM_DAYS,
-    age_bands: Sequence[float] = DEFAULT_AGE_BANDS_MONTHS,
+    policy: Policy = DEFAULT_POLICY,
+    analysis: Analysis | None = None,
 ) -> WorkSummary:
     """Write the 完成情况 section of the year's work summary from the canonical tables.
 
@@ -377,9 +366,12 @@ def write_work_summary(
         Reporting year.
     as_of
         Reporting date (default 31 December of ``year``; the text then says 截至年末).
-    escalation, payment_term_days, age_bands
-        Settings passed to the indicators
-        (:func:`~zhengshou_analysis.figures.indicators.compute_figure_records`).
+    policy
+        The office's policy the figures apply (:class:`~zhengshou_analysis.settings.Policy`).
+    analysis
+        An analysis context of the same period to read the figures from (computed once and
+        shared with the rest of the page); when given, ``tables``, ``as_of`` and ``policy`` are
+        taken from it.
 
     Returns
     -------
@@ -392,27 +384,24 @@ def write_work_summary(
     counts as integers (:mod:`zhengshou_analysis.formatting`).
 
     A sentence says "无法计算" exactly where the key figures
-    (:func:`~zhengshou_analysis.figures.indicators.compute_key_figures`) are null because a ledger is
+    (:func:`~zhengshou_analysis.figures.compute_key_figures`) are null because a ledger is
     missing (an absent or empty table); the figures, the site status and the ledger check come
     from one computation.
     """
-    as_of = resolve_as_of(as_of, year)
-    computed = _compute_all(
-        tables,
-        year=year,
-        as_of=as_of,
-        escalation=escalation,
-        payment_term_days=payment_term_days,
-        age_bands=age_bands,
-    )
-    f = _Figures(computed.records)
-    provided = computed.provided
+    if analysis is None:
+        if tables is None:
+            raise ParameterError("write_work_summary needs the tables or an analysis context")
+        analysis = Analysis(tables, year=year, as_of=as_of, policy=policy)
+    as_of = analysis.as_of
+    age_bands = analysis.policy.age_bands_months
+    f = _Figures(analysis.records)
+    provided = analysis.provided
     when = _when(year, as_of)
     paragraphs = [
         *_progress_paragraph(f, year),
         _funding_paragraph(f, provided, when, age_bands),
         _transition_paragraph(f, provided, when),
-        _sites_paragraph(f, provided, computed.site_status),
+        _sites_paragraph(f, provided, analysis.site_status),
         _blockers_paragraph(f, year),
     ]
     text = "\n".join([f"一、{year}年工作完成情况", *(_INDENT + p for p in paragraphs)]) + "\n"

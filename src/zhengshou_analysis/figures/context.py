@@ -1,0 +1,285 @@
+"""The analysis context: one (ledgers, reporting date, policy, forecast settings), computed once.
+
+:class:`Analysis` conforms each canonical table once, computes each per-row frame once (agreement
+balances, household fees, site status) and fits each model once (the Kaplan–Meier curve, the
+delivery model, the inflow model, the funding-gap simulation). The figures of the registry, the
+key figures file, the work summary and the report notebooks all ask the same context, so nothing
+is computed twice for one page or one ``key_figures.json``.
+
+>>> a = Analysis(ledgers.tables, year=2021)                       # doctest: +SKIP
+>>> a.figure("funds_in_place_ratio")                               # doctest: +SKIP
+>>> a.key_figures()                                                # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..schemas import TABLES, table_from
+from ..settings import DEFAULT_POLICY, Policy, resolve_as_of
+from .common import group_label, unique_values
+from .fees import compute_transition_fees
+from .funding import compute_agreement_balances
+from .progress import compute_blocked_mu, compute_progress
+from .registry import FIGURES, Figure, definitions
+from .sites import BuildTimeKM, fit_build_time_km, site_status_of, waiting_households
+
+if TYPE_CHECKING:
+    from ..forecast.scenarios import Scenario
+
+__all__ = ["DEFAULT_N_PATHS", "Analysis", "compute_figure_records", "provided_ledgers"]
+
+log = logging.getLogger(__name__)
+
+#: Simulated paths of the forecasts (default).
+DEFAULT_N_PATHS = 10_000
+
+_RECORD_COLUMNS = ["name", "group", "scope", "value", "unit", "definition", "origins"]
+
+
+def provided_ledgers(tables: Mapping[str, pd.DataFrame]) -> dict[str, bool]:
+    """Which ledgers the figures can use: table name → it was given with at least one row.
+
+    An absent or empty table means "no such ledger" (the cleaner writes an empty table for a
+    ledger with no source sheet), and the figures that need it are null, never 0.
+    """
+    return {name: tables.get(name) is not None and len(tables[name]) > 0 for name in TABLES}
+
+
+class Analysis:
+    """Everything one reporting period computes, each piece once and on first use.
+
+    Parameters
+    ----------
+    tables
+        The canonical tables by name (a missing one is empty); not modified. Each is conformed to
+        its schema once, here.
+    year
+        The reporting year.
+    as_of
+        The reporting date (default 31 December of ``year``).
+    policy
+        The office's policy (payment term, escalation, default transition months, age bands).
+    horizon_months, seed, n_paths, scenarios
+        Forecast settings: horizon after ``as_of`` (months), the seed of every simulation, the
+        number of simulated paths, and the scenario set (default: the one declared set,
+        :data:`~zhengshou_analysis.forecast.scenarios.DEFAULT_SCENARIOS`).
+
+    Notes
+    -----
+    Attributes are computed on first use and cached (``functools.cached_property``); the object
+    is meant to be read, never changed.
+    """
+
+    def __init__(
+        self,
+        tables: Mapping[str, pd.DataFrame],
+        *,
+        year: int,
+        as_of=None,
+        policy: Policy = DEFAULT_POLICY,
+        horizon_months: int = 12,
+        seed: int = 2021,
+        n_paths: int = DEFAULT_N_PATHS,
+        scenarios: Sequence[Scenario] | None = None,
+    ) -> None:
+        self.year = int(year)
+        self.as_of = resolve_as_of(as_of, year)
+        self.policy = policy
+        self.horizon_months = int(horizon_months)
+        self.seed = int(seed)
+        self.n_paths = int(n_paths)
+        self.scenarios = None if scenarios is None else tuple(scenarios)
+        self.provided = provided_ledgers(tables)
+        self.tables: Mapping[str, pd.DataFrame] = MappingProxyType(
+            {name: table_from(tables, name) for name in TABLES}
+        )
+
+    def __repr__(self) -> str:
+        return f"Analysis(year={self.year}, as_of={self.as_of.date()}, policy={self.policy!r})"
+
+    @property
+    def missing(self) -> list[str]:
+        """The ledgers not provided, in contract order."""
+        return [name for name, ok in self.provided.items() if not ok]
+
+    # ---------------------------------------------------------------------------------------------
+    # per-row frames
+
+    @cached_property
+    def progress(self) -> pd.DataFrame:
+        """Progress of the reporting year, overall (one row)."""
+        return compute_progress(self.tables["projects"], year=self.year)
+
+    @cached_property
+    def progress_by_category(self) -> pd.DataFrame:
+        """Progress of the reporting year per 类别."""
+        return compute_progress(self.tables["projects"], year=self.year, by="category")
+
+    @cached_property
+    def blocked(self) -> pd.DataFrame:
+        """Blocked 亩 of the reporting year per blocker type."""
+        return compute_blocked_mu(self.tables["projects"], year=self.year)
+
+    @cached_property
+    def balances(self) -> pd.DataFrame:
+        """Per agreement signed by ``as_of`` (the policy's payment term applied here, once)."""
+        return compute_agreement_balances(
+            self.tables["agreements"],
+            self.tables["payments"],
+            as_of=self.as_of,
+            payment_term_days=self.policy.payment_term_days,
+            age_bands=self.policy.age_bands_months,
+        )
+
+    @cached_property
+    def households(self) -> pd.DataFrame:
+        """Per household in transition (the policy's transition-month fills applied here, once)."""
+        return compute_transition_fees(
+            self.tables["transition"],
+            self.tables["payments"],
+            as_of=self.as_of,
+            sites=self.tables["sites"],
+            escalation=self.policy.escalation,
+            default_transition_months=self.policy.default_transition_months,
+        )
+
+    @cached_property
+    def waiting(self) -> pd.DataFrame:
+        """Active households whose site is not delivered by ``as_of``."""
+        return waiting_households(self.tables["transition"], self.tables["sites"], self.as_of)
+
+    @cached_property
+    def site_status(self) -> pd.DataFrame:
+        """Per site started by ``as_of``, with the households waiting for it."""
+        return site_status_of(self.tables["sites"], self.as_of, self.waiting)
+
+    @cached_property
+    def km(self) -> BuildTimeKM:
+        """The Kaplan–Meier curve of build months (fitted once)."""
+        return fit_build_time_km(self.site_status)
+
+    @cached_property
+    def applied(self) -> dict[str, int]:
+        """How often each policy fill applied: agreements and households it touched."""
+        source = self.households.drop_duplicates("agreement_id")["agreed_months_source"]
+        return {
+            "payment_term_days_applied_to": int(
+                self.balances["payment_due_source"].eq("term").sum()
+            ),
+            "agreed_months_from_site_applied_to": int(source.eq("site").sum()),
+            "default_transition_months_applied_to": int(source.eq("policy").sum()),
+            "agreed_months_missing": int(source.eq("missing").sum()),
+        }
+
+    # ---------------------------------------------------------------------------------------------
+    # figures
+
+    @cached_property
+    def definitions(self) -> dict[str, str]:
+        """The 口径 of every figure with this policy and how often its fills applied."""
+        return definitions(self.policy, applied=self.applied)
+
+    def _records_of(self, fig: Figure) -> list[dict[str, Any]]:
+        built = fig.build(self, fig)
+        values = built if isinstance(built, list) else [built]
+        known = all(self.provided[n] for n in fig.needs)
+        return [
+            {
+                "name": fig.name,
+                "group": v.group,
+                "scope": v.scope,
+                "value": v.value if known else None,  # a missing ledger is not a zero
+                "unit": fig.unit,
+                "definition": self.definitions[fig.name],
+                "origins": unique_values(v.origins),
+            }
+            for v in values
+        ]
+
+    @cached_property
+    def records(self) -> pd.DataFrame:
+        """Every non-forecast figure of the registry, one row per figure and scope.
+
+        Columns ``name``, ``group`` (``None``, ``category``, ``blocker``, ``age_band`` or
+        ``site``), ``scope`` (the group value), ``value`` (``None`` when a ledger it needs is
+        missing), ``unit``, ``definition`` and ``origins`` (the ``origin`` of every ledger row
+        that entered it).
+        """
+        recs = [r for f in FIGURES if f.section != "forecast" for r in self._records_of(f)]
+        return pd.DataFrame(
+            {
+                c: pd.Series(
+                    [r[c] for r in recs], dtype="str" if c in ("name", "definition") else object
+                )
+                for c in _RECORD_COLUMNS
+            }
+        )
+
+    @cached_property
+    def forecast_records(self) -> pd.DataFrame:
+        """The forecast figures of the registry, as :attr:`records` (runs the forecasts)."""
+        recs = [r for f in FIGURES if f.section == "forecast" for r in self._records_of(f)]
+        return pd.DataFrame(
+            {c: pd.Series([r[c] for r in recs], dtype=object) for c in _RECORD_COLUMNS}
+        )
+
+    def figure(self, name: str, scope: str | None = None) -> Any:
+        """The value of figure ``name`` (for a grouped figure: of ``scope``)."""
+        from .registry import figure
+
+        fig = figure(name)
+        recs = self.forecast_records if fig.section == "forecast" else self.records
+        rows = recs.loc[recs["name"].eq(name)]
+        for r in rows.itertuples(index=False):
+            if (scope is None and r.group is None) or (
+                scope is not None and group_label(r.scope) == scope
+            ):
+                return r.value
+        raise KeyError(f"figure {name!r} has no value for scope {scope!r}")
+
+    # ---------------------------------------------------------------------------------------------
+    # models and forecasts, each fitted once
+
+    @cached_property
+    def forecast_figures(self) -> dict[str, Any]:
+        """The forecast figures (JSON-ready) of :func:`~zhengshou_analysis.forecast.compute_forecast_figures`."""
+        from ..forecast.forecasts import compute_forecast_figures
+
+        return compute_forecast_figures(
+            self.tables,
+            year=self.year,
+            as_of=self.as_of,
+            horizon_months=self.horizon_months,
+            seed=self.seed,
+            n_paths=self.n_paths,
+            scenarios=self.scenarios,
+            escalation=self.policy.escalation,
+        )
+
+    def key_figures(self, *, forecasts: bool = True) -> dict[str, Any]:
+        """The content of ``key_figures.json`` (see :func:`~.keyfile.compute_key_figures`)."""
+        from .keyfile import assemble_key_figures
+
+        return assemble_key_figures(self, forecasts=forecasts)
+
+
+def compute_figure_records(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    year: int,
+    as_of=None,
+    policy: Policy = DEFAULT_POLICY,
+) -> pd.DataFrame:
+    """Every non-forecast figure with its unit, definition (口径) and source rows.
+
+    A shortcut for ``Analysis(tables, year=year, as_of=as_of, policy=policy).records``; see
+    :attr:`Analysis.records` for the columns.
+    """
+    return Analysis(tables, year=year, as_of=as_of, policy=policy).records
