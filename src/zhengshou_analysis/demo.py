@@ -133,7 +133,19 @@ from .periods import months_between
 from .schemas import TABLES, pandas_dtype
 from .settings import DEFAULT_PAYMENT_TERM_DAYS
 
-__all__ = ["SYNTHETIC_LABEL", "demo_expected_rejections", "demo_truth", "write_demo_ledgers"]
+__all__ = [
+    "AS_OF",
+    "DATE_RULES",
+    "MESSY_RULES",
+    "PLACEHOLDERS",
+    "REPORT_YEARS",
+    "SYNTHETIC_LABEL",
+    "clear_demo_cache",
+    "demo_expected_rejections",
+    "demo_total_mismatch",
+    "demo_truth",
+    "write_demo_ledgers",
+]
 
 log = logging.getLogger(__name__)
 
@@ -306,7 +318,7 @@ PLACEHOLDERS = ("X", "x", "XX", "—", "--", "-", "/", "无", "暂无", "待定"
 
 _FULLWIDTH = str.maketrans("0123456789.,-", "０１２３４５６７８９．，－")
 
-_RULES = {
+MESSY_RULES = {
     "title_rows": "title / unit / date rows above the header, title says 示例数据（模拟）",
     "title_unit": "unit in a title row (单位：万元) for money columns whose header names no unit",
     "header_2row": "two-row merged header: 征地（亩）/房屋征收（万平方米） over 任务/已完成",
@@ -348,7 +360,7 @@ _RULES = {
     "csv_gbk": "CSV in GBK",
     "bad_rows": "deliberately bad rows (demo_expected_rejections)",
 }
-_DATE_RULES = {
+DATE_RULES = {
     "cn": "date 2021年1月30日",
     "dot": "date 2021.1.30",
     "slash": "date 2021/01/30",
@@ -2447,10 +2459,10 @@ def _readme(demo: _Demo) -> str:
         "| rule | where (file / sheet) |",
         "| --- | --- |",
     ]
-    for rule, text in _RULES.items():
+    for rule, text in MESSY_RULES.items():
         where = sorted(demo.coverage.get(rule, ()))
         lines.append(f"| {text} | {_where(where)} |")
-    for style, text in _DATE_RULES.items():
+    for style, text in DATE_RULES.items():
         where = sorted(demo.coverage.get("date:" + style, ()))
         lines.append(f"| {text} | {_where(where)} |")
     for token in PLACEHOLDERS:
@@ -2771,3 +2783,31 @@ def write_demo_ledgers(out_dir: str | Path, *, seed: int = 2021) -> list[Path]:
     written.append(readme)
     log.info("wrote %d demo files (%s) to %s", len(written), SYNTHETIC_LABEL, out)
     return sorted(written)
+
+
+def demo_total_mismatch(seed: int = 2021) -> dict[str, object]:
+    """Where the demo ledgers state the one deliberately wrong total.
+
+    Parameters
+    ----------
+    seed
+        Generator seed, as for :func:`demo_truth`.
+
+    Returns
+    -------
+    dict
+        ``file, sheet, row`` (the Excel row of the ``合计``), ``column`` (its header),
+        ``canonical`` (the canonical column it totals), ``stated`` (the 亩 written in the cell) and
+        ``detail_sum`` (what the detail rows add up to).
+
+    Raises
+    ------
+    ParameterError
+        When ``seed`` is not a non-negative integer.
+    """
+    return dict(_generate(seed).mismatch)
+
+
+def clear_demo_cache() -> None:
+    """Forget the districts drawn so far, so that the next call draws its district again."""
+    _generate_cached.cache_clear()
