@@ -172,7 +172,7 @@ def _first(record: dict[str, object], *names: str) -> object:
 
 # ------------------------------------------------------------------------------------ files
 def test_reproducible_and_equal_to_committed(generated: Path, tmp_path: Path) -> None:
-    demo._generate_cached.cache_clear()  # draw the district again, not from the cache
+    demo.clear_demo_cache()  # draw the district again, not from the cache
     again = write_demo_ledgers(tmp_path / "again")
     first = {p.name: _sha(p) for p in generated.iterdir()}
     second = {p.name: _sha(p) for p in again}
@@ -227,7 +227,7 @@ def test_readme_covers_every_rule(generated: Path) -> None:
     text = (generated / "README.md").read_text(encoding="utf-8")
     table = text.split("## Messy formatting rules")[1].split("## The deliberate")[0]
     rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
-    assert len(rows) >= len(demo._RULES) + len(demo._DATE_RULES) + len(demo.PLACEHOLDERS)
+    assert len(rows) >= len(demo.MESSY_RULES) + len(demo.DATE_RULES) + len(demo.PLACEHOLDERS)
     uncovered = [row for row in rows[1:] if row.rstrip().endswith("| — |")]
     assert not uncovered
 
@@ -493,7 +493,7 @@ def test_project_totals_and_the_one_planted_mismatch(
     generated: Path, truth: dict[str, pd.DataFrame]
 ) -> None:
     file = "征收项目任务完成情况表_2019-2022.xlsx"
-    mismatch = demo._generate(2021).mismatch
+    mismatch = demo.demo_total_mismatch(2021)
     projects = truth["projects"].set_index(["project_id", "year"])
     found = []
     for year in (2019, 2020, 2021, 2022):
