@@ -11,6 +11,19 @@ from ledger_builder import build_raw
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANTED_FAILURE = "assert year != 2020, 'planted failure for the batch test'"
+#: Fixtures that run (or set up) a real report batch: a test using one must be marked slow.
+BATCH_FIXTURES = frozenset({"report_env", "batch_run"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m "not slow"`` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = BATCH_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if used and item.get_closest_marker("slow") is None:
+            raise pytest.UsageError(
+                f"{item.nodeid} uses {', '.join(sorted(used))} (a real report batch): "
+                "mark it @pytest.mark.slow"
+            )
 
 
 @pytest.fixture(scope="session")
