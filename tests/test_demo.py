@@ -47,8 +47,8 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def truth() -> dict[str, pd.DataFrame]:
-    return demo_truth()
+def truth(demo_truth_tables) -> dict[str, pd.DataFrame]:
+    return demo_truth_tables
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zhengshou_analysis.clean import clean_ledgers, normalize_name
+from zhengshou_analysis.clean import normalize_name
 from zhengshou_analysis.cli import main
-from zhengshou_analysis.demo import demo_expected_rejections, demo_truth
+from zhengshou_analysis.demo import demo_expected_rejections
 from zhengshou_analysis.ingest import list_raw_files, read_raw_file
 from zhengshou_analysis.layout import find_layout, is_pii_header
 from zhengshou_analysis.schemas import TABLES
@@ -21,13 +21,13 @@ DEMO = ROOT / "data" / "demo"
 
 
 @pytest.fixture(scope="module")
-def result():
-    return clean_ledgers(DEMO)
+def result(demo_ledgers):
+    return demo_ledgers
 
 
 @pytest.fixture(scope="module")
-def truth():
-    return demo_truth()
+def truth(demo_truth_tables):
+    return demo_truth_tables
 
 
 def _canonical(result, truth_tables, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:

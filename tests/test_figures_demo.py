@@ -15,7 +15,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from zhengshou_analysis.clean import clean_ledgers
 from zhengshou_analysis.cli import main
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
@@ -165,8 +164,8 @@ def oracle(t: dict[str, pd.DataFrame], year: int) -> dict:
 
 
 @pytest.fixture(scope="module")
-def tables():
-    return clean_ledgers(DEMO).tables
+def tables(demo_ledgers):
+    return demo_ledgers.tables
 
 
 def _close(a, b, path=""):

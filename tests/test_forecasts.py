@@ -45,10 +45,8 @@ def household(agreement_id, *, start, agreed, site=None, rate=100.0) -> dict:
 
 
 @pytest.fixture(scope="module")
-def demo():
-    from zhengshou_analysis.clean import clean_ledgers
-
-    return clean_ledgers(DEMO).tables
+def demo(demo_ledgers):
+    return demo_ledgers.tables
 
 
 # --------------------------------------------------------------------------------------------------
