@@ -1,4 +1,6 @@
-"""Shared fixtures: one real report batch on small hand-made ledgers, reused by several tests."""
+"""Shared fixtures, session-scoped because their data is only read: the demo ledgers cleaned once,
+the demo truth, the small hand-made raw folder of ``ledger_builder`` cleaned once, and one real report
+batch on that folder."""
 
 from __future__ import annotations
 
@@ -10,14 +12,59 @@ import pytest
 from ledger_builder import build_raw
 
 ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "demo"
 PLANTED_FAILURE = "assert year != 2020, 'planted failure for the batch test'"
+#: Fixtures that run (or set up) a real report batch: a test using one must be marked slow.
+BATCH_FIXTURES = frozenset({"report_env", "batch_run"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m "not slow"`` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = BATCH_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if used and item.get_closest_marker("slow") is None:
+            raise pytest.UsageError(
+                f"{item.nodeid} uses {', '.join(sorted(used))} (a real report batch): "
+                "mark it @pytest.mark.slow"
+            )
 
 
 @pytest.fixture(scope="session")
-def report_env(tmp_path_factory):
+def demo_ledgers():
+    """The committed demo ledgers (``data/demo``) cleaned once: a ``CleanResult``. Read only."""
+    from zhengshou_analysis.ledger.clean import clean_ledgers
+
+    return clean_ledgers(DEMO)
+
+
+@pytest.fixture(scope="session")
+def demo_truth_tables():
+    """``demo_truth()``: the tables a perfect cleaner recovers from ``data/demo``. Read only."""
+    from zhengshou_analysis.demo import demo_truth
+
+    return demo_truth()
+
+
+@pytest.fixture(scope="session")
+def small_raw(tmp_path_factory) -> Path:
+    """The small messy raw folder of ``ledger_builder.build_raw`` (one ledger per table). Read only:
+    a test that writes must use its own folder (``build_raw(tmp_path / ...)``)."""
+    return build_raw(tmp_path_factory.mktemp("small_raw") / "ledgers")
+
+
+@pytest.fixture(scope="session")
+def small_ledgers(small_raw):
+    """``small_raw`` cleaned once: a ``CleanResult``. Read only."""
+    from zhengshou_analysis.ledger.clean import clean_ledgers
+
+    return clean_ledgers(small_raw)
+
+
+@pytest.fixture(scope="session")
+def report_env(tmp_path_factory, small_raw):
     """A raw folder, a copy of the notebooks (20_progress fails for 2020), and a cache folder."""
     base = tmp_path_factory.mktemp("batch")
-    raw = build_raw(base / "raw")
+    raw = small_raw
     nb_dir = base / "notebooks"
     shutil.copytree(ROOT / "notebooks", nb_dir)
     nb_path = nb_dir / "20_progress.ipynb"

@@ -26,13 +26,13 @@ def _sha1_id(prefix: str, name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def raw_dir(tmp_path_factory) -> Path:
-    return build_raw(tmp_path_factory.mktemp("raw") / "ledgers")
+def raw_dir(small_raw) -> Path:
+    return small_raw
 
 
 @pytest.fixture(scope="module")
-def result(raw_dir):
-    return clean_ledgers(raw_dir)
+def result(small_ledgers):
+    return small_ledgers
 
 
 LANTIAN = _sha1_id("S-", "蓝田安置区")

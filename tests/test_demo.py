@@ -1,9 +1,9 @@
 """Tests of the synthetic demo district (``zhengshou_analysis.demo``).
 
 Besides shape and reproducibility, these tests read the raw files back with a small, independent
-reader (header by content, data rows numbered by 序号, the contract's number and date readings) and
-check that the cells say what :func:`demo_truth` says, so the truth really is what a perfect
-cleaner recovers.
+reader (header by content, data rows numbered by 序号, the number and date readings of
+docs/data_contract.md §1) and check that the cells say what :func:`demo_truth` says, so the truth
+really is what a perfect cleaner recovers.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def truth() -> dict[str, pd.DataFrame]:
-    return demo_truth()
+def truth(demo_truth_tables) -> dict[str, pd.DataFrame]:
+    return demo_truth_tables
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def _is_na(value: object) -> bool:
 
 
 def _number(value: object, scale: float = 1.0) -> float | None:
-    """The contract's reading of a number cell; a unit written in the cell wins over ``scale``."""
+    """A number cell as docs/data_contract.md §1 reads it; a unit in the cell wins over ``scale``."""
     if _is_na(value):
         return None
     if isinstance(value, (int, float)):
@@ -101,7 +101,7 @@ def _number(value: object, scale: float = 1.0) -> float | None:
 
 
 def _date(value: object) -> date | None:
-    """The contract's reading of a date cell (month-only → the 1st, the float 2021.1 → January)."""
+    """A date cell as docs/data_contract.md §1 reads it (month-only → the 1st, 2021.1 → January)."""
     if _is_na(value):
         return None
     if isinstance(value, datetime):

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from zhengshou_analysis.cli import main
-from zhengshou_analysis.demo import demo_expected_rejections, demo_truth
-from zhengshou_analysis.ledger.clean import clean_ledgers, normalize_name
+from zhengshou_analysis.demo import demo_expected_rejections
+from zhengshou_analysis.ledger.clean import normalize_name
 from zhengshou_analysis.ledger.ingest import list_raw_files, read_raw_file
 from zhengshou_analysis.ledger.layout import find_layout, is_pii_header
 from zhengshou_analysis.schemas import TABLES
@@ -21,13 +21,13 @@ DEMO = ROOT / "data" / "demo"
 
 
 @pytest.fixture(scope="module")
-def result():
-    return clean_ledgers(DEMO)
+def result(demo_ledgers):
+    return demo_ledgers
 
 
 @pytest.fixture(scope="module")
-def truth():
-    return demo_truth()
+def truth(demo_truth_tables):
+    return demo_truth_tables
 
 
 def _canonical(result, truth_tables, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -89,7 +89,7 @@ def test_no_error_and_every_warning_explained(result):
             (w["action"] == "total_mismatch")
             & (w["origin"] == "征收项目任务完成情况表_2019-2022.xlsx#2021年!52")
         )
-        # Excel's 2021.1 for an October inflow: read as January, with a warning (data contract §1)
+        # Excel's 2021.1 for an October inflow: read as January, with a warning (docs/data_contract.md §1)
         | ((w["action"] == "ambiguous_date") & (w["raw_value"] == "2021.1"))
     )
     assert explained.all(), w[~explained].to_string()

@@ -2,7 +2,7 @@
 
 The oracle below is written from the text of indicators.md alone, deliberately naive: plain Python
 loops over rows and over fee months, no pandas group-bys and no closed forms, so that it shares no
-code path with :mod:`zhengshou_analysis.figures.indicators`.
+code path with :mod:`zhengshou_analysis.figures.year.indicators`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import pandas as pd
 import pytest
 
 from zhengshou_analysis.cli import main
-from zhengshou_analysis.ledger.clean import clean_ledgers
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 YEARS = [2019, 2020, 2021, 2022]
@@ -165,8 +164,8 @@ def oracle(t: dict[str, pd.DataFrame], year: int) -> dict:
 
 
 @pytest.fixture(scope="module")
-def tables():
-    return clean_ledgers(DEMO).tables
+def tables(demo_ledgers):
+    return demo_ledgers.tables
 
 
 def _close(a, b, path=""):

@@ -18,8 +18,7 @@ from ledger_builder import frame
 
 from zhengshou_analysis.cli import main
 from zhengshou_analysis.exceptions import ParameterError
-from zhengshou_analysis.figures import compute_transition_fees
-from zhengshou_analysis.figures.keyfile import key_figures_json
+from zhengshou_analysis.figures import compute_transition_fees, key_figures_json
 from zhengshou_analysis.forecast.forecasts import (
     Scenario,
     backtest_inflow_models,
@@ -46,10 +45,8 @@ def household(agreement_id, *, start, agreed, site=None, rate=100.0) -> dict:
 
 
 @pytest.fixture(scope="module")
-def demo():
-    from zhengshou_analysis.ledger.clean import clean_ledgers
-
-    return clean_ledgers(DEMO).tables
+def demo(demo_ledgers):
+    return demo_ledgers.tables
 
 
 # --------------------------------------------------------------------------------------------------

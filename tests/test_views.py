@@ -11,10 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import pytest
-from ledger_builder import build_raw
 
-from zhengshou_analysis.ledger.clean import clean_ledgers
 from zhengshou_analysis.ledger.quality import summarize_findings, summarize_sheets, summarize_totals
 from zhengshou_analysis.report import plots
 from zhengshou_analysis.report.views import FORMATS, assumptions_html, format_table, table_html
@@ -130,12 +127,8 @@ def test_plots_draw_chinese_without_missing_glyphs():
     assert matplotlib.rcParams["font.sans-serif"][0] == "Noto Sans CJK SC"
 
 
-@pytest.fixture(scope="module")
-def cleaned(tmp_path_factory):
-    return clean_ledgers(build_raw(tmp_path_factory.mktemp("raw") / "r"))
-
-
-def test_quality_summaries(cleaned):
+def test_quality_summaries(small_ledgers):
+    cleaned = small_ledgers
     sheets = summarize_sheets(cleaned)
     used = sheets[sheets["status"] == "已读取"]
     assert (used["raw_data_rows"] == used["kept"] + used["rejected"]).all()
