@@ -102,15 +102,24 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return _run_reports(args, years)
 
 
-def _cmd_data_dictionary(args: argparse.Namespace) -> int:
-    from .schemas import render_data_dictionary
-
-    text = render_data_dictionary()
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+def _write_doc(text: str, out: Path | None) -> int:
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _cmd_data_dictionary(args: argparse.Namespace) -> int:
+    from .schemas import render_data_dictionary
+
+    return _write_doc(render_data_dictionary(), args.out)
+
+
+def _cmd_indicators_doc(args: argparse.Namespace) -> int:
+    from .figures.registry import render_indicators_doc
+
+    return _write_doc(render_indicators_doc(), args.out)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -161,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("data-dictionary", help="print (or write) the data dictionary")
     p.add_argument("--out", type=Path, default=None)
     p.set_defaults(func=_cmd_data_dictionary)
+
+    p = sub.add_parser("indicators-doc", help="print (or write) the indicator definitions (口径)")
+    p.add_argument("--out", type=Path, default=None)
+    p.set_defaults(func=_cmd_indicators_doc)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""Canonical tables, declared once (data contract §3).
+"""Canonical tables, declared once (docs/data_contract.md §5).
 
 The declarations here drive three things at once:
 
@@ -539,7 +539,7 @@ TABLES: dict[str, Table] = {
 }
 
 #: A header containing any of these words names a personal-data column (names, ID numbers, phones,
-#: bank accounts, addresses): such columns are never read into any output (data contract §3).
+#: bank accounts, addresses): such columns are never read into any output (docs/data_contract.md §6).
 # --------------------------------------------------------------------------------------------------
 # vocabularies: canonical values, in the order reports list them (derived from the tables above)
 

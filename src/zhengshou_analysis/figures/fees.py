@@ -93,29 +93,64 @@ def compute_transition_fees(
     end = t["end_date"].where(t["end_date"].le(as_of), as_of)
     active = t["end_date"].isna() | t["end_date"].gt(as_of)
     k = months_between(t["start_date"], end).to_numpy(dtype="float64", na_value=np.nan)
+    agreed, source = _agreed_months(t, sites, default_transition_months)
+    base = _base_monthly_yuan(t)
+    charged = _charge_months(k, agreed, base, active.to_numpy(dtype=bool), escalation)
+    out = pd.DataFrame(
+        {
+            "agreement_id": t["agreement_id"].astype("str"),
+            "site_id": t["site_id"],
+            "start_date": t["start_date"],
+            "end_date": t["end_date"],
+            "fee_end_date": end,
+            "active": active.astype(bool),
+            "fee_basis": t["fee_basis"],
+            "base_monthly_yuan": base,
+            "fee_months": k,
+            "agreed_months": agreed,
+            "agreed_months_source": source,
+            **charged,
+            "origin": t["origin"],
+        }
+    ).reset_index(drop=True)
+    return _with_payments(out, payments, as_of)[HOUSEHOLD_COLUMNS]
 
+
+def _agreed_months(
+    t: pd.DataFrame, sites: pd.DataFrame | None, default_months: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each household's agreed transition months and where they came from.
+
+    The ledger's value; else ``months_between(start_date, promised_date of its site)``; else the
+    policy's ``default_months``; else NA (``missing``: never counted overdue, logged).
+    """
     agreed = pd.Series(t["agreed_months"].to_numpy(dtype="float64", na_value=np.nan), index=t.index)
     source = np.where(agreed.notna(), "ledger", "missing")
     if agreed.isna().any() and sites is not None:
         # reindex, not map: Series.map with an empty datetime mapper raises (no sites ledger)
         lookup = site_lookup(sites)["promised_date"]
         promised = pd.Series(lookup.reindex(t["site_id"]).to_numpy(), index=t.index)
-        from_site = months_between(t["start_date"], promised)
-        filled = from_site.to_numpy(dtype="float64", na_value=np.nan)
+        filled = months_between(t["start_date"], promised).to_numpy(
+            dtype="float64", na_value=np.nan
+        )
         use = agreed.isna().to_numpy() & ~np.isnan(filled)
         source = np.where(use, "site", source)
         agreed = agreed.where(~use, filled)
-    if default_transition_months is not None and (source == "missing").any():
+    if default_months is not None and (source == "missing").any():
         use = source == "missing"
         source = np.where(use, "policy", source)
-        agreed = agreed.where(~use, float(default_transition_months))
+        agreed = agreed.where(~use, float(default_months))
     if (source == "missing").any():
         log.warning(
-            "%d households have no agreed_months (ledger or site promise): never counted overdue",
+            "%d households have no agreed_months (ledger, site promise or policy): never counted "
+            "overdue",
             int((source == "missing").sum()),
         )
-    a = agreed.to_numpy()
+    return agreed.to_numpy(), source
 
+
+def _base_monthly_yuan(t: pd.DataFrame) -> np.ndarray:
+    """Monthly fee before escalation: rate × area (per_m2), × persons (per_person) or × 1."""
     basis = t["fee_basis"]
     units = np.select(
         [
@@ -136,47 +171,40 @@ def compute_transition_fees(
             "%d households have no computable monthly fee (basis/area/persons missing)",
             int(np.isnan(base).sum()),
         )
+    return base
 
-    overdue_n = np.where(np.isnan(a), 0.0, np.clip(k - a, 0.0, None))
+
+def _charge_months(
+    k: np.ndarray, agreed: np.ndarray, base: np.ndarray, active: np.ndarray, escalation: Escalation
+) -> dict[str, np.ndarray]:
+    """Accrued fee, overdue extra and next month's fee of K fee months, in closed form."""
+    overdue_n = np.where(np.isnan(agreed), 0.0, np.clip(k - agreed, 0.0, None))
     escalated = escalation.cumulative(overdue_n)
-    accrued = base * ((k - overdue_n) + escalated)
-    extra = base * (escalated - overdue_n)
-    next_mult = np.where(np.isnan(a), 1.0, escalation.multiplier(k + 1 - np.nan_to_num(a)))
-    monthly = np.where(active.to_numpy(dtype=bool), base * next_mult, 0.0)
+    next_mult = np.where(
+        np.isnan(agreed), 1.0, escalation.multiplier(k + 1 - np.nan_to_num(agreed))
+    )
+    return {
+        "overdue_fee_months": overdue_n,
+        "accrued_yuan": base * ((k - overdue_n) + escalated),
+        "overdue_extra_yuan": base * (escalated - overdue_n),
+        "next_multiplier": next_mult,
+        "monthly_yuan": np.where(active, base * next_mult, 0.0),
+    }
 
+
+def _with_payments(out: pd.DataFrame, payments: pd.DataFrame | None, as_of) -> pd.DataFrame:
+    """Paid (过渡安置费 by ``agreement_id``) and arrears per household, on its first row."""
     p = conform_table(payments, "payments")
     fee = p.loc[p["kind"].eq(KIND_TRANSITION) & p["date"].le(as_of)]
-    fee = fee.loc[fee["agreement_id"].isin(t["agreement_id"])]
+    fee = fee.loc[fee["agreement_id"].isin(out["agreement_id"])]
     paid_by_id = fee.groupby("agreement_id")["amount_yuan"].sum()
     pay_origins = origins_by(fee, "agreement_id")
-
-    out = pd.DataFrame(
-        {
-            "agreement_id": t["agreement_id"].astype("str"),
-            "site_id": t["site_id"],
-            "start_date": t["start_date"],
-            "end_date": t["end_date"],
-            "fee_end_date": end,
-            "active": active.astype(bool),
-            "fee_basis": basis,
-            "base_monthly_yuan": base,
-            "fee_months": k,
-            "agreed_months": a,
-            "agreed_months_source": source,
-            "overdue_fee_months": overdue_n,
-            "accrued_yuan": accrued,
-            "overdue_extra_yuan": extra,
-            "next_multiplier": next_mult,
-            "monthly_yuan": monthly,
-            "origin": t["origin"],
-        }
-    ).reset_index(drop=True)
     first = ~out["agreement_id"].duplicated()
     if not first.all():
         log.warning("duplicate agreement_id in transition: one household, arrears on its first row")
     household_accrued = out.groupby("agreement_id")["accrued_yuan"].transform("sum")
     paid = out["agreement_id"].map(paid_by_id).astype("float64").fillna(0.0)
-    out = out.assign(
+    return out.assign(
         paid_yuan=paid.where(first, 0.0),
         arrears_yuan=(household_accrued - paid).clip(lower=0.0).where(first, 0.0),
         payment_origins=[
@@ -184,7 +212,6 @@ def compute_transition_fees(
             for i, f in zip(out["agreement_id"], first, strict=True)
         ],
     )
-    return out[HOUSEHOLD_COLUMNS]
 
 
 HOUSEHOLD_COLUMNS = [

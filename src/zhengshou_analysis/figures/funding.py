@@ -116,9 +116,9 @@ def compute_agreement_balances(
         Reporting date: agreements with ``signed_date <= as_of``, payments with ``date <= as_of``.
     payment_term_days
         Days after ``signed_date`` taken as ``payment_due_date`` for an agreement whose rows have
-        no ``payment_due_date`` at all (NA). The cleaner already fills missing due dates (data
-        contract §3), so on cleaned tables this applies to no agreement; ``payment_due_source``
-        says which agreements it did apply to.
+        no ``payment_due_date`` at all (NA): the office's policy
+        (:class:`~zhengshou_analysis.settings.Policy`), applied here and nowhere else (the cleaner
+        keeps the ledger's NA). ``payment_due_source`` says which agreements it applied to.
     age_bands
         Lower bounds (duration months) of the overdue-age bands.
 
@@ -143,48 +143,10 @@ def compute_agreement_balances(
     """
     as_of = resolve_as_of(as_of)
     a = conform_table(agreements, "agreements")
-    p = conform_table(payments, "payments")
     a = a.loc[a["signed_date"].le(as_of)]
-    if a["agreement_id"].duplicated().any():
-        log.warning(
-            "duplicate agreement_id in agreements (%s): consolidated",
-            ", ".join(a.loc[a["agreement_id"].duplicated(), "agreement_id"].unique()[:5]),
-        )
-    g = a.groupby("agreement_id", sort=False)
-    agg = g.agg(
-        project_id=("project_id", "first"),
-        site_id=("site_id", "first"),
-        signed_date=("signed_date", "min"),
-        payment_due_date=("payment_due_date", "min"),
-        compensation_yuan=("compensation_yuan", "sum"),
-    )
-    # the term applies only where the ledger (or the cleaner) gives no due date
-    from_term = agg["payment_due_date"].isna()
-    agg["payment_due_date"] = agg["payment_due_date"].fillna(
-        agg["signed_date"] + pd.Timedelta(days=int(payment_term_days))
-    )
-    if from_term.any():
-        log.info(
-            "payment_term_days=%d applied to %d agreements without payment_due_date",
-            int(payment_term_days),
-            int(from_term.sum()),
-        )
+    agg, from_term = _consolidated_agreements(a, payment_term_days)
+    paid, pay_origins = _compensation_paid(conform_table(payments, "payments"), agg.index, as_of)
     agg_origins = origins_by(a, "agreement_id")
-
-    comp = p.loc[p["kind"].eq(KIND_COMPENSATION) & p["date"].le(as_of)]
-    tied = comp["agreement_id"].isin(agg.index)
-    if (~tied).any():
-        log.info(
-            "%d compensation payments (%.2f yuan) to %s are tied to no agreement signed by %s",
-            int((~tied).sum()),
-            float(comp.loc[~tied, "amount_yuan"].sum()),
-            "unknown or missing agreement_id",
-            as_of.date(),
-        )
-    comp = comp.loc[tied]
-    paid = comp.groupby("agreement_id")["amount_yuan"].sum()
-    pay_origins = origins_by(comp, "agreement_id")
-
     ids = agg.index
     paid_yuan = pd.Series(ids.map(paid), index=ids, dtype="float64").fillna(0.0)
     due = agg["payment_due_date"]
@@ -212,6 +174,58 @@ def compute_agreement_balances(
         }
     )
     return out.reset_index(drop=True)
+
+
+def _consolidated_agreements(
+    a: pd.DataFrame, payment_term_days: int
+) -> tuple[pd.DataFrame, pd.Series]:
+    """One row per ``agreement_id`` with its due date (the policy's term where none is given).
+
+    Returns the consolidated frame (indexed by ``agreement_id``) and a mask of the agreements
+    whose due date came from the term.
+    """
+    if a["agreement_id"].duplicated().any():
+        log.warning(
+            "duplicate agreement_id in agreements (%s): consolidated",
+            ", ".join(a.loc[a["agreement_id"].duplicated(), "agreement_id"].unique()[:5]),
+        )
+    agg = a.groupby("agreement_id", sort=False).agg(
+        project_id=("project_id", "first"),
+        site_id=("site_id", "first"),
+        signed_date=("signed_date", "min"),
+        payment_due_date=("payment_due_date", "min"),
+        compensation_yuan=("compensation_yuan", "sum"),
+    )
+    # the policy's term applies only where the ledger gives no due date (the one place it does)
+    from_term = agg["payment_due_date"].isna()
+    agg["payment_due_date"] = agg["payment_due_date"].fillna(
+        agg["signed_date"] + pd.Timedelta(days=int(payment_term_days))
+    )
+    if from_term.any():
+        log.info(
+            "payment_term_days=%d applied to %d agreements without payment_due_date",
+            int(payment_term_days),
+            int(from_term.sum()),
+        )
+    return agg, from_term
+
+
+def _compensation_paid(
+    p: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp
+) -> tuple[pd.Series, dict[str, list[str]]]:
+    """补偿款 paid by ``as_of`` per agreement of ``ids``, and the payments' origins."""
+    comp = p.loc[p["kind"].eq(KIND_COMPENSATION) & p["date"].le(as_of)]
+    tied = comp["agreement_id"].isin(ids)
+    if (~tied).any():
+        log.info(
+            "%d compensation payments (%.2f yuan) to %s are tied to no agreement signed by %s",
+            int((~tied).sum()),
+            float(comp.loc[~tied, "amount_yuan"].sum()),
+            "unknown or missing agreement_id",
+            as_of.date(),
+        )
+    comp = comp.loc[tied]
+    return comp.groupby("agreement_id")["amount_yuan"].sum(), origins_by(comp, "agreement_id")
 
 
 def gap_values(b: pd.DataFrame) -> dict[str, Any]:

@@ -150,13 +150,13 @@ def _progress_sum(name: str, label: str, unit: Unit, what: str, *, headline: boo
     )
 
 
-def _na_count(name: str, what: str) -> Figure:
+def _na_count(name: str, column: str, what: str) -> Figure:
     return Figure(
-        f"{name}_na_count",
+        name,
         f"{what}未填报的项目数",
         "count",
         "progress",
-        f"报告年度 {name} 缺失（未填报）的项目行数。",
+        f"报告年度 {column} 缺失（未填报）的项目行数。",
         build=progress.build_progress_figure,
         needs=("projects",),
         by_category=True,
@@ -181,17 +181,17 @@ FIGURES: tuple[Figure, ...] = (
         index=True,
     ),
     _progress_sum("land_target_mu", "土地征收目标任务", "mu", "征地目标任务（亩）", headline=True),
-    _na_count("land_target_mu", "征地任务"),
+    _na_count("land_target_mu_na_count", "land_target_mu", "征地任务"),
     _progress_sum("land_done_mu", "已完成征地", "mu", "已完成征地面积（亩）", headline=True),
-    _na_count("land_done_mu", "已完成征地"),
+    _na_count("land_done_mu_na_count", "land_done_mu", "已完成征地"),
     _progress_sum(
         "house_target_m2", "房屋征收目标任务", "m2", "房屋征收目标任务（平方米）", headline=True
     ),
-    _na_count("house_target_m2", "房屋征收任务"),
+    _na_count("house_target_m2_na_count", "house_target_m2", "房屋征收任务"),
     _progress_sum(
         "house_done_m2", "已完成房屋征收", "m2", "已完成房屋征收面积（平方米）", headline=True
     ),
-    _na_count("house_done_m2", "已完成房屋征收"),
+    _na_count("house_done_m2_na_count", "house_done_m2", "已完成房屋征收"),
     Figure(
         "land_completion_rate",
         "征地完成率",

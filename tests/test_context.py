@@ -1,0 +1,99 @@
+"""The analysis context (figures/context.py): each table conformed once, each model fitted once."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pandas as pd
+import pytest
+
+import zhengshou_analysis.figures.sites as sites_module
+from zhengshou_analysis import schemas
+from zhengshou_analysis.figures import Analysis, age_band_labels, compute_year_figures
+from zhengshou_analysis.figures.keyfile import key_figures_json
+from zhengshou_analysis.settings import Escalation, Policy
+
+
+@pytest.fixture
+def conform_calls(monkeypatch) -> Counter:
+    """Counts the full schema checks (not the cheap "already conformed" look-ups) per table."""
+    calls: Counter = Counter()
+    real = schemas._conform_frame
+
+    def counting(df, name):
+        calls[name] += 1
+        return real(df, name)
+
+    monkeypatch.setattr(schemas, "_conform_frame", counting)
+    return calls
+
+
+@pytest.fixture
+def km_fits(monkeypatch) -> list[int]:
+    fits: list[int] = []
+    real = sites_module.fit_build_time_km
+
+    def counting(status):
+        fits.append(len(status))
+        return real(status)
+
+    for module in ("zhengshou_analysis.figures.sites", "zhengshou_analysis.figures.context"):
+        monkeypatch.setattr(f"{module}.fit_build_time_km", counting)
+    return fits
+
+
+def test_one_year_of_indicator_figures_conforms_each_table_once(demo_ledgers, conform_calls):
+    a = Analysis(demo_ledgers.tables, year=2021)
+    a.key_figures(forecasts=False)
+    a.records  # noqa: B018 - read again: cached
+    assert conform_calls == Counter(dict.fromkeys(schemas.TABLES, 1))
+
+
+def test_one_year_with_forecasts_conforms_each_table_once_and_fits_km_once(
+    demo_ledgers, conform_calls, km_fits
+):
+    compute_year_figures(demo_ledgers.tables, year=2021)
+    assert conform_calls == Counter(dict.fromkeys(schemas.TABLES, 1))
+    assert len(km_fits) == 1
+
+
+def test_the_context_never_modifies_its_input(demo_ledgers):
+    before = {name: df.copy() for name, df in demo_ledgers.tables.items()}
+    attrs = {name: dict(df.attrs) for name, df in demo_ledgers.tables.items()}
+    Analysis(demo_ledgers.tables, year=2021).key_figures(forecasts=False)
+    for name, df in demo_ledgers.tables.items():
+        pd.testing.assert_frame_equal(df, before[name])
+        assert df.attrs == attrs[name]
+
+
+def test_a_conformed_frame_changed_afterwards_is_checked_again(demo_ledgers, conform_calls):
+    a = Analysis(demo_ledgers.tables, year=2021)
+    payments = a.tables["payments"].assign(
+        amount_yuan=a.tables["payments"]["amount_yuan"].astype(str)
+    )
+    assert payments.attrs.get(schemas.CONFORMED_ATTR) == "payments"  # the mark survived
+    again = schemas.conform_table(payments, "payments")
+    assert conform_calls["payments"] == 2  # the dtype guard sent it through the full check
+    assert pd.api.types.is_numeric_dtype(again["amount_yuan"])
+
+
+def test_the_same_inputs_give_the_same_bytes(demo_ledgers):
+    a = key_figures_json(Analysis(demo_ledgers.tables, year=2020).key_figures())
+    b = key_figures_json(compute_year_figures(demo_ledgers.tables, year=2020))
+    assert a == b
+
+
+def test_the_policy_reaches_every_figure_that_uses_it(demo_ledgers):
+    policy = Policy(age_bands_months=(0, 1, 24), escalation=Escalation(((1, 3.0),)))
+    base = Analysis(demo_ledgers.tables, year=2021).key_figures(forecasts=False)
+    strict = Analysis(demo_ledgers.tables, year=2021, policy=policy).key_figures(forecasts=False)
+    assert list(strict["overdue_unpaid_by_age"]) == age_band_labels((0, 1, 24))
+    assert sum(strict["overdue_unpaid_by_age"].values()) == pytest.approx(
+        strict["overdue_unpaid_yuan"]
+    )
+    assert strict["parameters"]["age_bands_months"] == [0.0, 1.0, 24.0]
+    assert strict["parameters"]["escalation_tiers"] == [[1, 3.0]]
+    # a steeper escalation raises the fees of late sites, and only those
+    assert strict["transition_fee_overdue_extra_yuan"] > base["transition_fee_overdue_extra_yuan"]
+    assert strict["transition_fee_accrued_yuan"] > base["transition_fee_accrued_yuan"]
+    assert strict["unpaid_gap_yuan"] == base["unpaid_gap_yuan"]
