@@ -56,7 +56,7 @@ deterministic order, and nothing else is random. The same seed gives byte-identi
 Truth and rendering
 -------------------
 The generator first draws the district, then writes it cell by cell; every cell writer returns the
-value the data contract reads from that cell, and that value is what :func:`demo_truth` holds. So a
+value docs/data_contract.md reads from that cell, and that value is what :func:`demo_truth` holds. So a
 perfect cleaner recovers :func:`demo_truth` exactly (up to float rounding and row order), and rejects
 exactly the rows of :func:`demo_expected_rejections`. Conventions of the truth:
 
@@ -74,7 +74,7 @@ exactly the rows of :func:`demo_expected_rejections`. Conventions of the truth:
 * ``project_id`` is the 项目编号 of the project ledger; a sheet that names projects by 项目名称 maps to
   the id of that name; ``payment_id`` is the 凭证号, present in every payment file.
 
-Messy rules (data contract §1) and where they appear
+Messy rules (docs/data_contract.md §1) and where they appear
 ----------------------------------------------------
 (``data/demo/README.md``, written by :func:`write_demo_ledgers`, lists the exact sheets.)
 

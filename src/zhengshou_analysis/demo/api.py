@@ -104,7 +104,7 @@ def demo_expected_rejections(seed: int = 2021) -> pd.DataFrame:
         Columns ``file, sheet, row, table, reason``: the file name, the sheet name (for a CSV its
         file name without ``.csv``), the row a person sees (Excel row, or physical CSV line with the
         title line as 1), the canonical table the row was meant for and why a cleaner must reject
-        it. ``f"{file}#{sheet}!{row}"`` is the row's ``origin`` (data contract §2).
+        it. ``f"{file}#{sheet}!{row}"`` is the row's ``origin`` (docs/data_contract.md §5).
 
     Raises
     ------

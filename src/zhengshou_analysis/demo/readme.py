@@ -11,7 +11,7 @@ from .ledgers.common import PLACEHOLDERS, SYNTHETIC_LABEL
 
 __all__ = ["DATE_RULES", "MESSY_RULES", "render_readme"]
 
-#: Every messy rule of data contract §1 the demo plants (coverage key → README text).
+#: Every messy rule of docs/data_contract.md §1 the demo plants (coverage key → README text).
 MESSY_RULES = {
     "title_rows": "title / unit / date rows above the header, title says 示例数据（模拟）",
     "title_unit": "unit in a title row (单位：万元) for money columns whose header names no unit",
@@ -208,7 +208,7 @@ def _rules_section(coverage: dict[str, set[str]]) -> list[str]:
     """Every messy rule, date form and placeholder with the places it appears."""
     lines = [
         "",
-        "## Messy formatting rules (data contract §1) and where they appear",
+        "## Messy formatting rules (docs/data_contract.md §1) and where they appear",
         "",
         "| rule | where (file / sheet) |",
         "| --- | --- |",

@@ -1,6 +1,6 @@
 """The canonical truth of the demo district and its expected rejections, as data frames.
 
-The renderers record, row by row, what the data contract reads from each cell; this module turns
+The renderers record, row by row, what docs/data_contract.md reads from each cell; this module turns
 those rows into frames with the canonical columns and dtypes of :mod:`zhengshou_analysis.schemas`.
 """
 

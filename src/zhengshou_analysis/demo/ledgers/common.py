@@ -1,6 +1,6 @@
 """What every ledger renderer shares: the output collector, messy cell forms and sheet scaffolding.
 
-Every cell writer returns the value the data contract reads from the cell; the renderers record
+Every cell writer returns the value docs/data_contract.md reads from the cell; the renderers record
 that value as the truth (:attr:`Ledgers.truth`), so a perfect cleaner recovers the truth exactly.
 """
 
@@ -36,7 +36,7 @@ __all__ = [
 #: The label every demo sheet carries in its title.
 SYNTHETIC_LABEL = "示例数据（模拟）"
 
-#: Every placeholder of data contract §1 (``""`` is an empty cell).
+#: Every placeholder of docs/data_contract.md §1 (``""`` is an empty cell).
 PLACEHOLDERS = ("X", "x", "XX", "—", "--", "-", "/", "无", "暂无", "待定", "")
 
 #: Half-width digits and separators to their full-width forms.
