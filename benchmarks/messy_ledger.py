@@ -1,4 +1,4 @@
-"""A large messy agreements ledger for the ingest benchmark (every messy rule of data contract §1).
+"""A large messy agreements ledger for the ingest benchmark (every messy rule of docs/data_contract.md §1).
 
 One workbook, one sheet, ``n`` data rows: title, unit and date rows above a header with spaces and a
 units bracket; personal-data columns; vertically merged 片区 cells; dates in every form (Chinese,

@@ -90,7 +90,7 @@ def test_no_error_and_every_warning_explained(result):
             (w["action"] == "total_mismatch")
             & (w["origin"] == "征收项目任务完成情况表_2019-2022.xlsx#2021年!52")
         )
-        # Excel's 2021.1 for an October inflow: read as January, with a warning (data contract §1)
+        # Excel's 2021.1 for an October inflow: read as January, with a warning (docs/data_contract.md §1)
         | ((w["action"] == "ambiguous_date") & (w["raw_value"] == "2021.1"))
     )
     assert explained.all(), w[~explained].to_string()

@@ -1,4 +1,4 @@
-"""Tests of :mod:`zhengshou_analysis.ledger.parse`: the ledger forms of data contract §1; properties."""
+"""Tests of :mod:`zhengshou_analysis.ledger.parse`: the ledger forms of docs/data_contract.md §1; properties."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Vectorised parsers for raw ledger cells (data contract §1).
+"""Vectorised parsers for raw ledger cells (docs/data_contract.md §1).
 
 A raw column arrives as a :class:`pandas.Series` of dtype ``object`` holding the Python values a
 spreadsheet reader returns: ``str`` (possibly full-width, padded with spaces), ``int``, ``float``
