@@ -11,9 +11,9 @@ import pytest
 
 from zhengshou_analysis.cli import main
 from zhengshou_analysis.demo import demo_expected_rejections
-from zhengshou_analysis.ledger.clean import normalize_name
 from zhengshou_analysis.ledger.ingest import list_raw_files, read_raw_file
 from zhengshou_analysis.ledger.layout import find_layout, is_pii_header
+from zhengshou_analysis.ledger.names import normalize_name
 from zhengshou_analysis.schemas import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,7 +1,7 @@
 """Sheet layout: where the header is, what each column means, which rows are data.
 
 Real ledgers carry title, unit and date rows above the header, two-row merged headers, 合计 / 小计 /
-总计 and ``其中`` rows inside the table and notes below it (data contract §1). This module finds
+总计 and ``其中`` rows inside the table and notes below it (docs/data_contract.md §1). This module finds
 each of those by content, never by position.
 
 Header matching is by words, not exact strings: after NFKC and removal of spaces and of the unit in

@@ -1,4 +1,4 @@
-"""Vectorised parsers for raw ledger cells (data contract §1).
+"""Vectorised parsers for raw ledger cells (docs/data_contract.md §1).
 
 A raw column arrives as a :class:`pandas.Series` of dtype ``object`` holding the Python values a
 spreadsheet reader returns: ``str`` (possibly full-width, padded with spaces), ``int``, ``float``
@@ -550,6 +550,112 @@ def _numbers_from_objects(cells: np.ndarray) -> np.ndarray:
             .to_numpy(dtype=np.float64, na_value=np.nan)  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _NumberCells:
+    """Every cell of a raw column read as a number (see :class:`_NumberText` for the fields)."""
+
+    value: np.ndarray
+    status: np.ndarray
+    approx: np.ndarray
+    remark: np.ndarray
+    unit: np.ndarray
+    grouping: np.ndarray
+    out_of_range: np.ndarray  # bool: a numeric cell that is not finite after scaling
+
+
+def _parse_number_cells(
+    cells: np.ndarray, kinds: np.ndarray, *, unit: str | None, scale: float
+) -> _NumberCells:
+    """Numeric cells × ``scale``; string cells parsed once per distinct text; others NaN."""
+    n = len(cells)
+    values = np.full(n, np.nan)
+    is_num = kinds == _NUM
+    if is_num.any():
+        with np.errstate(over="ignore", invalid="ignore"):
+            values[is_num] = _numbers_from_objects(cells[is_num]) * scale
+    num_bad = is_num & ~np.isfinite(values)
+    values[num_bad] = np.nan
+
+    status = np.full(n, _OK, dtype=np.int8)
+    approx = np.zeros(n, dtype=bool)
+    remark = np.full(n, None, dtype=object)
+    written = np.full(n, None, dtype=object)
+    grouping = np.zeros(n, dtype=bool)
+    is_str = kinds == _STR
+    if is_str.any():
+        codes, uniq = pd.factorize(cells[is_str])
+        parsed = _parse_number_strings(np.asarray(uniq, dtype=object), unit=unit, scale=scale)
+        values[is_str] = parsed.value[codes]
+        status[is_str] = parsed.status[codes]
+        approx[is_str] = parsed.approx[codes]
+        remark[is_str] = parsed.remark[codes]
+        written[is_str] = parsed.unit[codes]
+        grouping[is_str] = parsed.grouping[codes]
+    return _NumberCells(values, status, approx, remark, written, grouping, num_bad)
+
+
+def _round_values(values: np.ndarray, decimals: int | None) -> np.ndarray:
+    """Round to ``decimals`` (None: as is); values too large to round stay; no ``-0.0``."""
+    if decimals is not None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            rounded = np.round(values, decimals)
+        values = np.where(np.isfinite(rounded), rounded, values)  # 1e307 cannot be rounded
+    return np.where(values == 0, 0.0, values)  # no -0.0
+
+
+def _add_number_findings(
+    findings: _Findings,
+    kinds: np.ndarray,
+    p: _NumberCells,
+    values: np.ndarray,
+    unit: str | None,
+) -> None:
+    """Add the findings of :func:`parse_numbers` (the order fixes a cell's findings order)."""
+    status, written, remark, grouping = p.status, p.unit, p.remark, p.grouping
+    is_str = kinds == _STR
+    findings.add(
+        status == _PLACEHOLDER, "placeholder", _quoted(findings, "占位符", "视为缺失 (NA)")
+    )
+    findings.add(is_str & p.approx, "approx", _quoted(findings, "约数", "：数值保留，标记为近似值"))
+    findings.add(
+        pd.notna(remark),
+        "remark",
+        lambda pos: "数值后的备注「" + _as_str(remark[pos]) + "」已剥离，保留数值 "
+        + _fmt_number(values[pos]),
+    )  # fmt: skip
+    target = _UNIT_LABELS[unit]
+    findings.add(
+        status == _MISMATCH,
+        "unit_mismatch",
+        lambda pos: "单位「" + _as_str(written[pos]) + "」与本列单位 " + target + " 不符：「"
+        + findings.raw_text(pos) + "」，记为缺失",
+    )  # fmt: skip
+    findings.add(
+        (status == _BAD) & ~grouping,
+        "unparseable",
+        _quoted(findings, "无法解析为数字：", "，记为缺失"),
+    )
+    findings.add(
+        (status == _BAD) & grouping,
+        "unparseable",
+        _quoted(
+            findings,
+            "无法解析为数字：",
+            "（千分位分隔符「,」或空格之后须为三位数字，如 1,234 或 1 234 567），记为缺失",
+        ),
+    )
+    findings.add(
+        p.out_of_range, "unparseable", _quoted(findings, "数值", "超出范围或不是有限数，记为缺失")
+    )
+    findings.add(kinds == _BOOL, "unparseable", _quoted(findings, "布尔值", "不是数字，记为缺失"))
+    findings.add(
+        kinds == _DATE, "unparseable", _quoted(findings, "日期值", "出现在数字列，记为缺失")
+    )
+    findings.add(
+        kinds == _OTHER, "unparseable", _quoted(findings, "无法识别的单元格内容", "，记为缺失")
+    )
+
+
 def parse_numbers(
     raw: pd.Series,
     *,
@@ -612,82 +718,12 @@ def parse_numbers(
     """
     raw = _check_series(raw)
     _check_number_args(unit, scale, decimals)
-    scale = float(scale)
     cells, kinds = _split(raw)
     n = len(cells)
-    values = np.full(n, np.nan)
+    parsed = _parse_number_cells(cells, kinds, unit=unit, scale=float(scale))
+    values = _round_values(parsed.value, decimals)
     findings = _Findings(raw.index, cells)
-
-    is_num = kinds == _NUM
-    if is_num.any():
-        with np.errstate(over="ignore", invalid="ignore"):
-            values[is_num] = _numbers_from_objects(cells[is_num]) * scale
-    num_bad = is_num & ~np.isfinite(values)
-    values[num_bad] = np.nan
-
-    status = np.full(n, _OK, dtype=np.int8)
-    approx = np.zeros(n, dtype=bool)
-    remark = np.full(n, None, dtype=object)
-    written = np.full(n, None, dtype=object)
-    grouping = np.zeros(n, dtype=bool)
-    is_str = kinds == _STR
-    if is_str.any():
-        codes, uniq = pd.factorize(cells[is_str])
-        parsed = _parse_number_strings(np.asarray(uniq, dtype=object), unit=unit, scale=scale)
-        values[is_str] = parsed.value[codes]
-        status[is_str] = parsed.status[codes]
-        approx[is_str] = parsed.approx[codes]
-        remark[is_str] = parsed.remark[codes]
-        written[is_str] = parsed.unit[codes]
-        grouping[is_str] = parsed.grouping[codes]
-
-    if decimals is not None:
-        with np.errstate(over="ignore", invalid="ignore"):
-            rounded = np.round(values, decimals)
-        values = np.where(np.isfinite(rounded), rounded, values)  # 1e307 cannot be rounded
-    values = np.where(values == 0, 0.0, values)  # no -0.0
-
-    findings.add(
-        status == _PLACEHOLDER, "placeholder", _quoted(findings, "占位符", "视为缺失 (NA)")
-    )
-    findings.add(is_str & approx, "approx", _quoted(findings, "约数", "：数值保留，标记为近似值"))
-    findings.add(
-        pd.notna(remark),
-        "remark",
-        lambda pos: "数值后的备注「" + _as_str(remark[pos]) + "」已剥离，保留数值 "
-        + _fmt_number(values[pos]),
-    )  # fmt: skip
-    target = _UNIT_LABELS[unit]
-    findings.add(
-        status == _MISMATCH,
-        "unit_mismatch",
-        lambda pos: "单位「" + _as_str(written[pos]) + "」与本列单位 " + target + " 不符：「"
-        + findings.raw_text(pos) + "」，记为缺失",
-    )  # fmt: skip
-    findings.add(
-        (status == _BAD) & ~grouping,
-        "unparseable",
-        _quoted(findings, "无法解析为数字：", "，记为缺失"),
-    )
-    findings.add(
-        (status == _BAD) & grouping,
-        "unparseable",
-        _quoted(
-            findings,
-            "无法解析为数字：",
-            "（千分位分隔符「,」或空格之后须为三位数字，如 1,234 或 1 234 567），记为缺失",
-        ),
-    )
-    findings.add(
-        num_bad, "unparseable", _quoted(findings, "数值", "超出范围或不是有限数，记为缺失")
-    )
-    findings.add(kinds == _BOOL, "unparseable", _quoted(findings, "布尔值", "不是数字，记为缺失"))
-    findings.add(
-        kinds == _DATE, "unparseable", _quoted(findings, "日期值", "出现在数字列，记为缺失")
-    )
-    findings.add(
-        kinds == _OTHER, "unparseable", _quoted(findings, "无法识别的单元格内容", "，记为缺失")
-    )
+    _add_number_findings(findings, kinds, parsed, values, unit)
     result = Parsed(pd.Series(values, index=raw.index, name=raw.name), findings.frame())
     logger.debug("parse_numbers: %d cells, %d findings", n, len(result.findings))
     return result
@@ -828,6 +864,86 @@ def _parse_date_numbers(x: np.ndarray) -> tuple[np.ndarray, ...]:
     return days, serial & good, month & good & ~ambiguous, ambiguous & good, impossible
 
 
+@dataclass(frozen=True)
+class _DateCells:
+    """Every cell of a raw column read as a date."""
+
+    days: np.ndarray  # int64 days since epoch, _INVALID when not a date
+    status: np.ndarray  # int8: _OK, _BLANK, _PLACEHOLDER, _BAD, _IMPOSSIBLE
+    serial: np.ndarray  # bool: an Excel serial
+    month: np.ndarray  # bool: month precision
+    ambiguous: np.ndarray  # bool: a float ``YYYY.1`` read as January
+
+
+def _parse_date_cells(cells: np.ndarray, kinds: np.ndarray, words: frozenset[str]) -> _DateCells:
+    """Date cells as their date; numbers and (distinct) texts parsed; others invalid."""
+    n = len(cells)
+    days = np.full(n, _INVALID, dtype=np.int64)
+    is_date = kinds == _DATE
+    if is_date.any():
+        days[is_date] = _ordinals(cells[is_date]).astype(np.int64) - _ORDINAL_EPOCH
+
+    serial = np.zeros(n, dtype=bool)
+    month = np.zeros(n, dtype=bool)
+    ambiguous = np.zeros(n, dtype=bool)
+    is_num = kinds == _NUM
+    status = np.full(n, _OK, dtype=np.int8)
+    if is_num.any():
+        d, s, mo, amb, imp = _parse_date_numbers(_numbers_from_objects(cells[is_num]))
+        days[is_num], serial[is_num], month[is_num], ambiguous[is_num] = d, s, mo, amb
+        status[is_num] = np.where(imp, _IMPOSSIBLE, _OK)
+    is_str = kinds == _STR
+    if is_str.any():
+        codes, uniq = pd.factorize(cells[is_str])
+        parsed = _parse_date_strings(np.asarray(uniq, dtype=object), words)
+        days[is_str] = parsed.days[codes]
+        status[is_str] = parsed.status[codes]
+        month[is_str] = parsed.month[codes]
+        serial[is_str] = parsed.serial[codes]
+    return _DateCells(days, status, serial, month, ambiguous)
+
+
+def _add_date_findings(
+    findings: _Findings, kinds: np.ndarray, p: _DateCells, text: np.ndarray
+) -> None:
+    """Add the findings of :func:`parse_dates`; ``text`` is each parsed date as ``YYYY-MM-DD``."""
+    status, serial, month, ambiguous = p.status, p.serial, p.month, p.ambiguous
+    good = p.days != _INVALID
+
+    def dated(before: str, after: str):
+        return lambda pos: (
+            before + "「" + findings.raw_text(pos) + "」" + after + _as_str(text[pos])
+        )
+
+    findings.add(
+        status == _PLACEHOLDER,
+        "placeholder",
+        _quoted(findings, "占位符/缺失标记", "视为缺失 (NaT)"),
+    )
+    findings.add(serial, "excel_serial", dated("Excel 日期序列号", "（自 1899-12-30 起算）→ "))
+    findings.add(month, "month_precision", dated("只有年月", "，按当月 1 日处理 → "))
+    findings.add(
+        ambiguous,
+        "ambiguous_date",
+        dated(
+            "Excel 把年月存成了小数", "：按 1 月处理，但也可能是 10 月（.10 被截成 .1），请核对 → "
+        ),
+    )
+    bad = ~good & (kinds != _EMPTY) & (status != _PLACEHOLDER) & (status != _BLANK)
+    impossible = bad & (status == _IMPOSSIBLE)
+    findings.add(
+        impossible,
+        "unparseable",
+        _quoted(findings, "日期不存在（月、日超出范围或年份不在 1900–2199）：", "，记为缺失"),
+    )
+    findings.add(
+        bad & ~impossible & (kinds != _BOOL),
+        "unparseable",
+        _quoted(findings, "无法解析为日期：", "，记为缺失"),
+    )
+    findings.add(kinds == _BOOL, "unparseable", _quoted(findings, "布尔值", "不是日期，记为缺失"))
+
+
 def parse_dates(raw: pd.Series, *, missing: Iterable[str] = ()) -> Parsed:
     """Parse a raw date column to ``datetime64[s]`` at day precision.
 
@@ -871,67 +987,12 @@ def parse_dates(raw: pd.Series, *, missing: Iterable[str] = ()) -> Parsed:
     words = frozenset(_words(missing)) | PLACEHOLDERS
     cells, kinds = _split(raw)
     n = len(cells)
-    days = np.full(n, _INVALID, dtype=np.int64)
-    findings = _Findings(raw.index, cells)
-    is_date = kinds == _DATE
-    if is_date.any():
-        days[is_date] = _ordinals(cells[is_date]).astype(np.int64) - _ORDINAL_EPOCH
-
-    serial = np.zeros(n, dtype=bool)
-    month = np.zeros(n, dtype=bool)
-    ambiguous = np.zeros(n, dtype=bool)
-    is_num = kinds == _NUM
-    status = np.full(n, _OK, dtype=np.int8)
-    if is_num.any():
-        d, s, mo, amb, imp = _parse_date_numbers(_numbers_from_objects(cells[is_num]))
-        days[is_num], serial[is_num], month[is_num], ambiguous[is_num] = d, s, mo, amb
-        status[is_num] = np.where(imp, _IMPOSSIBLE, _OK)
-    is_str = kinds == _STR
-    if is_str.any():
-        codes, uniq = pd.factorize(cells[is_str])
-        parsed = _parse_date_strings(np.asarray(uniq, dtype=object), words)
-        days[is_str] = parsed.days[codes]
-        status[is_str] = parsed.status[codes]
-        month[is_str] = parsed.month[codes]
-        serial[is_str] = parsed.serial[codes]
-
-    good = days != _INVALID
-    out = np.where(good, days, np.iinfo(np.int64).min).astype("datetime64[D]")
+    parsed = _parse_date_cells(cells, kinds, words)
+    good = parsed.days != _INVALID
+    out = np.where(good, parsed.days, np.iinfo(np.int64).min).astype("datetime64[D]")
     values = pd.Series(out.astype("datetime64[s]"), index=raw.index, name=raw.name)
-    text = np.where(good, out.astype(str), "")
-
-    def dated(before: str, after: str):
-        return lambda pos: (
-            before + "「" + findings.raw_text(pos) + "」" + after + _as_str(text[pos])
-        )
-
-    findings.add(
-        status == _PLACEHOLDER,
-        "placeholder",
-        _quoted(findings, "占位符/缺失标记", "视为缺失 (NaT)"),
-    )
-    findings.add(serial, "excel_serial", dated("Excel 日期序列号", "（自 1899-12-30 起算）→ "))
-    findings.add(month, "month_precision", dated("只有年月", "，按当月 1 日处理 → "))
-    findings.add(
-        ambiguous,
-        "ambiguous_date",
-        dated(
-            "Excel 把年月存成了小数", "：按 1 月处理，但也可能是 10 月（.10 被截成 .1），请核对 → "
-        ),
-    )
-    bad = ~good & (kinds != _EMPTY) & (status != _PLACEHOLDER) & (status != _BLANK)
-    impossible = bad & (status == _IMPOSSIBLE)
-    findings.add(
-        impossible,
-        "unparseable",
-        _quoted(findings, "日期不存在（月、日超出范围或年份不在 1900–2199）：", "，记为缺失"),
-    )
-    findings.add(
-        bad & ~impossible & (kinds != _BOOL),
-        "unparseable",
-        _quoted(findings, "无法解析为日期：", "，记为缺失"),
-    )
-    findings.add(kinds == _BOOL, "unparseable", _quoted(findings, "布尔值", "不是日期，记为缺失"))
+    findings = _Findings(raw.index, cells)
+    _add_date_findings(findings, kinds, parsed, np.where(good, out.astype(str), ""))
     result = Parsed(values, findings.frame())
     logger.debug("parse_dates: %d cells, %d findings", n, len(result.findings))
     return result

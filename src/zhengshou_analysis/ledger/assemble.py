@@ -1,0 +1,299 @@
+"""The cleaned sheets → the six canonical tables (docs/data_contract.md §3).
+
+The steps, in order: concatenate each table's sheets; give projects and sites without an id one
+derived from their name, and drop repeated keys (to the rejected rows); link project and site
+names written in the other ledgers to ids (:mod:`.names`); fill what the contract lets the
+cleaner derive (an agreement's payment due date, a payment's voucher number, a household's agreed
+transition period) and drop repeated keys there too; conform every table to its schema; flag
+implausible values (:mod:`.plausibility`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from ..periods import months_between
+from ..schemas import TABLES, Table, empty_table, pandas_dtype
+from .names import derive_ids, link_names, name_lookup, normalize_name
+from .plausibility import implausible_amounts, implausible_dates
+from .sheet import CleanedSheet
+
+__all__ = ["Assembled", "assemble_tables", "concat_sheets", "dedupe"]
+
+
+class Assembled(NamedTuple):
+    """The outcome of :func:`assemble_tables`.
+
+    ``tables`` are the six canonical tables; ``findings`` the quality-log frames of assembly, in
+    order; ``duplicates`` the rejected-row frames of repeated keys, in table order.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    findings: list[pd.DataFrame]
+    duplicates: list[pd.DataFrame]
+
+
+def concat_sheets(sheets: Iterable[CleanedSheet], t: Table) -> pd.DataFrame:
+    """The kept rows of every sheet feeding ``t``, in sheet order.
+
+    Canonical columns no sheet had are added empty (NaN for floats, NA otherwise, of the column's
+    dtype); helper columns (``_…``) are kept. With no such sheet: the empty table.
+    """
+    frames = [o.frame for o in sheets if o.table == t.name]
+    base = empty_table(t.name)
+    if not frames:
+        return base
+    df = pd.concat(frames, ignore_index=True)
+    for c in t.columns:
+        if c.name not in df:
+            df[c.name] = pd.Series(
+                np.nan if c.dtype == "float" else pd.NA, index=df.index, dtype=pandas_dtype(c)
+            )
+    return df
+
+
+def _duplicate_records(
+    df: pd.DataFrame, repeated: pd.Series, dup: pd.Series, key: list[str], t: Table
+) -> pd.DataFrame:
+    """Rejected-row records for the rows ``dup`` that repeat a key seen in an earlier row.
+
+    ``repeated`` marks every row whose key was seen before (``DataFrame.duplicated``); ``dup``
+    those of them without an NA in the key.
+    """
+    first = df[~repeated].set_index(key)["origin"]
+    firsts = (
+        df.loc[dup, key]
+        .apply(tuple, axis=1)
+        .map(lambda k: first.get(k if len(k) > 1 else k[0], ""))
+    )
+    return pd.DataFrame(
+        {
+            "origin": df.loc[dup, "origin"],
+            "table": t.name,
+            "reason": "重复的主键 "
+            + ", ".join(key)
+            + " (duplicate key; first seen at "
+            + firsts.astype("str")
+            + ")",
+            "raw_cells": df.loc[dup]
+            .drop(columns=["origin"])
+            .apply(
+                lambda r: json.dumps(
+                    {
+                        k: (None if pd.isna(v) else str(v))
+                        for k, v in r.items()
+                        if not k.startswith("_")
+                    },
+                    ensure_ascii=False,
+                ),
+                axis=1,
+            ),
+        }
+    )
+
+
+def dedupe(df: pd.DataFrame, t: Table) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Keep the first row of each key of ``t``; reject the later ones.
+
+    Parameters
+    ----------
+    df
+        Rows of table ``t`` in ledger order.
+    t
+        The table; a table without a key is returned unchanged.
+
+    Returns
+    -------
+    df : pandas.DataFrame
+        Without the repeated rows (the index is not reset).
+    rejected : list of pandas.DataFrame
+        One frame of rejected-row records (``origin, table, reason, raw_cells``) naming where the
+        key was first seen, or empty. A row with an NA in its key is never a duplicate.
+    """
+    if not t.key or df.empty:
+        return df, []
+    key = list(t.key)
+    repeated = df.duplicated(key, keep="first")
+    dup = repeated & df[key].notna().all(axis=1)
+    if not dup.any():
+        return df, []
+    return df[~dup], [_duplicate_records(df, repeated, dup, key, t)]
+
+
+def _with_name_ids(df: pd.DataFrame, id_col: str, name_col: str, prefix: str) -> pd.DataFrame:
+    """Fill missing ids from the normalised names (:func:`~.names.derive_ids`)."""
+    names = normalize_name(df[name_col])
+    return df.assign(**{id_col: df[id_col].where(df[id_col].notna(), derive_ids(names, prefix))})
+
+
+def _link_references(
+    tables: dict[str, pd.DataFrame],
+) -> tuple[dict[str, pd.DataFrame], list[pd.DataFrame]]:
+    """Project and site names in agreements, payments, funding and transition → ids.
+
+    Returns the four linked tables (by name) and the ``unmatched_name`` findings.
+    """
+    p, s = tables["projects"], tables["sites"]
+    project_lookup = name_lookup(p["project_id"], p["project_name"])
+    site_lookup = name_lookup(s["site_id"], s["site_name"])
+    linked = {}
+    findings = []
+    for name in ("agreements", "payments", "funding", "transition"):
+        df = tables[name]
+        df, f1 = link_names(df, "project_id", "_project_name", project_lookup, "P-", name)
+        df, f2 = link_names(df, "site_id", "_site_name", site_lookup, "S-", name)
+        linked[name] = df
+        findings += f1 + f2
+    return linked, findings
+
+
+def _fill_payment_due(
+    a: pd.DataFrame, payment_term_days: int
+) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """``payment_due_date`` = ``signed_date`` + the term where the ledger gives none (``derived``)."""
+    due_missing = a["payment_due_date"].isna() & a["signed_date"].notna()
+    if not due_missing.any():
+        return a, []
+    a = a.assign(
+        payment_due_date=a["payment_due_date"].where(
+            ~due_missing, a["signed_date"] + pd.Timedelta(days=payment_term_days)
+        )
+    )
+    derived = pd.DataFrame(
+        {
+            "origin": a.loc[due_missing, "origin"],
+            "table": "agreements",
+            "column": "payment_due_date",
+            "raw_value": "",
+            "action": "derived",
+            "severity": "info",
+            "message": f"支付期限缺失，按签约日期后{payment_term_days}天计 (signed_date + "
+            f"{payment_term_days} days)",
+        }
+    )
+    return a, [derived]
+
+
+def _fill_payment_ids(pay: pd.DataFrame) -> pd.DataFrame:
+    """A payment without a voucher number gets ``PAY-`` + 10 hex digits of SHA-1 of its origin."""
+    missing_id = pay["payment_id"].isna()
+    if not missing_id.any():
+        return pay
+    derived = pay["origin"].map(lambda o: "PAY-" + hashlib.sha1(o.encode()).hexdigest()[:10])
+    return pay.assign(payment_id=pay["payment_id"].where(~missing_id, derived))
+
+
+def _agreed_months_findings(tr: pd.DataFrame, need: pd.Series, still: pd.Series) -> list:
+    """``derived`` infos for filled agreed periods, ``underivable`` warnings for the rest."""
+    findings = [
+        pd.DataFrame(
+            {
+                "origin": tr.loc[need & ~still, "origin"],
+                "table": "transition",
+                "column": "agreed_months",
+                "raw_value": "",
+                "action": "derived",
+                "severity": "info",
+                "message": "约定过渡期限缺失，按过渡开始日期至安置区约定交房日期计 "
+                "(months_between(start_date, promised_date of its site))",
+            }
+        )
+    ]
+    if still.any():
+        findings.append(
+            pd.DataFrame(
+                {
+                    "origin": tr.loc[still, "origin"],
+                    "table": "transition",
+                    "column": "agreed_months",
+                    "raw_value": "",
+                    "action": "underivable",
+                    "severity": "warning",
+                    "message": "约定过渡期限缺失且安置区未知，无法推算 (no agreed period and no "
+                    "site with a promised date)",
+                }
+            )
+        )
+    return findings
+
+
+def _fill_agreed_months(
+    tr: pd.DataFrame, sites: pd.DataFrame
+) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """A household without ``agreed_months``: months from its start to its site's promised date."""
+    need = tr["agreed_months"].isna()
+    if not need.any():
+        return tr, []
+    promised = tr["site_id"].map(
+        pd.Series(sites["promised_date"].to_numpy(), index=sites["site_id"].to_numpy())
+    )
+    derived = months_between(tr["start_date"], promised)
+    derived.index = tr.index
+    tr = tr.assign(agreed_months=tr["agreed_months"].where(~need, derived))
+    return tr, _agreed_months_findings(tr, need, tr["agreed_months"].isna())
+
+
+def _conform(df: pd.DataFrame, t: Table) -> pd.DataFrame:
+    """Exactly the columns of ``t`` (plus ``origin``), in order, of their dtypes, a fresh index."""
+    df = df[[c for c in t.column_names]]
+    df = df.astype({c.name: pandas_dtype(c) for c in t.columns} | {"origin": "str"})
+    return df.reset_index(drop=True)
+
+
+def assemble_tables(sheets: Iterable[CleanedSheet], payment_term_days: int) -> Assembled:
+    """Build the canonical tables from the cleaned sheets.
+
+    Parameters
+    ----------
+    sheets
+        Every cleaned sheet, in ledger order.
+    payment_term_days
+        Days from ``signed_date`` to the filled ``payment_due_date`` (days).
+
+    Returns
+    -------
+    Assembled
+        The six tables (empty ones for ledgers not provided), the findings of assembly (unmatched
+        names, derived values, implausible values) and the rows rejected as repeated keys.
+    """
+    sheets = list(sheets)
+    tables = {name: concat_sheets(sheets, t) for name, t in TABLES.items()}
+    findings: list[pd.DataFrame] = []
+    duplicates: list[pd.DataFrame] = []
+
+    def keep_first(name: str, df: pd.DataFrame) -> None:
+        """Store table ``name`` without its repeated keys; collect those as rejected rows."""
+        tables[name], rejected = dedupe(df, TABLES[name])
+        duplicates.extend(rejected)
+
+    for name, id_col, name_col, prefix in (
+        ("projects", "project_id", "project_name", "P-"),
+        ("sites", "site_id", "site_name", "S-"),
+    ):
+        if len(tables[name]):
+            keep_first(name, _with_name_ids(tables[name], id_col, name_col, prefix))
+
+    linked, unmatched = _link_references(tables)
+    tables.update(linked)
+    findings += unmatched
+    if len(tables["agreements"]):
+        agreements, derived = _fill_payment_due(tables["agreements"], payment_term_days)
+        findings += derived
+        keep_first("agreements", agreements)
+    if len(tables["payments"]):
+        keep_first("payments", _fill_payment_ids(tables["payments"]))
+    if len(tables["transition"]):
+        transition, derived = _fill_agreed_months(tables["transition"], tables["sites"])
+        findings += derived
+        keep_first("transition", transition)
+
+    tables = {name: _conform(tables[name], t) for name, t in TABLES.items()}
+    findings += implausible_dates(tables)
+    findings += implausible_amounts(tables)
+    return Assembled(tables, findings, duplicates)

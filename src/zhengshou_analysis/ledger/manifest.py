@@ -1,0 +1,125 @@
+"""The run's manifest, and the proof that no row was lost (docs/data_contract.md §2).
+
+For every used sheet, each of its rows is accounted for (above the header, header, blank, 合计,
+小计, 其中, note or data) and each data row is either kept in a table or rejected. A broken count is
+a bug of the cleaner, never a user error: it raises :class:`RuntimeError`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pandas as pd
+
+from .._version import __version__
+
+__all__ = ["build_manifest"]
+
+#: The kinds of row of a used sheet's manifest entry; together they are every row of the sheet.
+_ROW_KINDS = (
+    "rows_above_header",
+    "header_rows",
+    "blank_rows",
+    "total_rows",
+    "subtotal_rows",
+    "qizhong_rows",
+    "note_rows",
+    "raw_data_rows",
+)
+
+
+def _sheet_counts(origins: pd.Series) -> dict[str, int]:
+    """Rows per ``FILE#SHEET`` of a column of origins."""
+    if origins.empty:
+        return {}
+    sheets = origins.astype("str").str.replace(r"![0-9]+$", "", regex=True)  # vectorised (arrow)
+    return {k: int(v) for k, v in sheets.value_counts().items()}
+
+
+def _account_sheet(entry: dict, kept: dict[str, int], rejected: dict[str, int]) -> dict:
+    """A used sheet's entry with ``kept`` and ``rejected`` added, after checking conservation."""
+    key = f"{entry['file']}#{entry['sheet']}"
+    s = {**entry, "kept": kept.get(key, 0), "rejected": int(rejected.get(key, 0))}
+    if s["raw_data_rows"] != s["kept"] + s["rejected"]:
+        raise RuntimeError(  # a bug, never a user error: conservation is our promise
+            f"row conservation broken for {key}: {s['raw_data_rows']} data rows, "
+            f"{s['kept']} kept + {s['rejected']} rejected"
+        )
+    accounted = sum(s[k] for k in _ROW_KINDS)
+    if accounted != s["rows_in_sheet"]:
+        raise RuntimeError(f"row accounting broken for {key}: {accounted} of {s['rows_in_sheet']}")
+    return s
+
+
+def _table_counts(
+    tables: dict[str, pd.DataFrame], sheets: list[dict], rejected: pd.DataFrame
+) -> dict[str, dict[str, int]]:
+    """Per table: data rows read, kept, rejected, and 合计/小计 rows seen."""
+    per_table = {}
+    for name, df in tables.items():
+        used = [s for s in sheets if s.get("table") == name and s.get("status") == "used"]
+        per_table[name] = {
+            "raw_data_rows": sum(s.get("raw_data_rows", 0) for s in used),
+            "kept": len(df),
+            "rejected": int((rejected["table"] == name).sum()) if len(rejected) else 0,
+            "total_rows": sum(s.get("total_rows", 0) + s.get("subtotal_rows", 0) for s in used),
+        }
+    return per_table
+
+
+def build_manifest(
+    raw_dir: str | os.PathLike,
+    inputs: list[dict],
+    sheets: list[dict],
+    tables: dict[str, pd.DataFrame],
+    rejected: pd.DataFrame,
+    started: float,
+) -> dict:
+    """The manifest of a clean.
+
+    Parameters
+    ----------
+    raw_dir
+        The raw folder.
+    inputs
+        One entry per raw file (file, size in bytes, SHA-256, encoding, sheets; or its error).
+    sheets
+        One entry per sheet (its status; for a used sheet, its row counts); not modified.
+    tables
+        The canonical tables.
+    rejected
+        The rejected rows.
+    started
+        When the run started (seconds since the epoch, :func:`time.time`).
+
+    Returns
+    -------
+    dict
+        ``package``, ``synthetic`` (a title says 示例数据), ``version``, ``raw_dir``,
+        ``run_started`` (local ISO time), ``run_seconds``, ``inputs``, ``sheets`` (used ones with
+        ``kept`` and ``rejected``) and ``tables`` (rows per table).
+
+    Raises
+    ------
+    RuntimeError
+        When a used sheet's rows do not add up (a bug of the cleaner).
+    """
+    kept: dict[str, int] = {}
+    for df in tables.values():
+        for key, n in _sheet_counts(df["origin"]).items():
+            kept[key] = kept.get(key, 0) + n
+    rej = _sheet_counts(rejected["origin"])
+    sheets = [_account_sheet(s, kept, rej) if s.get("status") == "used" else s for s in sheets]
+    return {
+        "package": "zhengshou-analysis",
+        # demo ledgers say 示例数据 in their titles: every page made from them is labelled
+        "synthetic": any(s.get("synthetic_label") for s in sheets),
+        "version": __version__,
+        "raw_dir": str(raw_dir),
+        "run_started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "run_seconds": round(time.time() - started, 3),
+        "inputs": inputs,
+        "sheets": sheets,
+        "tables": _table_counts(tables, sheets, rejected),
+    }

@@ -1,0 +1,368 @@
+"""One classified sheet → its parsed rows, its findings and its rejected rows.
+
+The steps, in order: pad the sheet to a grid; classify the rows below the header (data, blank,
+合计/小计, 其中, notes); spread vertically merged category cells (and, in a CSV, blank group cells)
+over their rows; parse every mapped column (:mod:`.columns`); derive what the sheet implies (the
+year from the title, the fee basis from the fee rate's unit) and keep names written in reference
+columns for linking (:mod:`.assemble`); reject the rows that cannot enter the table
+(:mod:`.rejections`); check the sheet's own totals (:mod:`.totals`); count every row of the sheet
+for the manifest. Nothing of a personal-data column is read.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..schemas import Table
+from ..units import FEE_RATE_BASIS
+from .classify import MappedColumn, map_headers
+from .columns import header_unit_fits, normalize_values, parse_column
+from .findings import finding
+from .ingest import RawSheet
+from .layout import SheetLayout, classify_rows, is_pii_header
+from .rejections import reject_reasons, rejected_rows
+from .totals import check_totals
+
+__all__ = ["CleanedSheet", "clean_sheet"]
+
+
+@dataclass
+class CleanedSheet:
+    """What one sheet gives.
+
+    Attributes
+    ----------
+    table
+        The canonical table it feeds.
+    frame
+        Its kept rows: canonical columns, ``origin`` and helper columns starting with ``_``
+        (names to link, vocabulary masks), indexed by 0-based sheet row.
+    rejected
+        Its rejected rows (``origin, table, reason, raw_cells``).
+    counts
+        Its manifest entry: file, sheet, table, header position and a count of every kind of row.
+    findings
+        Its quality-log frames, in order.
+    """
+
+    table: str
+    frame: pd.DataFrame
+    rejected: pd.DataFrame
+    counts: dict
+    findings: list[pd.DataFrame] = field(default_factory=list)
+
+
+def _grid(sheet: RawSheet) -> pd.DataFrame:
+    """The sheet's cells as an ``object`` frame, short rows padded with ``""``."""
+    width = max((len(r) for r in sheet.rows), default=0)
+    rows = [r if len(r) == width else [*r, *([""] * (width - len(r)))] for r in sheet.rows]
+    return pd.DataFrame(rows, dtype=object)  # readers give "" for empty cells: no NA to fill
+
+
+def _label_columns(mapped: dict[str, MappedColumn]) -> list[int]:
+    """Columns where a 合计/其中 label may stand.
+
+    A descriptive column (text, e.g. 项目名称 even right of a 年度 column), the leading unmapped
+    ones (序号) or the first mapped column (even a date column), but never 备注 or trailing
+    free-text columns (其中：2户未签约).
+    """
+    first_mapped = min(m.col for m in mapped.values())
+    label_cols = [
+        m.col for m in mapped.values() if m.column.dtype == "str" and m.column.name != "note"
+    ]
+    label_cols += list(range(first_mapped + 1))
+    return sorted(label_cols)
+
+
+def _spread_merged_categories(
+    data: pd.DataFrame,
+    grid: pd.DataFrame,
+    sheet: RawSheet,
+    layout: SheetLayout,
+    t: Table,
+    mapped: dict[str, MappedColumn],
+) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Spread each vertically merged category cell's value over the data rows it covers.
+
+    Returns the data rows (a copy when anything was filled) and one ``ffill`` info per range.
+    """
+    prefix = f"{sheet.file}#{sheet.sheet}!"
+    cat_cols = {m.col for m in mapped.values() if m.column.category}
+    findings = []
+    copied = False
+    for r0, c0, r1, c1 in sheet.merged:
+        if c0 == c1 and c0 in cat_cols and r1 > r0 >= layout.first_data_row:
+            idx = [i for i in range(r0 + 1, r1 + 1) if i in data.index]
+            if idx:
+                if not copied:
+                    data, copied = data.copy(), True
+                data.loc[idx, c0] = grid.iat[r0, c0]
+                name = next(n for n, m in mapped.items() if m.col == c0)
+                findings.append(
+                    finding(
+                        prefix + str(r0 + 1),
+                        t.name,
+                        name,
+                        str(grid.iat[r0, c0]),
+                        "ffill",
+                        "info",
+                        f"{mapped[name].where}: 合并单元格的值填入第 {r0 + 2}–{r1 + 1} 行 "
+                        "(vertically merged category cell spread over its rows)",
+                    )
+                )
+    return data, findings
+
+
+def _header_findings(
+    layout: SheetLayout, t: Table, mapped: dict[str, MappedColumn], prefix: str
+) -> list[pd.DataFrame]:
+    """Warnings about the header: a second column for one field, a bracket that is no unit."""
+    findings = []
+    _, ignored = map_headers(layout, t)
+    for header in ignored:
+        findings.append(
+            finding(
+                prefix + str(layout.header_row + 1),
+                t.name,
+                "",
+                header,
+                "duplicate_header",
+                "warning",
+                f"表头「{header}」与另一列对应同一字段，已忽略该列 (a second column for "
+                "the same field; only the first is read)",
+            )
+        )
+    for name, m in mapped.items():
+        if m.unit is not None and m.column.dtype in ("float", "int") and not header_unit_fits(m):
+            findings.append(
+                finding(
+                    prefix + str(layout.header_row + 1),
+                    t.name,
+                    name,
+                    m.header,
+                    "header_unit",
+                    "warning",
+                    f"{m.where}: 括号内「{m.unit}」不是该列的单位，已忽略 (bracket text "
+                    "is not a unit of this column; the sheet's unit applies)",
+                )
+            )
+    return findings
+
+
+def _raw_columns(
+    data: pd.DataFrame,
+    mapped: dict[str, MappedColumn],
+    origins: pd.Series,
+    t: Table,
+    *,
+    is_csv: bool,
+) -> tuple[dict[str, pd.Series], list[pd.DataFrame]]:
+    """The raw cells of every mapped column; in a CSV, blank category cells take the row above.
+
+    A CSV has no merge information, so a blank group cell repeats the one above (an ``ffill``
+    info per filled cell).
+    """
+    raws: dict[str, pd.Series] = {}
+    findings = []
+    for name, m in mapped.items():
+        raw = data[m.col] if len(data) else pd.Series([], dtype=object)
+        if m.column.category and is_csv:
+            blank = raw.eq("")
+            filled = raw.where(~blank).ffill()
+            hit = blank & filled.notna()
+            if hit.any():
+                findings.append(
+                    pd.DataFrame(
+                        {
+                            "origin": origins[hit],
+                            "table": t.name,
+                            "column": name,
+                            "raw_value": "",
+                            "action": "ffill",
+                            "severity": "info",
+                            "message": f"{m.where}: 空白分类单元格取上一行的值 "
+                            + filled[hit].astype("str")
+                            + " (blank group cell of a CSV filled from the row above)",
+                        }
+                    )
+                )
+            raw = filled.fillna("")
+        raws[name] = raw
+    return raws, findings
+
+
+def _parse_columns(
+    raws: dict[str, pd.Series], mapped: dict[str, MappedColumn], layout: SheetLayout
+) -> dict[str, tuple[pd.Series, pd.DataFrame, float]]:
+    """Parse every mapped column, two at a time: column name → (values, findings, factor).
+
+    Columns parse independently; most of the work is pyarrow compute, which releases the GIL, so
+    two threads use both cores. Results are taken in column order: the log stays ordered. The
+    threads end with the block: none outlives the call (a fork later must find no thread).
+    """
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="zs-parse") as pool:
+        results = list(pool.map(lambda n: parse_column(raws[n], mapped[n], layout), raws))
+    return dict(zip(raws, results, strict=True))
+
+
+def _typed_columns(
+    parsed: dict[str, tuple[pd.Series, pd.DataFrame, float]],
+    mapped: dict[str, MappedColumn],
+    t: Table,
+    prefix: str,
+) -> tuple[dict[str, pd.Series], dict[str, float], list[pd.DataFrame]]:
+    """Canonical values per column, the scale of each, and the parsers' findings with origins.
+
+    Text of a vocabulary column is mapped to canonical values; for a closed vocabulary, an
+    ``_unknown_<column>`` mask (before the column) marks the values outside it.
+    """
+    values: dict[str, pd.Series] = {}
+    factors: dict[str, float] = {}
+    findings = []
+    for name, m in mapped.items():
+        vals, finds, factor = parsed[name]
+        factors[name] = factor
+        if m.column.dtype == "str":
+            vals, known = normalize_values(vals, m.column)
+            if m.column.closed and not known.all():
+                values[f"_unknown_{name}"] = ~known
+        values[name] = vals
+        if len(finds):
+            findings.append(
+                finds.assign(
+                    origin=prefix + (finds["row"].astype("int64") + 1).astype("str"),
+                    table=t.name,
+                    column=name,
+                    message=m.where + ": " + finds["message"].astype("str"),
+                )
+            )
+    return values, factors, findings
+
+
+def _derive_sheet_columns(
+    frame: pd.DataFrame,
+    layout: SheetLayout,
+    t: Table,
+    mapped: dict[str, MappedColumn],
+    prefix: str,
+) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Columns the sheet implies, and names to link later.
+
+    The projects' year from the title (a ``derived`` info); the transition fee basis from the fee
+    rate's unit (元/㎡/月 → ``per_m2``). References written as names (项目名称, 安置区; a
+    ``project_id`` column matched with priority ≥ 1 is a 项目名称) move to ``_project_name`` /
+    ``_site_name`` and are linked to ids after all sheets are read.
+    """
+    frame = frame.copy(deep=False)
+    findings = []
+    if t.name == "projects" and "year" not in mapped and layout.title_year is not None:
+        frame["year"] = pd.array([layout.title_year] * len(frame), dtype="Int64")
+        findings.append(
+            finding(
+                prefix + str(layout.header_row + 1),
+                t.name,
+                "year",
+                str(layout.title_year),
+                "derived",
+                "info",
+                f"年度取自标题行 (year {layout.title_year} from the title)",
+            )
+        )
+    if t.name == "transition" and "fee_basis" not in mapped and "fee_rate_yuan" in mapped:
+        basis = FEE_RATE_BASIS.get(mapped["fee_rate_yuan"].unit or "")
+        if basis:
+            frame["fee_basis"] = basis
+    if (
+        t.name in ("agreements", "payments", "funding")
+        and "project_id" in mapped
+        and mapped["project_id"].priority >= 1
+    ):
+        frame["_project_name"] = frame["project_id"]
+        frame["project_id"] = pd.NA
+    if t.name in ("agreements", "transition") and "site_id" in mapped:
+        frame["_site_name"] = frame["site_id"]
+        frame["site_id"] = pd.NA
+    return frame, findings
+
+
+def _row_counts(
+    sheet: RawSheet, layout: SheetLayout, t: Table, kinds: pd.Series, n_data: int
+) -> dict:
+    """The sheet's manifest entry: where its header is and how many rows of each kind it has."""
+    return {
+        "file": sheet.file,
+        "sheet": sheet.sheet,
+        "table": t.name,
+        "status": "used",
+        "header_row": layout.header_row + 1,
+        "header_rows": layout.header_rows,
+        "rows_in_sheet": len(sheet.rows),
+        "rows_above_header": layout.header_row,
+        "title_rows": layout.title_rows,
+        "blank_rows": int((kinds == "blank").sum()),
+        "total_rows": int((kinds == "total").sum()),
+        "subtotal_rows": int((kinds == "subtotal").sum()),
+        "qizhong_rows": int((kinds == "qizhong").sum()),
+        "note_rows": int((kinds == "note").sum()),
+        "raw_data_rows": n_data,
+        "synthetic_label": "示例数据" in layout.title_text,
+        "unmapped_headers": [h for h in layout.unmatched if not is_pii_header(h)],
+        "personal_data_columns_ignored": [h.text for h in layout.headers if is_pii_header(h.text)],
+    }
+
+
+def clean_sheet(
+    sheet: RawSheet, layout: SheetLayout, t: Table, mapped: dict[str, MappedColumn]
+) -> CleanedSheet:
+    """Clean one sheet that feeds table ``t``.
+
+    Parameters
+    ----------
+    sheet
+        The raw sheet.
+    layout
+        Its layout (header position, title unit and year).
+    t
+        The table it feeds (from :func:`~.classify.classify_sheet`).
+    mapped
+        Its mapped columns; at least one.
+
+    Returns
+    -------
+    CleanedSheet
+        Kept rows, rejected rows, findings (in the order of the steps) and row counts. Every data
+        row is either kept or rejected; 合计/小计, 其中, blank and note rows are counted, not kept.
+    """
+    prefix = f"{sheet.file}#{sheet.sheet}!"
+    grid = _grid(sheet)
+    block = grid.iloc[layout.first_data_row :]
+    kinds = classify_rows(block, label_cols=_label_columns(mapped), no_missing=True)
+    data = block[kinds == "data"]
+    origins = prefix + pd.Series(data.index + 1, index=data.index).astype("str")
+    is_csv = sheet.file.lower().endswith(".csv")
+
+    data, findings = _spread_merged_categories(data, grid, sheet, layout, t, mapped)
+    findings += _header_findings(layout, t, mapped, prefix)
+    raws, ffilled = _raw_columns(data, mapped, origins, t, is_csv=is_csv)
+    findings += ffilled
+    parsed = _parse_columns(raws, mapped, layout)
+    values, factors, parse_findings = _typed_columns(parsed, mapped, t, prefix)
+    findings += parse_findings
+
+    frame = pd.DataFrame(values, index=data.index)
+    frame["origin"] = origins
+    frame, derived = _derive_sheet_columns(frame, layout, t, mapped, prefix)
+    findings += derived
+
+    reasons = reject_reasons(frame, t, mapped)
+    findings += check_totals(
+        block, kinds, mapped, values, factors, layout=layout, t=t, prefix=prefix
+    )
+    counts = _row_counts(sheet, layout, t, kinds, len(data))
+    kept = frame.drop(index=reasons.index)
+    return CleanedSheet(
+        t.name, kept, rejected_rows(reasons, data, sheet, mapped, t), counts, findings
+    )
