@@ -51,5 +51,5 @@ def test_messy_ledger_cleans_with_every_kind_of_row(bench, tmp_path):
     actions = set(result.quality_log["action"])
     # (agreements have no category column: the merged 片区 cells are read as an unmapped column)
     expected = {"approx", "remark", "placeholder", "month_precision", "excel_serial"}
-    expected |= {"ambiguous_date", "rejected", "unmatched_name", "total_mismatch", "derived"}
+    expected |= {"ambiguous_date", "rejected", "unmatched_name", "total_mismatch", "not_stated"}
     assert expected <= actions

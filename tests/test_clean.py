@@ -73,12 +73,9 @@ def test_agreements_rows(result):
     assert pd.isna(a.loc["GC-003", "house_area_m2"])
     # 单位：万元 in the title applies to the unit-less 补偿总额 header
     assert a["compensation_yuan"].tolist() == [12_345_000.0, 888_000.0, 500_000.0]
-    # no 支付期限 column: signed_date + 30 days
-    assert a["payment_due_date"].tolist() == [
-        pd.Timestamp("2021-03-01"),
-        pd.Timestamp("2021-04-14"),
-        pd.Timestamp("2021-03-01"),
-    ]
+    # no 支付期限 column: the ledger states no due date, the cleaned table keeps NA (the policy's
+    # term applies in the figures, docs/indicators.md)
+    assert a["payment_due_date"].isna().all()
     assert pd.isna(a.loc["GC-001", "site_id"])
     assert a.loc["GC-002", "site_id"] == LANTIAN
     assert a.loc["GC-003", "site_id"] == DILU  # full-width brackets link after NFKC
@@ -117,9 +114,8 @@ def test_payments_funding_sites_transition_rows(result):
     assert t["fee_basis"].tolist() == ["per_m2", "per_m2"]  # from the header's 元/平方米/月
     assert t["fee_rate_yuan"].tolist() == [10.0, 12.0]
     assert t["area_m2"].tolist() == [95.0, 80.0]
-    # no 约定过渡期限 column: months_between(start, promised date of the site)
-    # 2021-04-01 → 2022-12-31: 12·1 + 8 + 1 = 21; 2021-02-15 → 2021-12-01: 10 + 0 = 10
-    assert t["agreed_months"].tolist() == [21, 10]
+    # no 约定过渡期限 column: NA in the table, logged; the figures take the site's promise
+    assert t["agreed_months"].isna().all()
     assert pd.isna(t.loc["GC-002", "end_date"])
 
 
@@ -167,7 +163,7 @@ def test_quality_log_records_normalisations(result):
         "excel_serial",
         "month_precision",
         "ffill",
-        "derived",
+        "not_stated",
         "unmatched_name",
         "hidden_sheet",
         "sheet_skipped",

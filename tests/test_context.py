@@ -97,3 +97,16 @@ def test_the_policy_reaches_every_figure_that_uses_it(demo_ledgers):
     assert strict["transition_fee_overdue_extra_yuan"] > base["transition_fee_overdue_extra_yuan"]
     assert strict["transition_fee_accrued_yuan"] > base["transition_fee_accrued_yuan"]
     assert strict["unpaid_gap_yuan"] == base["unpaid_gap_yuan"]
+
+
+def test_the_payment_term_decides_where_the_ledger_states_no_due_date(demo_ledgers):
+    """The 2021–2022 agreements workbook of the demo has no 支付期限 column: the policy decides."""
+    a = demo_ledgers.tables["agreements"]
+    assert a["payment_due_date"].isna().any()  # the cleaner keeps the ledger's NA
+    k30 = Analysis(demo_ledgers.tables, year=2022).key_figures(forecasts=False)
+    k180 = Analysis(
+        demo_ledgers.tables, year=2022, policy=Policy(payment_term_days=180)
+    ).key_figures(forecasts=False)
+    assert k30["parameters"]["payment_term_days_applied_to"] > 0
+    assert k180["overdue_unpaid_yuan"] < k30["overdue_unpaid_yuan"]
+    assert k180["unpaid_gap_yuan"] == k30["unpaid_gap_yuan"]

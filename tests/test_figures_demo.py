@@ -21,6 +21,10 @@ DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 YEARS = [2019, 2020, 2021, 2022]
 
 
+#: The built-in policy's payment term (days), written here again on purpose (an oracle).
+PAYMENT_TERM_DAYS = 30
+
+
 def _d(x) -> dt.date | None:
     return None if pd.isna(x) else pd.Timestamp(x).date()
 
@@ -77,7 +81,8 @@ def oracle(t: dict[str, pd.DataFrame], year: int) -> dict:
     for aid, a in signed.items():
         unpaid = max(a.compensation_yuan - paid.get(aid, 0.0), 0.0)
         gap += unpaid
-        due = _d(a.payment_due_date)
+        # the office's policy (default: 30 days) where the ledger states no due date
+        due = _d(a.payment_due_date) or _d(a.signed_date) + dt.timedelta(days=PAYMENT_TERM_DAYS)
         if due < as_of:
             overdue += unpaid
             age = (as_of - due).days / 30.4375
@@ -107,9 +112,12 @@ def oracle(t: dict[str, pd.DataFrame], year: int) -> dict:
             h.fee_rate_yuan
             * {"per_m2": h.area_m2, "per_person": h.persons, "per_household": 1}[h.fee_basis]
         )
+        agreed = h.agreed_months
+        if pd.isna(agreed):  # not stated: from the site's promised date (docs/indicators.md)
+            agreed = months_between(start, _d(sites[h.site_id].promised_date))
         accrued = extra = 0.0
         for k in range(1, k_max + 1):
-            m = multiplier(k - h.agreed_months)
+            m = multiplier(k - agreed)
             accrued += base * m
             extra += base * (m - 1)
         accrued_total += accrued
@@ -117,7 +125,7 @@ def oracle(t: dict[str, pd.DataFrame], year: int) -> dict:
         arrears += max(accrued - fee_paid_by_household.get(h.agreement_id, 0.0), 0.0)
         if end_date is None or end_date > as_of:
             active += 1
-            monthly += base * multiplier(k_max + 1 - h.agreed_months)
+            monthly += base * multiplier(k_max + 1 - agreed)
             site = sites.get(h.site_id)
             delivered = None if site is None else _d(site.delivered_date)
             if delivered is None or delivered > as_of:

@@ -305,7 +305,7 @@ AGREEMENTS = Table(
             "date",
             "支付期限",
             ("支付期限", "付款期限", "约定付款日期"),
-            description="signed_date + 30 days (setting `payment_term_days`) when the ledger has none",
+            description="NA when the ledger states none; the figures then apply the policy's `payment_term_days`",
         ),
         Column(
             "site_id",
@@ -528,7 +528,7 @@ TRANSITION = Table(
             "约定过渡期限（月）",
             ("约定过渡期限", "过渡期限"),
             unit="month",
-            description="months_between(start_date, promised_date of its site) when the ledger has none",
+            description="NA when the ledger states none; the figures then take months_between(start_date, promised_date of its site), else the policy's `default_transition_months`",
         ),
     ),
 )

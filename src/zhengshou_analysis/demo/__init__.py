@@ -64,11 +64,12 @@ exactly the rows of :func:`demo_expected_rejections`. Conventions of the truth:
   precision; month-only dates (``2021年1月``, ``2021.01``) are the 1st of the month; the float
   ``2021.1`` in a date column (Excel's rendering of ``2021.10``) is **January 1st** as the contract
   reads it (the latent date was in October);
-* ``payment_due_date`` of agreements from the 2021–2022 workbook (no 支付期限 column) is
-  ``signed_date + 30 days``, and so is that of a 支付期限 cell holding a placeholder (``待定``,
-  ``--``): the ledger gives no due date for that agreement;
-* ``agreed_months`` of the transition sheet without a 过渡期限 column is
-  ``months_between(start_date, promised_date of its site)``;
+* ``payment_due_date`` of agreements from the 2021–2022 workbook (no 支付期限 column) is NA, and
+  so is that of a 支付期限 cell holding a placeholder (``待定``, ``--``): the ledger gives no due
+  date for that agreement, and the figures apply the office's payment term
+  (:class:`~zhengshou_analysis.settings.Policy`);
+* ``agreed_months`` of the transition sheet without a 过渡期限 column is NA (the figures take it
+  from the site's promised date);
 * ``site_id`` columns (sites, agreements, transition) hold the site **name**, NFKC-normalised with
   spaces removed; the cleaner derives its own id (``S-`` + hash) and tests map names to ids;
 * ``project_id`` is the 项目编号 of the project ledger; a sheet that names projects by 项目名称 maps to

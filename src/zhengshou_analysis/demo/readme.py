@@ -42,8 +42,8 @@ MESSY_RULES = {
     "undelivered_words": "未交付 / 在建 for undelivered sites",
     "no_table_sheet": "a sheet that matches no table (skipped)",
     "year_from_title": "projects without a 年度 column: year from the title row",
-    "due_absent": "no 支付期限 column: payment_due_date = signed_date + 30 days",
-    "agreed_absent": "no 过渡期限 column: agreed_months = months_between(start, site promised)",
+    "due_absent": "no 支付期限 column: payment_due_date stays NA (the policy's term applies in the figures)",
+    "agreed_absent": "no 过渡期限 column: agreed_months stays NA (taken from the site's promise in the figures)",
     "project_by_name": "projects referenced by 项目名称 instead of 项目编号",
     "pii": "personal-data columns (fictitious)",
     "multi_sheet": "several sheets feeding one table",
@@ -98,12 +98,12 @@ _CLEANER_NOTES = (
         "date columns are Excel serials (about 42 000–45 000) or `yyyymmdd` (8 digits)."
     ),
     (
-        "- **Derived values.** No 支付期限 column in the 2021–2022 agreements workbook: "
-        "`payment_due_date = signed_date + 30 days`, and so for a 支付期限 cell holding `待定`/`--` "
-        "(the ledger gives no due date for that agreement). No "
-        "过渡期限 column in the transition sheet `按面积计费（2021-2022年签约）`: `agreed_months = "
-        "months_between(start_date, promised_date of its site)`. The 2019 and 2020 project sheets "
-        "have no 年度 column: the year is the title's."
+        "- **Values the ledger does not state.** No 支付期限 column in the 2021–2022 agreements "
+        "workbook, and a 支付期限 cell holding `待定`/`--`: `payment_due_date` stays NA in the "
+        "cleaned table, and the figures apply the office's payment term (30 days by default). No "
+        "过渡期限 column in the transition sheet `按面积计费（2021-2022年签约）`: `agreed_months` "
+        "stays NA, and the figures take `months_between(start_date, promised_date of its site)`. "
+        "The 2019 and 2020 project sheets have no 年度 column: the year is the title's."
     ),
     (
         "- **Total rows.** In the projects sheets the `小计` label sits in the 项目名称 column (the "

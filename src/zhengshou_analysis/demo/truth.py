@@ -11,7 +11,6 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..periods import months_between
 from ..schemas import TABLES, pandas_dtype
 
 __all__ = ["REJECTION_COLUMNS", "rejection_frame", "truth_frames"]
@@ -25,8 +24,8 @@ def truth_frames(rows: Mapping[str, list[dict]]) -> dict[str, pd.DataFrame]:
     Parameters
     ----------
     rows
-        Per table, one dict per data row (canonical column → value as read). Transition rows
-        flagged ``_derive_agreed`` get ``agreed_months`` from their site's promised date.
+        Per table, one dict per data row (canonical column → value as read; ``None`` where the
+        ledger states nothing — the policy's fills belong to the figures, not to the truth).
 
     Returns
     -------
@@ -38,24 +37,10 @@ def truth_frames(rows: Mapping[str, list[dict]]) -> dict[str, pd.DataFrame]:
     for name, t in TABLES.items():
         table_rows = rows.get(name, [])
         data = {c.name: [row.get(c.name) for row in table_rows] for c in t.columns}
-        if name == "transition":
-            data["agreed_months"] = _agreed_months(table_rows, rows.get("sites", []))
         df = pd.DataFrame({c.name: _series(data[c.name], pandas_dtype(c)) for c in t.columns})
         key = list(t.key) or [c.name for c in t.columns]
         frames[name] = df.sort_values(key, kind="stable").reset_index(drop=True)
     return frames
-
-
-def _agreed_months(transition: list[dict], sites: list[dict]) -> list:
-    """``agreed_months`` as written, or ``months_between(start, promised date of the site)``."""
-    promised = {row["site_id"]: row["promised_date"] for row in sites}
-    starts = pd.to_datetime(pd.Series([row["start_date"] for row in transition], dtype=object))
-    prom = pd.to_datetime(pd.Series([promised[row["site_id"]] for row in transition], dtype=object))
-    derived = months_between(pd.Series(starts), pd.Series(prom))
-    return [
-        int(derived.iloc[i]) if row["_derive_agreed"] else row["agreed_months"]
-        for i, row in enumerate(transition)
-    ]
 
 
 def _series(values: list, dtype: str) -> pd.Series:

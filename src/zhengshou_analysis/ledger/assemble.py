@@ -18,7 +18,6 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..periods import months_between
 from ..schemas import TABLES, Table, empty_table, pandas_dtype
 from .names import derive_ids, link_names, name_lookup, normalize_name
 from .plausibility import implausible_amounts, implausible_dates
@@ -153,31 +152,28 @@ def _link_references(
     return linked, findings
 
 
-def _fill_payment_due(
-    a: pd.DataFrame, payment_term_days: int
-) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
-    """``payment_due_date`` = ``signed_date`` + the term where the ledger gives none (``derived``)."""
-    due_missing = a["payment_due_date"].isna() & a["signed_date"].notna()
-    if not due_missing.any():
-        return a, []
-    a = a.assign(
-        payment_due_date=a["payment_due_date"].where(
-            ~due_missing, a["signed_date"] + pd.Timedelta(days=payment_term_days)
+def _not_stated(df: pd.DataFrame, table: str, column: str, message: str) -> list[pd.DataFrame]:
+    """One ``not_stated`` info per row whose ``column`` the ledger leaves empty (the value stays NA).
+
+    The office's policy fills such values where the figures need them, in one place that reports
+    how often it did (docs/indicators.md); the cleaner keeps what the ledger says.
+    """
+    missing = df[column].isna()
+    if not missing.any():
+        return []
+    return [
+        pd.DataFrame(
+            {
+                "origin": df.loc[missing, "origin"],
+                "table": table,
+                "column": column,
+                "raw_value": "",
+                "action": "not_stated",
+                "severity": "info",
+                "message": message,
+            }
         )
-    )
-    derived = pd.DataFrame(
-        {
-            "origin": a.loc[due_missing, "origin"],
-            "table": "agreements",
-            "column": "payment_due_date",
-            "raw_value": "",
-            "action": "derived",
-            "severity": "info",
-            "message": f"支付期限缺失，按签约日期后{payment_term_days}天计 (signed_date + "
-            f"{payment_term_days} days)",
-        }
-    )
-    return a, [derived]
+    ]
 
 
 def _fill_payment_ids(pay: pd.DataFrame) -> pd.DataFrame:
@@ -189,56 +185,6 @@ def _fill_payment_ids(pay: pd.DataFrame) -> pd.DataFrame:
     return pay.assign(payment_id=pay["payment_id"].where(~missing_id, derived))
 
 
-def _agreed_months_findings(tr: pd.DataFrame, need: pd.Series, still: pd.Series) -> list:
-    """``derived`` infos for filled agreed periods, ``underivable`` warnings for the rest."""
-    findings = [
-        pd.DataFrame(
-            {
-                "origin": tr.loc[need & ~still, "origin"],
-                "table": "transition",
-                "column": "agreed_months",
-                "raw_value": "",
-                "action": "derived",
-                "severity": "info",
-                "message": "约定过渡期限缺失，按过渡开始日期至安置区约定交房日期计 "
-                "(months_between(start_date, promised_date of its site))",
-            }
-        )
-    ]
-    if still.any():
-        findings.append(
-            pd.DataFrame(
-                {
-                    "origin": tr.loc[still, "origin"],
-                    "table": "transition",
-                    "column": "agreed_months",
-                    "raw_value": "",
-                    "action": "underivable",
-                    "severity": "warning",
-                    "message": "约定过渡期限缺失且安置区未知，无法推算 (no agreed period and no "
-                    "site with a promised date)",
-                }
-            )
-        )
-    return findings
-
-
-def _fill_agreed_months(
-    tr: pd.DataFrame, sites: pd.DataFrame
-) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
-    """A household without ``agreed_months``: months from its start to its site's promised date."""
-    need = tr["agreed_months"].isna()
-    if not need.any():
-        return tr, []
-    promised = tr["site_id"].map(
-        pd.Series(sites["promised_date"].to_numpy(), index=sites["site_id"].to_numpy())
-    )
-    derived = months_between(tr["start_date"], promised)
-    derived.index = tr.index
-    tr = tr.assign(agreed_months=tr["agreed_months"].where(~need, derived))
-    return tr, _agreed_months_findings(tr, need, tr["agreed_months"].isna())
-
-
 def _conform(df: pd.DataFrame, t: Table) -> pd.DataFrame:
     """Exactly the columns of ``t`` (plus ``origin``), in order, of their dtypes, a fresh index."""
     df = df[[c for c in t.column_names]]
@@ -246,21 +192,19 @@ def _conform(df: pd.DataFrame, t: Table) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def assemble_tables(sheets: Iterable[CleanedSheet], payment_term_days: int) -> Assembled:
+def assemble_tables(sheets: Iterable[CleanedSheet]) -> Assembled:
     """Build the canonical tables from the cleaned sheets.
 
     Parameters
     ----------
     sheets
         Every cleaned sheet, in ledger order.
-    payment_term_days
-        Days from ``signed_date`` to the filled ``payment_due_date`` (days).
 
     Returns
     -------
     Assembled
         The six tables (empty ones for ledgers not provided), the findings of assembly (unmatched
-        names, derived values, implausible values) and the rows rejected as repeated keys.
+        names, values the ledger does not state, implausible values) and the rows rejected as repeated keys.
     """
     sheets = list(sheets)
     tables = {name: concat_sheets(sheets, t) for name, t in TABLES.items()}
@@ -283,15 +227,25 @@ def assemble_tables(sheets: Iterable[CleanedSheet], payment_term_days: int) -> A
     tables.update(linked)
     findings += unmatched
     if len(tables["agreements"]):
-        agreements, derived = _fill_payment_due(tables["agreements"], payment_term_days)
-        findings += derived
-        keep_first("agreements", agreements)
+        findings += _not_stated(
+            tables["agreements"],
+            "agreements",
+            "payment_due_date",
+            "台账未填支付期限：计算逾期时按单位政策的付款期限（签约日期后若干天）补足 "
+            "(payment_due_date not stated; the policy's payment_term_days applies in the figures)",
+        )
+        keep_first("agreements", tables["agreements"])
     if len(tables["payments"]):
         keep_first("payments", _fill_payment_ids(tables["payments"]))
     if len(tables["transition"]):
-        transition, derived = _fill_agreed_months(tables["transition"], tables["sites"])
-        findings += derived
-        keep_first("transition", transition)
+        findings += _not_stated(
+            tables["transition"],
+            "transition",
+            "agreed_months",
+            "台账未填约定过渡期限：计算时按安置区约定交房日期推算，仍无则按单位政策 "
+            "(agreed_months not stated; taken from the site's promised date in the figures)",
+        )
+        keep_first("transition", tables["transition"])
 
     tables = {name: _conform(tables[name], t) for name, t in TABLES.items()}
     findings += implausible_dates(tables)

@@ -29,7 +29,6 @@ import pandas as pd
 
 from ..exceptions import InputError, SchemaError
 from ..schemas import Table
-from ..settings import DEFAULT_PAYMENT_TERM_DAYS
 from .assemble import assemble_tables
 from .classify import classify_sheet
 from .findings import REJECTED_COLUMNS, concat_findings, finding
@@ -264,7 +263,6 @@ def clean_ledgers(
     raw_dir: str | os.PathLike,
     *,
     strict: bool = False,
-    payment_term_days: int = DEFAULT_PAYMENT_TERM_DAYS,
 ) -> CleanResult:
     """Clean a folder of raw ledgers into the canonical tables.
 
@@ -274,8 +272,6 @@ def clean_ledgers(
         The raw folder (read-only; nothing is ever written there).
     strict
         Any rejected row is an ``error`` (the run fails) instead of a ``warning``.
-    payment_term_days
-        ``payment_due_date`` = ``signed_date`` + this many days where the ledger gives none.
 
     Returns
     -------
@@ -293,7 +289,7 @@ def clean_ledgers(
     raw_dir = Path(raw_dir)
     read = _read_folder(raw_dir)
     errors = read.errors
-    assembled = assemble_tables(read.cleaned, payment_term_days)
+    assembled = assemble_tables(read.cleaned)
     rejected = _all_rejected(
         [o.rejected for o in read.cleaned if len(o.rejected)] + assembled.duplicates
     )

@@ -7,11 +7,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
-from ...settings import DEFAULT_PAYMENT_TERM_DAYS
 from ..draw import draw_person
 from ..workbook import Book, Sheet
 from ..world import Agreement, pick
@@ -196,8 +195,8 @@ def _row_a(
     area = _area_cell(page, r, col["area"], a.area, rng.random())
     _comp_cell_a(page, r, col["comp"], a.comp, rng.random())
     due: date | None = a.due
-    if rng.random() < 0.01:  # no due date for this agreement: the default term
-        due = a.signed + timedelta(days=DEFAULT_PAYMENT_TERM_DAYS)
+    if rng.random() < 0.01:  # no due date for this agreement: the ledger states none (NA)
+        due = None
         page.put_placeholder(r, col["due"], "agreements.due", ("待定", "--"))
     elif a.due is not None:
         page.pick_date(r, col["due"], a.due, due_styles, rng)
@@ -302,7 +301,7 @@ def _row_b(
     forms = ((0.03, wan.translate(FULLWIDTH), "fullwidth_digits"), (0.08, wan, ""))
     page.put_drawn(r, col["comp"], rng.random(), forms, round(a.comp / 1e4, 4))
     site_key = _site_cell(page, r, col, a, rng)
-    _agreement_truth(page.out, a, a.due, site_key)
+    _agreement_truth(page.out, a, None, site_key)  # no 支付期限 column: the ledger states none
 
 
 def _duplicate_row(

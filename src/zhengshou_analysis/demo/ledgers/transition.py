@@ -178,8 +178,7 @@ def _household_row(
             "fee_rate_yuan": h.rate,
             "area_m2": area,
             "persons": persons,
-            "agreed_months": agreed,
-            "_derive_agreed": agreed is None,
+            "agreed_months": agreed,  # None where the sheet has no 过渡期限 column: NA
         }
     )
 
