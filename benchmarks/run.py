@@ -113,7 +113,7 @@ def bench_ingest(work: Path, rows: int, runs: int) -> dict:
 
 
 def bench_batch(work: Path, years: list[int], runs: int) -> list[dict]:
-    from zhengshou_analysis.report.batch import NOTEBOOKS
+    from zhengshou_analysis.report.catalog import NOTEBOOKS
 
     data = ROOT / "data" / "demo"
     nb_dir = ROOT / "notebooks"

@@ -10,7 +10,9 @@ import nbformat
 import pytest
 
 from zhengshou_analysis.exceptions import ParameterError
-from zhengshou_analysis.report.batch import NOTEBOOKS, parse_years, render_html, run_batch
+from zhengshou_analysis.report.batch import parse_years, run_batch
+from zhengshou_analysis.report.catalog import NOTEBOOKS
+from zhengshou_analysis.report.pages import render_html
 
 pytestmark = pytest.mark.slow
 

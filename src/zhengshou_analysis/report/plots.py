@@ -54,6 +54,9 @@ def _font_file() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "fonts" / "NotoSansCJKsc-Regular.otf"
 
 
+font_file = _font_file  # public name: the report pages embed a subset of this font
+
+
 @cache
 def cjk_font_name() -> str:
     """Register the bundled Noto Sans CJK SC with matplotlib and return its family name."""

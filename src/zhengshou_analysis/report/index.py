@@ -1,0 +1,231 @@
+"""``index.html`` of a reports folder: every year × report with its status, key figures across
+years with a trend chart, and the provenance of the batch.
+
+The index is rewritten only when a run, a year's figures or the provenance changed (its *index
+key*, kept in ``.index_key``).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import json
+from pathlib import Path
+
+from .._version import __version__
+from .catalog import NOTEBOOKS, SHORT_TITLES
+from .files import atomic_write_text, read_json_dict
+from .pages import html_page
+from .runs import digest
+
+__all__ = ["PROVENANCE_LABELS", "refresh_index", "write_index"]
+
+PROVENANCE_LABELS = {
+    "data_dir": "台账文件夹",
+    "data_fingerprint": "台账指纹（SHA-256）",
+    "package_version": "软件版本",
+    "seed": "随机种子",
+    "horizon_months": "预测期（月）",
+    "as_of": "统计截止日（空为年末）",
+    "generated": "生成时间（UTC）",
+}
+
+#: The money figures of the trend chart, with their labels.
+_TREND = {
+    "unpaid_gap_yuan": "已签协议待付款缺口",
+    "funds_received_yuan": "累计到位资金",
+    "transition_fee_arrears_yuan": "过渡安置费拖欠",
+    "transition_fee_overdue_extra_yuan": "逾期增加的过渡费",
+}
+
+#: The other key figures of the trend table.
+_TABLE_FIGURES = (
+    "projects_count",
+    "land_completion_rate",
+    "transition_households_active",
+    "sites_over_3_years",
+    "funds_in_place_ratio",
+)
+
+_STATUS_LABELS = {"ok": "已生成", "skipped": "未变化，沿用", "failed": "失败"}
+
+
+def _years_on_disk(out: Path) -> list[str]:
+    """The ``<year>/`` folders of ``out``, sorted."""
+    return sorted(p.name for p in out.iterdir() if p.is_dir() and p.name.isdigit())
+
+
+def refresh_index(out: Path, *, demo: bool, provenance: dict, force: bool = False) -> Path:
+    """Write ``index.html`` unless its index key is unchanged (or ``force``); return its path.
+
+    Parameters
+    ----------
+    out
+        The reports folder, its ``<year>/runs.json`` already written.
+    demo
+        Whether the data are synthetic (the page then opens with the demo banner).
+    provenance
+        Data folder, data fingerprint, version and parameters of the batch (without a time: the
+        generation time is added when the index is written).
+    force
+        Write even when nothing changed.
+    """
+    from ..ledger.store import code_fingerprint
+
+    index = out / "index.html"
+    index_key = digest(
+        json.dumps(provenance, sort_keys=True),
+        code_fingerprint(),
+        *(
+            (out / y / "runs.json").read_text(encoding="utf-8")
+            for y in _years_on_disk(out)
+            if (out / y / "runs.json").is_file()
+        ),
+    )
+    key_file = out / ".index_key"
+    if force or not index.is_file() or not key_file.is_file() or key_file.read_text() != index_key:
+        generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        index = write_index(out, demo=demo, provenance={**provenance, "generated": generated})
+        atomic_write_text(key_file, index_key)
+    return index
+
+
+def _trend_png(rows: list[dict]) -> str:
+    """The trend chart of the money figures across years, as base64 PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from .plots import plot_trend, use_report_style
+
+    use_report_style()
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    import pandas as pd
+
+    plot_trend(
+        pd.DataFrame(rows),
+        x="year",
+        series=_TREND,
+        unit="万元",
+        scale=1e4,
+        title="主要资金指标走势（万元）",
+        ax=ax,
+    )
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _figure_row(year: int, figs: dict) -> dict:
+    """The key figures of one year shown in the index."""
+    return {"year": year, **{k: figs.get(k) for k in (*_TREND, *_TABLE_FIGURES)}}
+
+
+def _status_cell(year: int, name: str, title: str, run: dict | None) -> str:
+    """One cell of the report table: a link to the report, or the failure and its notebook."""
+    if run is None:
+        return "<td>—</td>"
+    status = run.get("status", "?")
+    label = _STATUS_LABELS.get(status, status)
+    if status == "failed":
+        target = f"{year}/{name}.failed.ipynb" if run.get("ipynb") else None
+        err = html.escape(str(run.get("error") or ""))[:300]
+        link = f' · <a href="{html.escape(target)}">查看出错的笔记本</a>' if target else ""
+        return f'<td><span class="status-failed">{label}</span>{link}<br><small>{err}</small></td>'
+    return (
+        f'<td><a href="{year}/{html.escape(name)}.html">{html.escape(title)}</a>'
+        f'<br><small class="status-{status}">{label}</small></td>'
+    )
+
+
+def _trend_table_row(r: dict) -> str:
+    """One year's row of the key-figure table."""
+    from ..formatting import fmt_count, fmt_pct, fmt_wan_yuan
+
+    return (
+        "<tr>"
+        f"<th>{r['year']}年</th>"
+        f"<td class=num>{fmt_count(r.get('projects_count'))}</td>"
+        f"<td class=num>{fmt_pct(r.get('land_completion_rate'))}</td>"
+        f"<td class=num>{fmt_wan_yuan(r.get('unpaid_gap_yuan'), unit=False)}</td>"
+        f"<td class=num>{fmt_pct(r.get('funds_in_place_ratio'))}</td>"
+        f"<td class=num>{fmt_count(r.get('transition_households_active'))}</td>"
+        f"<td class=num>{fmt_wan_yuan(r.get('transition_fee_arrears_yuan'), unit=False)}</td>"
+        f"<td class=num>{fmt_count(r.get('sites_over_3_years'))}</td>"
+        "</tr>"
+    )
+
+
+def _index_body(run_rows: list[str], rows: list[dict], provenance: dict) -> str:
+    """The body of the index page: report table, key figures and chart, provenance."""
+    head = "".join(f"<th>{html.escape(SHORT_TITLES.get(n, n))}</th>" for n in NOTEBOOKS)
+    trend_rows = "".join(_trend_table_row(r) for r in rows)
+    chart = (
+        f'<img alt="主要资金指标走势" src="data:image/png;base64,{_trend_png(rows)}">'
+        if rows
+        else ""
+    )
+    prov = "".join(
+        f"<tr><th>{html.escape(PROVENANCE_LABELS.get(k, k))}</th>"
+        f"<td>{html.escape('—' if v is None else str(v))}</td></tr>"
+        for k, v in provenance.items()
+    )
+    return f"""
+<h1>区土地房屋征收工作分析报告</h1>
+<p>每年一组报告：先读“总览”，再按需查看各专题。报告由台账自动生成，每个数字的口径见各报告附录。</p>
+<h2>报告目录</h2>
+<table><thead><tr><th>年度</th>{head}</tr></thead><tbody>{"".join(run_rows)}</tbody></table>
+<h2>主要指标走势</h2>
+<table><thead><tr><th>年度</th><th>推进项目（个）</th><th>征地完成率</th>
+<th>待付款缺口（万元）</th><th>资金到位率</th><th>在外过渡（户）</th><th>过渡费拖欠（万元）</th>
+<th>超3年未交付安置区（个）</th></tr></thead><tbody>{trend_rows}</tbody></table>
+{chart}
+<h2>数据来源与运行信息</h2>
+<table><tbody>{prov}</tbody></table>
+"""
+
+
+def write_index(out: Path, *, demo: bool, provenance: dict) -> Path:
+    """Write ``index.html``: every year × report with status, key figures across years, provenance.
+
+    Parameters
+    ----------
+    out
+        The reports folder; every ``<year>/`` in it is listed, from its ``runs.json`` and
+        ``key_figures.json``.
+    demo
+        Whether the data are synthetic (the page then opens with the demo banner).
+    provenance
+        Shown as a table, labelled with :data:`PROVENANCE_LABELS`.
+
+    Returns
+    -------
+    Path
+        The index page.
+    """
+    rows = []
+    run_rows = []
+    for y in sorted(int(name) for name in _years_on_disk(out)):
+        state = read_json_dict(out / str(y) / "runs.json")
+        figs = read_json_dict(out / str(y) / "key_figures.json")
+        if figs:
+            rows.append(_figure_row(y, figs))
+        cells = "".join(
+            _status_cell(y, name, title, state.get(name)) for name, title in NOTEBOOKS.items()
+        )
+        run_rows.append(f"<tr><th>{y}年</th>{cells}</tr>")
+    path = out / "index.html"
+    atomic_write_text(
+        path,
+        html_page(
+            "区土地房屋征收工作分析报告",
+            _index_body(run_rows, rows, provenance),
+            demo=demo,
+            meta=f"zhengshou-analysis {html.escape(__version__)}",
+        ),
+    )
+    return path

@@ -1,0 +1,248 @@
+"""One report run: its run key, and executing one notebook for one year (in a worker process).
+
+A run is skipped when its *run key* (data fingerprint, notebook bytes, parameters, package source)
+matches the last successful run. :func:`execute_run` never raises for a bad run: a failed
+notebook is kept as ``<notebook>.failed.ipynb`` and reported in the :class:`RunResult`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .._version import __version__
+from .catalog import NOTEBOOKS
+from .pages import FONT_SLOT, render_html
+
+__all__ = [
+    "KERNEL_NAME",
+    "RunResult",
+    "RunTask",
+    "digest",
+    "execute_run",
+    "prepare_worker",
+    "run_key",
+]
+
+log = logging.getLogger(__name__)
+
+#: Kernel used for every run: the Python of the environment running the batch.
+KERNEL_NAME = "python3"
+
+
+@dataclass
+class RunResult:
+    """The outcome of one notebook run for one year."""
+
+    year: int
+    notebook: str
+    status: str  # ok, skipped (unchanged), failed
+    run_key: str
+    seconds: float = 0.0
+    error: str | None = None
+    html: str | None = None
+    ipynb: str | None = None
+    finished: str | None = None
+    page: str | None = field(default=None, repr=False)  # the rendered page, until written
+
+
+@dataclass
+class RunTask:
+    """One notebook to execute for one year: everything a worker process needs."""
+
+    year: int
+    notebook: str
+    source: str
+    out_dir: str
+    parameters: dict
+    run_key: str
+    demo: bool
+
+
+def digest(*parts: str) -> str:
+    """A short SHA-256 over ``parts`` (NUL-separated): a key that changes when any part does."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()[:24]
+
+
+def run_key(data_fp: str, nb_path: Path, parameters: dict) -> str:
+    """The key of a run: data fingerprint, notebook bytes, parameters and package source.
+
+    Parameters
+    ----------
+    data_fp
+        Fingerprint of the raw ledger folder.
+    nb_path
+        The notebook to run.
+    parameters
+        Its papermill parameters.
+
+    Returns
+    -------
+    str
+        24 hex digits; equal keys mean the run would give the same report.
+    """
+    from ..ledger.store import code_fingerprint
+
+    h = hashlib.sha256()
+    for part in (
+        data_fp,
+        nb_path.read_bytes().hex(),
+        json.dumps(parameters, sort_keys=True),
+        code_fingerprint(),
+    ):
+        h.update(part.encode())
+    return h.hexdigest()[:24]
+
+
+class _QuietClientGC(logging.Filter):
+    """Drop the one harmless warning of a kernel client garbage-collected after its kernel stopped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Could not destroy zmq context")
+
+
+def prepare_worker() -> None:
+    """Set up a process that executes runs (a pool initializer, or the batch process itself)."""
+    # one BLAS thread per kernel: the pool already uses every core
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+    logging.getLogger("traitlets").addFilter(_QuietClientGC())
+
+
+def execute_run(task: RunTask) -> RunResult:
+    """Run one notebook (in a worker process) and render its HTML; never raises for a bad run.
+
+    Parameters
+    ----------
+    task
+        The notebook, year, parameters and output folder.
+
+    Returns
+    -------
+    RunResult
+        ``ok`` with the rendered page (its font slot still open: the batch embeds one font for
+        all pages and writes them), or ``failed`` with the error.
+    """
+    started = time.perf_counter()
+    tmp_nb, error = _papermill(task)
+    seconds = time.perf_counter() - started
+    finished = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    if error is not None:
+        return _keep_failed(task, tmp_nb, error, seconds, finished)
+    return _render_ok(task, tmp_nb, seconds, finished)
+
+
+def _papermill(task: RunTask) -> tuple[Path, str | None]:
+    """Execute ``task``'s notebook in a fresh kernel into a temporary file in its output folder.
+
+    Returns
+    -------
+    tmp_nb : Path
+        The executed (or partly executed) notebook; may be empty after an early failure.
+    error : str or None
+        The error text of a failed run.
+    """
+    import papermill as pm
+
+    out = Path(task.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=out, prefix=f".{task.notebook}.", suffix=".ipynb")
+    os.close(fd)
+    tmp_nb = Path(tmp_name)
+    # IPC transport: no TCP port to race for between parallel kernels, and no plain-TCP warning
+    from jupyter_client.manager import KernelManager
+
+    ipc_dir = tempfile.mkdtemp(prefix="zs-kernel-")
+    km = KernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=f"{ipc_dir}/k")
+    try:
+        pm.execute_notebook(
+            task.source,
+            str(tmp_nb),
+            parameters=task.parameters,
+            kernel_name=KERNEL_NAME,
+            progress_bar=False,
+            log_output=False,
+            cwd=str(Path(task.source).parent),
+            start_timeout=120,
+            execution_timeout=900,
+            km=km,
+        )
+    except pm.PapermillExecutionError as exc:
+        return tmp_nb, f"{exc.ename}: {exc.evalue}"
+    except Exception as exc:  # noqa: BLE001 - a kernel that dies must not stop the batch
+        return tmp_nb, f"{type(exc).__name__}: {exc}"
+    finally:
+        # nbclient does not own a kernel manager it was given: stop the kernel here
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
+        km.cleanup_resources()
+        shutil.rmtree(ipc_dir, ignore_errors=True)
+    return tmp_nb, None
+
+
+def _keep_failed(
+    task: RunTask, tmp_nb: Path, error: str, seconds: float, finished: str
+) -> RunResult:
+    """Keep a failed run's notebook as ``<notebook>.failed.ipynb`` (the good report stays)."""
+    out = Path(task.out_dir)
+    failed = out / f"{task.notebook}.failed.ipynb"
+    if tmp_nb.exists() and tmp_nb.stat().st_size:
+        os.replace(tmp_nb, failed)
+    else:
+        tmp_nb.unlink(missing_ok=True)
+    log.error("%s %s failed: %s", task.year, task.notebook, error)
+    return RunResult(
+        task.year,
+        task.notebook,
+        "failed",
+        task.run_key,
+        seconds,
+        error,
+        html=None,
+        ipynb=failed.name if failed.exists() else None,
+        finished=finished,
+    )
+
+
+def _render_ok(task: RunTask, tmp_nb: Path, seconds: float, finished: str) -> RunResult:
+    """Render a good run's page, put its notebook in place and drop an older failed notebook."""
+    import nbformat
+
+    out = Path(task.out_dir)
+    final_nb = out / f"{task.notebook}.ipynb"
+    title = f"{task.year}年 · {NOTEBOOKS.get(task.notebook, task.notebook)}"
+    nb = nbformat.read(tmp_nb, as_version=4)
+    meta = (
+        f"zhengshou-analysis {html.escape(__version__)} · 参数 "
+        f"{html.escape(json.dumps(task.parameters, ensure_ascii=False, sort_keys=True))} · "
+        f"运行于 {html.escape(finished)}（{seconds:.1f} 秒）"
+    )
+    # the page goes back to the batch, which embeds one font subset for all pages and writes it
+    page = render_html(nb, title=title, demo=task.demo, meta=meta, font_css=FONT_SLOT)
+    os.replace(tmp_nb, final_nb)
+    (out / f"{task.notebook}.failed.ipynb").unlink(missing_ok=True)
+    return RunResult(
+        task.year,
+        task.notebook,
+        "ok",
+        task.run_key,
+        seconds,
+        None,
+        html=f"{task.notebook}.html",
+        ipynb=final_nb.name,
+        page=page,
+        finished=finished,
+    )
