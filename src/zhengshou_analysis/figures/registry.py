@@ -268,7 +268,6 @@ FIGURES: tuple[Figure, ...] = (
         build=funding.build_overdue_unpaid_yuan,
         needs=("agreements",),
         headline=True,
-        index=True,
     ),
     Figure(
         "overdue_unpaid_by_age",
@@ -289,7 +288,6 @@ FIGURES: tuple[Figure, ...] = (
         build=funding.build_funds_received_yuan,
         needs=("funding",),
         headline=True,
-        index=True,
     ),
     Figure(
         "total_paid_yuan",
@@ -340,6 +338,7 @@ FIGURES: tuple[Figure, ...] = (
         needs=("transition",),
         counter="户",
         headline=True,
+        index=True,
     ),
     Figure(
         "transition_fee_accrued_yuan",

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from .._version import __version__
+from ..figures.registry import FIGURES, Figure
 from .catalog import NOTEBOOKS, SHORT_TITLES
 from .files import atomic_write_text, read_json_dict
 from .pages import html_page
@@ -32,22 +33,16 @@ PROVENANCE_LABELS = {
     "generated": "生成时间（UTC）",
 }
 
-#: The money figures of the trend chart, with their labels.
-_TREND = {
-    "unpaid_gap_yuan": "已签协议待付款缺口",
-    "funds_received_yuan": "累计到位资金",
-    "transition_fee_arrears_yuan": "过渡安置费拖欠",
-    "transition_fee_overdue_extra_yuan": "逾期增加的过渡费",
-}
 
-#: The other key figures of the trend table.
-_TABLE_FIGURES = (
-    "projects_count",
-    "land_completion_rate",
-    "transition_households_active",
-    "sites_over_3_years",
-    "funds_in_place_ratio",
-)
+def _index_figures() -> list[Figure]:
+    """The figures of the index table: those declared with ``index=True`` in the registry."""
+    return [f for f in FIGURES if f.index]
+
+
+def _trend_series() -> dict[str, str]:
+    """The money figures of the index, charted across years: key → Chinese label."""
+    return {f.name: f.label for f in _index_figures() if f.unit == "yuan"}
+
 
 _STATUS_LABELS = {"ok": "已生成", "skipped": "未变化，沿用", "failed": "失败"}
 
@@ -108,7 +103,7 @@ def _trend_png(rows: list[dict]) -> str:
     plot_trend(
         pd.DataFrame(rows),
         x="year",
-        series=_TREND,
+        series=_trend_series(),
         unit="万元",
         scale=1e4,
         title="主要资金指标走势（万元）",
@@ -122,7 +117,7 @@ def _trend_png(rows: list[dict]) -> str:
 
 def _figure_row(year: int, figs: dict) -> dict:
     """The key figures of one year shown in the index."""
-    return {"year": year, **{k: figs.get(k) for k in (*_TREND, *_TABLE_FIGURES)}}
+    return {"year": year, **{f.name: figs.get(f.name) for f in _index_figures()}}
 
 
 def _status_cell(year: int, name: str, title: str, run: dict | None) -> str:
@@ -144,26 +139,31 @@ def _status_cell(year: int, name: str, title: str, run: dict | None) -> str:
 
 def _trend_table_row(r: dict) -> str:
     """One year's row of the key-figure table."""
-    from ..formatting import fmt_count, fmt_pct, fmt_wan_yuan
-
-    return (
-        "<tr>"
-        f"<th>{r['year']}年</th>"
-        f"<td class=num>{fmt_count(r.get('projects_count'))}</td>"
-        f"<td class=num>{fmt_pct(r.get('land_completion_rate'))}</td>"
-        f"<td class=num>{fmt_wan_yuan(r.get('unpaid_gap_yuan'), unit=False)}</td>"
-        f"<td class=num>{fmt_pct(r.get('funds_in_place_ratio'))}</td>"
-        f"<td class=num>{fmt_count(r.get('transition_households_active'))}</td>"
-        f"<td class=num>{fmt_wan_yuan(r.get('transition_fee_arrears_yuan'), unit=False)}</td>"
-        f"<td class=num>{fmt_count(r.get('sites_over_3_years'))}</td>"
-        "</tr>"
+    cells = "".join(
+        f"<td class=num>{html.escape(_format_index_value(f, r.get(f.name)))}</td>"
+        for f in _index_figures()
     )
+    return f"<tr><th>{r['year']}年</th>{cells}</tr>"
+
+
+def _format_index_value(fig: Figure, value) -> str:
+    """A figure as the index shows it: 万元 without the unit (it is in the header), %, counts."""
+    from ..formatting import fmt_count, fmt_mu, fmt_pct, fmt_wan_yuan
+
+    if fig.unit == "yuan":
+        return fmt_wan_yuan(value, unit=False)
+    if fig.unit == "ratio":
+        return fmt_pct(value)
+    if fig.unit == "mu":
+        return fmt_mu(value)
+    return fmt_count(value)
 
 
 def _index_body(run_rows: list[str], rows: list[dict], provenance: dict) -> str:
     """The body of the index page: report table, key figures and chart, provenance."""
     head = "".join(f"<th>{html.escape(SHORT_TITLES.get(n, n))}</th>" for n in NOTEBOOKS)
     trend_rows = "".join(_trend_table_row(r) for r in rows)
+    figure_heads = "".join(f"<th>{html.escape(f.label_with_unit)}</th>" for f in _index_figures())
     chart = (
         f'<img alt="主要资金指标走势" src="data:image/png;base64,{_trend_png(rows)}">'
         if rows
@@ -180,9 +180,7 @@ def _index_body(run_rows: list[str], rows: list[dict], provenance: dict) -> str:
 <h2>报告目录</h2>
 <table><thead><tr><th>年度</th>{head}</tr></thead><tbody>{"".join(run_rows)}</tbody></table>
 <h2>主要指标走势</h2>
-<table><thead><tr><th>年度</th><th>推进项目（个）</th><th>征地完成率</th>
-<th>待付款缺口（万元）</th><th>资金到位率</th><th>在外过渡（户）</th><th>过渡费拖欠（万元）</th>
-<th>超3年未交付安置区（个）</th></tr></thead><tbody>{trend_rows}</tbody></table>
+<table><thead><tr><th>年度</th>{figure_heads}</tr></thead><tbody>{trend_rows}</tbody></table>
 {chart}
 <h2>数据来源与运行信息</h2>
 <table><tbody>{prov}</tbody></table>

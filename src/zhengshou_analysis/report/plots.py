@@ -23,6 +23,7 @@ import pandas as pd
 __all__ = [
     "PALETTE",
     "cjk_font_name",
+    "font_file",
     "plot_bars",
     "plot_build_survival",
     "plot_monthly_inflows",
@@ -45,7 +46,7 @@ PALETTE = {
 _CYCLE = ["#1f5fa6", "#e07b39", "#3a8f5c", "#8c5ba6", "#c23b22", "#5aa6a6", "#9aa5b1"]
 
 
-def _font_file() -> Path:
+def font_file() -> Path:
     spec = importlib.util.find_spec("mplfonts")  # locate the wheel without importing it
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError(
@@ -54,15 +55,12 @@ def _font_file() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "fonts" / "NotoSansCJKsc-Regular.otf"
 
 
-font_file = _font_file  # public name: the report pages embed a subset of this font
-
-
 @cache
 def cjk_font_name() -> str:
     """Register the bundled Noto Sans CJK SC with matplotlib and return its family name."""
     from matplotlib import font_manager
 
-    path = _font_file()
+    path = font_file()
     font_manager.fontManager.addfont(str(path))
     return font_manager.FontProperties(fname=str(path)).get_name()
 
