@@ -20,7 +20,7 @@ from zhengshou_analysis.cli import main
 from zhengshou_analysis.exceptions import ParameterError
 from zhengshou_analysis.figures.indicators import compute_transition_fees
 from zhengshou_analysis.figures.keyfile import key_figures_json
-from zhengshou_analysis.forecast.forecasts import (
+from zhengshou_analysis.forecast import (
     Scenario,
     backtest_inflow_models,
     compute_forecast_figures,
@@ -314,7 +314,7 @@ def test_backtest_prefers_a_trend_model_on_a_trending_series():
 @pytest.mark.parametrize("n_months", [0, 1, 3, 10])
 def test_short_history_falls_back_with_a_reason(n_months, caplog):
     f = monthly_funding([2e6 + 1e5 * k for k in range(n_months)], start="2021-01")
-    with caplog.at_level(logging.WARNING, logger="zhengshou_analysis.forecast.forecasts"):
+    with caplog.at_level(logging.WARNING, logger="zhengshou_analysis.forecast.inflows"):
         r = forecast_inflows(f, as_of=AS_OF, n_paths=100, seed=1)
     a = r.assumptions
     assert a["fallback_reason"] and a["why"] == a["fallback_reason"]

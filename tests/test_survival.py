@@ -12,12 +12,9 @@ import pandas as pd
 import pytest
 
 from zhengshou_analysis.exceptions import ParameterError
-from zhengshou_analysis.forecast.survival import (
-    compute_delivery_survival,
-    fit_delivery_model,
-    fit_survival_tail,
-    forecast_site_delivery,
-)
+from zhengshou_analysis.forecast.delivery import fit_delivery_model, forecast_site_delivery
+from zhengshou_analysis.forecast.survival import compute_delivery_survival
+from zhengshou_analysis.forecast.tail import fit_survival_tail
 from zhengshou_analysis.schemas import empty_table
 
 AS_OF = pd.Timestamp("2021-12-31")

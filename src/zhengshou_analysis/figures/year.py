@@ -33,7 +33,7 @@ def compute_year_figures(
     RuntimeError
         If a forecast figure had the name of a key figure (a programming error).
     """
-    from ..forecast.forecasts import compute_forecast_figures
+    from ..forecast.keyfigures import compute_forecast_figures
     from .indicators import compute_key_figures
 
     figures = compute_key_figures(tables, year=year, as_of=as_of)

@@ -1,0 +1,106 @@
+"""Shared pieces of the simulations: defaults, argument checks, random streams, path quantiles.
+
+Reproducibility rests on :func:`random_streams`: one integer ``seed`` feeds a
+:class:`numpy.random.SeedSequence` whose first child draws the deliveries and whose second draws
+the inflows, so every scenario sees the same random numbers (scenario differences are the
+scenario, not noise) and the same inputs and seed give the same figures.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import numpy as np
+
+from ..exceptions import ParameterError
+
+__all__ = [
+    "DEFAULT_LAG_MONTHS",
+    "DEFAULT_N_PATHS",
+    "check_simulation_args",
+    "path_quantiles",
+    "random_streams",
+    "scipy_special",
+]
+
+#: Default number of simulated paths.
+DEFAULT_N_PATHS = 10_000
+#: Default months a household stays in transition after its site is delivered.
+DEFAULT_LAG_MONTHS = 2
+
+
+def scipy_special() -> ModuleType:
+    """``scipy.special``, imported on first use (keeps ``import zhengshou_analysis`` fast)."""
+    from scipy import special
+
+    return special
+
+
+def check_simulation_args(horizon_months: int, n_paths: int, lag_months: int, seed: int) -> None:
+    """Validate the common simulation arguments.
+
+    Parameters
+    ----------
+    horizon_months
+        Integer months in 1..120.
+    n_paths
+        Positive integer.
+    lag_months
+        Integer months ≥ 0.
+    seed
+        Non-negative integer (``int`` or a numpy integer).
+
+    Raises
+    ------
+    ParameterError
+        When an argument is out of range or of the wrong kind.
+    """
+    if int(horizon_months) != horizon_months or not 1 <= horizon_months <= 120:
+        raise ParameterError(f"horizon_months must be an integer in 1..120, got {horizon_months!r}")
+    if int(n_paths) != n_paths or n_paths < 1:
+        raise ParameterError(f"n_paths must be a positive integer, got {n_paths!r}")
+    if int(lag_months) != lag_months or lag_months < 0:
+        raise ParameterError(f"lag_months must be an integer >= 0, got {lag_months!r}")
+    if not isinstance(seed, int | np.integer) or seed < 0:
+        raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
+
+
+def random_streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """The (deliveries, inflows) generators: the two children of ``SeedSequence(seed)``.
+
+    Parameters
+    ----------
+    seed
+        Non-negative integer.
+
+    Returns
+    -------
+    (numpy.random.Generator, numpy.random.Generator)
+        Independent streams; the same seed always gives the same pair.
+    """
+    a, b = np.random.SeedSequence(int(seed)).spawn(2)
+    return np.random.default_rng(a), np.random.default_rng(b)
+
+
+def path_quantiles(x: np.ndarray, axis: int = 0) -> dict[str, np.ndarray]:
+    """Mean, P10, P50 and P90 of simulated values along ``axis`` (the paths).
+
+    Parameters
+    ----------
+    x
+        Simulated values (yuan, months, …), paths along ``axis``; must not be empty along it.
+    axis
+        Axis of the paths (default 0).
+
+    Returns
+    -------
+    dict
+        ``{"mean", "p10", "p50", "p90"}`` → arrays with ``axis`` removed (scalars for 1-d ``x``),
+        in the units of ``x``.
+    """
+    return {
+        "mean": x.mean(axis=axis),
+        "p10": np.quantile(x, 0.1, axis=axis),
+        "p50": np.quantile(x, 0.5, axis=axis),
+        "p90": np.quantile(x, 0.9, axis=axis),
+    }
