@@ -11,8 +11,10 @@ from __future__ import annotations
 from types import ModuleType
 
 import numpy as np
+import pandas as pd
 
 from ..exceptions import ParameterError
+from ..figures.indicators import BuildTimeKM, compute_site_status, fit_build_time_km
 
 __all__ = [
     "DEFAULT_LAG_MONTHS",
@@ -21,6 +23,7 @@ __all__ = [
     "path_quantiles",
     "random_streams",
     "scipy_special",
+    "site_status_and_km",
 ]
 
 #: Default number of simulated paths.
@@ -104,3 +107,47 @@ def path_quantiles(x: np.ndarray, axis: int = 0) -> dict[str, np.ndarray]:
         "p50": np.quantile(x, 0.5, axis=axis),
         "p90": np.quantile(x, 0.9, axis=axis),
     }
+
+
+def site_status_and_km(
+    sites: pd.DataFrame | None,
+    *,
+    as_of: pd.Timestamp,
+    status: pd.DataFrame | None = None,
+    km: BuildTimeKM | None = None,
+) -> tuple[pd.DataFrame, BuildTimeKM]:
+    """The site status frame and its Kaplan–Meier curve: the ones given, else computed once.
+
+    Parameters
+    ----------
+    sites
+        Canonical ``sites`` table (not modified); read only for what is not given.
+    as_of
+        Reporting date (a resolved :class:`pandas.Timestamp`).
+    status
+        :func:`~zhengshou_analysis.figures.indicators.compute_site_status` of ``sites`` at
+        ``as_of`` (with or without ``transition``), or ``None`` to compute it.
+    km
+        :func:`~zhengshou_analysis.figures.indicators.fit_build_time_km` of that status, or
+        ``None`` to fit it (once).
+
+    Returns
+    -------
+    (pandas.DataFrame, BuildTimeKM)
+        The status frame and the curve fitted to it.
+
+    Raises
+    ------
+    ParameterError
+        When ``km`` was not fitted to a status of the same sites (different number of sites).
+    """
+    if status is None:
+        status = compute_site_status(sites, as_of=as_of)
+    if km is None:
+        km = fit_build_time_km(status)
+    elif km.n_sites != len(status):
+        raise ParameterError(
+            f"km was fitted to {km.n_sites} sites, the site status has {len(status)}: "
+            "pass the curve fitted to this status (fit_build_time_km(status))"
+        )
+    return status, km

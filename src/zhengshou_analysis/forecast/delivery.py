@@ -14,30 +14,37 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..exceptions import ParameterError
-from ..figures.indicators import NA_GROUP, compute_build_time_survival, compute_site_status
+from ..figures.indicators import NA_GROUP, BuildTimeKM
 from ..periods import DAYS_PER_MONTH, duration_months
 from ..results import ForecastResult
 from ..schemas import conform_table
 from ..settings import resolve_as_of
 from .blas import single_threaded_blas
-from .common import scipy_special
+from .common import scipy_special, site_status_and_km
 from .tail import (
     DISTRIBUTIONS,
     MIN_MONTHS,
     PRIOR_MEDIAN_FALLBACK_MONTHS,
     Distribution,
     TailFit,
+    check_distribution,
     fit_survival_tail,
 )
 
-__all__ = ["DeliveryModel", "fit_delivery_model", "forecast_site_delivery"]
+__all__ = [
+    "DeliveryModel",
+    "fit_delivery_model",
+    "forecast_site_delivery",
+    "resolve_delivery_model",
+]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +81,13 @@ class DeliveryModel:
         (``as_of − promised_date`` when positive, else 0).
     n_sites, n_events
         Sites started by ``as_of`` and deliveries among them (what the model rests on).
+    distribution
+        Family of :attr:`tail`: ``"lognormal"`` or ``"weibull"``.
+    tail_comparison
+        Both families fitted once to the started sites, by name (empty when none has started):
+        the chosen one is :attr:`tail` itself; the other is fitted with its prior centred on the
+        chosen tail's median (it matters only for the MAP fallback). Shown side by side by
+        :func:`forecast_site_delivery`.
     """
 
     as_of: pd.Timestamp
@@ -85,6 +99,8 @@ class DeliveryModel:
     sites: pd.DataFrame
     n_sites: int
     n_events: int
+    distribution: str = "lognormal"
+    tail_comparison: Mapping[str, TailFit] = field(default_factory=dict)
 
     def log_survival(self, months) -> np.ndarray:
         """log S(t) of the spliced curve for build months ``t`` (array)."""
@@ -219,6 +235,8 @@ def fit_delivery_model(
     as_of,
     distribution: Distribution = "lognormal",
     min_at_risk: int = MIN_AT_RISK,
+    status: pd.DataFrame | None = None,
+    km: BuildTimeKM | None = None,
 ) -> DeliveryModel:
     """Fit the build-time distribution of resettlement sites and list the undelivered ones.
 
@@ -234,14 +252,27 @@ def fit_delivery_model(
     min_at_risk
         The KM body is used only where at least this many sites were at risk (default 3): a
         curve resting on one or two sites is a few atoms, not a distribution.
+    status
+        Pre-computed :func:`~zhengshou_analysis.figures.indicators.compute_site_status` of
+        ``sites`` at ``as_of``; computed when ``None``.
+    km
+        Pre-fitted :func:`~zhengshou_analysis.figures.indicators.fit_build_time_km` of that
+        status; fitted (once) when ``None``. The model is identical either way.
 
     Returns
     -------
     DeliveryModel
-        The KM body (reused from :func:`~zhengshou_analysis.figures.indicators.compute_build_time_survival`),
-        the tail fitted by :func:`fit_survival_tail` to all started sites (deliveries as events,
-        undelivered as censored; MAP with a prior centred on the median promised build time when
-        fewer than 3 sites are delivered), and the undelivered sites.
+        The KM body (the prefix of ``km`` described below), the tail fitted by
+        :func:`~zhengshou_analysis.forecast.tail.fit_survival_tail` to all started sites
+        (deliveries as events, undelivered as censored; MAP with a prior centred on the median
+        promised build time when fewer than 3 sites are delivered), both families side by side in
+        ``tail_comparison`` (two tail fits in all), and the undelivered sites. With sites but none
+        started, the tail is the prior alone (one fit on the prior median, censored).
+
+    Raises
+    ------
+    ParameterError
+        When ``distribution`` is unknown or ``km`` does not belong to ``status``.
 
     Notes
     -----
@@ -251,47 +282,117 @@ def fit_delivery_model(
     site older than every delivered one still gets a finite, later forecast.
     """
     as_of = resolve_as_of(as_of)
-    if distribution not in DISTRIBUTIONS:
-        raise ParameterError(
-            f"distribution must be one of {list(DISTRIBUTIONS)}, got {distribution!r}"
-        )
-    status = compute_site_status(sites, as_of=as_of)
-    km = compute_build_time_survival(sites, as_of=as_of)
-    body = km.loc[km["surv_prob"].gt(1e-12) & km["n_risk"].ge(min_at_risk)]
-    # n_risk and surv_prob never increase with time: the mask is a prefix of the curve
-    km_times = body["time_months"].to_numpy(dtype="float64")
-    km_surv = body["surv_prob"].to_numpy(dtype="float64")
-    tau = float(km_times[-1]) if km_times.size else 0.0
-    s_tau = float(km_surv[-1]) if km_surv.size else 1.0
-    tail = None
-    if len(status):
-        promised = duration_months(status["start_date"], status["promised_date"]).dropna()
-        promised = promised[promised > 0]
-        prior = float(promised.median()) if len(promised) else PRIOR_MEDIAN_FALLBACK_MONTHS
-        tail = fit_survival_tail(
-            status["build_months"].to_numpy(dtype="float64"),
-            status["delivered"].to_numpy(),
-            distribution=distribution,
-            prior_median_months=prior,
-        )
+    check_distribution(distribution)
+    status, km = site_status_and_km(sites, as_of=as_of, status=status, km=km)
+    km_times, km_surv = _km_body(km, min_at_risk)
+    comparison = _fit_tails(status, distribution)
     todo = _undelivered_sites(sites, as_of)
+    tail = comparison.get(distribution)
     if len(todo) and tail is None:
         # sites exist but none has started: only the prior can speak
-        promised = duration_months(todo["start_date"], todo["promised_date"]).dropna()
-        promised = promised[promised > 0]
-        prior = float(promised.median()) if len(promised) else PRIOR_MEDIAN_FALLBACK_MONTHS
+        prior = _promised_median(todo)
         tail = fit_survival_tail([prior], [0], distribution=distribution, prior_median_months=prior)
     return DeliveryModel(
         as_of=as_of,
         km_times=km_times,
         km_surv=km_surv,
-        tau=tau,
-        s_tau=s_tau,
+        tau=float(km_times[-1]) if km_times.size else 0.0,
+        s_tau=float(km_surv[-1]) if km_surv.size else 1.0,
         tail=tail,
         sites=todo,
         n_sites=len(status),
         n_events=int(status["delivered"].sum()),
+        distribution=distribution,
+        tail_comparison=comparison,
     )
+
+
+def _km_body(km: BuildTimeKM, min_at_risk: int) -> tuple[np.ndarray, np.ndarray]:
+    """Times and survival of the KM curve while above 0 with ``min_at_risk`` sites at risk."""
+    table = km.table()
+    body = table.loc[table["surv_prob"].gt(1e-12) & table["n_risk"].ge(min_at_risk)]
+    # n_risk and surv_prob never increase with time: the mask is a prefix of the curve
+    return (
+        body["time_months"].to_numpy(dtype="float64"),
+        body["surv_prob"].to_numpy(dtype="float64"),
+    )
+
+
+def _promised_median(frame: pd.DataFrame) -> float:
+    """Median promised build time (start → promised date, months > 0), else the fallback prior."""
+    promised = duration_months(frame["start_date"], frame["promised_date"]).dropna()
+    promised = promised[promised > 0]
+    return float(promised.median()) if len(promised) else PRIOR_MEDIAN_FALLBACK_MONTHS
+
+
+def _fit_tails(status: pd.DataFrame, distribution: str) -> dict[str, TailFit]:
+    """The chosen tail (prior at the promised median) and the other family, in DISTRIBUTIONS order.
+
+    The other family's prior is centred on the chosen tail's median. Empty without started sites.
+    """
+    if not len(status):
+        return {}
+    times = status["build_months"].to_numpy(dtype="float64")
+    events = status["delivered"].to_numpy()
+    chosen = fit_survival_tail(
+        times, events, distribution=distribution, prior_median_months=_promised_median(status)
+    )
+    return {
+        dist: chosen
+        if dist == distribution
+        else fit_survival_tail(
+            times, events, distribution=dist, prior_median_months=chosen.median_months
+        )
+        for dist in DISTRIBUTIONS
+    }
+
+
+def resolve_delivery_model(
+    sites: pd.DataFrame | None,
+    *,
+    as_of: pd.Timestamp,
+    distribution: Distribution | None = None,
+    model: DeliveryModel | None = None,
+    status: pd.DataFrame | None = None,
+    km: BuildTimeKM | None = None,
+) -> DeliveryModel:
+    """The delivery model given (checked against ``as_of`` and ``distribution``), else a new fit.
+
+    Parameters
+    ----------
+    sites
+        Canonical ``sites`` table (not modified); read only when ``model`` is ``None``.
+    as_of
+        Reporting date (resolved).
+    distribution
+        Tail family; ``None`` means the model's, or ``"lognormal"`` when fitting.
+    model
+        A :class:`DeliveryModel` from :func:`fit_delivery_model`, or ``None`` to fit one.
+    status, km
+        Passed to :func:`fit_delivery_model` when fitting.
+
+    Returns
+    -------
+    DeliveryModel
+
+    Raises
+    ------
+    ParameterError
+        When ``model`` was fitted at another ``as_of`` or with another ``distribution``.
+    """
+    if model is None:
+        return fit_delivery_model(
+            sites, as_of=as_of, distribution=distribution or "lognormal", status=status, km=km
+        )
+    if model.as_of != as_of:
+        raise ParameterError(
+            f"the delivery model was fitted at {model.as_of.date()}, not at as_of={as_of.date()}"
+        )
+    if distribution is not None and distribution != model.distribution:
+        raise ParameterError(
+            f"the delivery model has a {model.distribution} tail, not {distribution!r}"
+        )
+    return model
 
 
 def _delivery_statement(model: DeliveryModel) -> str:
@@ -318,8 +419,11 @@ def forecast_site_delivery(
     *,
     as_of,
     horizon_months: int = 12,
-    distribution: Distribution = "lognormal",
+    distribution: Distribution | None = None,
     quantiles: Sequence[float] = (0.5, 0.9),
+    model: DeliveryModel | None = None,
+    status: pd.DataFrame | None = None,
+    km: BuildTimeKM | None = None,
 ) -> ForecastResult:
     """Delivery-date distribution of every undelivered site, given it is undelivered at ``as_of``.
 
@@ -332,10 +436,16 @@ def forecast_site_delivery(
     horizon_months
         Horizon for ``prob_delivered_in_horizon`` (default 12).
     distribution
-        Parametric tail where the KM curve does not reach: ``"lognormal"`` (default) or
-        ``"weibull"``.
+        Parametric tail where the KM curve does not reach: ``"lognormal"`` or ``"weibull"``
+        (default: the family of ``model``, else lognormal).
     quantiles
         Quantiles to report, in (0, 1) (default P50 and P90).
+    model
+        Pre-fitted :func:`fit_delivery_model` at the same ``as_of`` (nothing is refitted: the
+        tail comparison comes from ``model.tail_comparison``); fitted when ``None``.
+    status, km
+        Pre-computed site status and its KM curve, used only when ``model`` is ``None`` (see
+        :func:`fit_delivery_model`). Results are identical whichever is given.
 
     Returns
     -------
@@ -348,6 +458,12 @@ def forecast_site_delivery(
         ``"tail"`` (lognormal and Weibull fits side by side, AIC), ``"km"`` (the KM body).
         ``assumptions``: method, tail parameters, counts and a plain statement.
 
+    Raises
+    ------
+    ParameterError
+        When a quantile is outside (0, 1), ``distribution`` is unknown, or ``model`` was fitted at
+        another ``as_of`` or with another ``distribution``.
+
     Notes
     -----
     Quantiles are exact (no simulation): the ``q`` quantile of site ``i`` is the smallest ``t``
@@ -357,25 +473,35 @@ def forecast_site_delivery(
     as_of = resolve_as_of(as_of)
     if any(not 0 < q < 1 for q in quantiles):
         raise ParameterError(f"quantiles must be in (0, 1), got {list(quantiles)!r}")
-    model = fit_delivery_model(sites, as_of=as_of, distribution=distribution)
-    summary = model.quantile_frame(sorted(quantiles), horizon_months=int(horizon_months))
-    status = compute_site_status(sites, as_of=as_of)
-    fits = []
-    if len(status):
-        for dist in DISTRIBUTIONS:
-            f = fit_survival_tail(
-                status["build_months"].to_numpy(float),
-                status["delivered"].to_numpy(),
-                distribution=dist,
-                prior_median_months=model.tail.median_months if model.tail else None,
-            )
-            fits.append({"chosen": dist == distribution, **f.describe()})
-    tail_frame = pd.DataFrame(fits)
-    assumptions = {
-        "as_of": as_of.date().isoformat(),
+    model = resolve_delivery_model(
+        sites, as_of=as_of, distribution=distribution, model=model, status=status, km=km
+    )
+    km_frame = pd.DataFrame({"time_months": model.km_times, "surv_prob": model.km_surv})
+    return ForecastResult(
+        summary=model.quantile_frame(sorted(quantiles), horizon_months=int(horizon_months)),
+        assumptions=_delivery_assumptions(model),
+        frames={"tail": _tail_frame(model), "km": km_frame},
+    )
+
+
+def _tail_frame(model: DeliveryModel) -> pd.DataFrame:
+    """Both tail families side by side (``chosen``, parameters, AIC); empty without started sites."""
+    return pd.DataFrame(
+        [
+            {"chosen": dist == model.distribution, **fit.describe()}
+            for dist, fit in model.tail_comparison.items()
+        ]
+    )
+
+
+def _delivery_assumptions(model: DeliveryModel) -> dict[str, Any]:
+    """The assumptions dict of :func:`forecast_site_delivery`, with a note when the other fits better."""
+    tail = model.tail
+    assumptions: dict[str, Any] = {
+        "as_of": model.as_of.date().isoformat(),
         "method": "KM body + parametric tail, conditional on undelivered at as_of",
-        "distribution": distribution,
-        "tail": model.tail.describe() if model.tail else None,
+        "distribution": model.distribution,
+        "tail": tail.describe() if tail else None,
         "km_reaches_months": model.tau,
         "km_survival_at_reach": model.s_tau,
         "n_sites_started": model.n_sites,
@@ -384,16 +510,11 @@ def forecast_site_delivery(
         "dates": "as_of + months × 30.4375 days, rounded up to a whole day",
         "statement": _delivery_statement(model),
     }
-    if model.tail is not None and len(fits) == 2:
-        other = next(f for f in fits if not f["chosen"])
-        if other["aic"] < model.tail.aic - 2:
-            assumptions["tail_note"] = (
-                f"{other['distribution']} fits the censored build times better "
-                f"(AIC {other['aic']:.1f} vs {model.tail.aic:.1f}); pass distribution= to use it"
-            )
-    km_frame = pd.DataFrame({"time_months": model.km_times, "surv_prob": model.km_surv})
-    return ForecastResult(
-        summary=summary,
-        assumptions=assumptions,
-        frames={"tail": tail_frame, "km": km_frame},
-    )
+    others = [f for d, f in model.tail_comparison.items() if d != model.distribution]
+    if tail is not None and others and others[0].aic < tail.aic - 2:
+        other = others[0]
+        assumptions["tail_note"] = (
+            f"{other.distribution} fits the censored build times better "
+            f"(AIC {other.aic:.1f} vs {tail.aic:.1f}); pass distribution= to use it"
+        )
+    return assumptions

@@ -29,7 +29,7 @@ from .common import (
     path_quantiles,
     random_streams,
 )
-from .delivery import DeliveryModel, fit_delivery_model
+from .delivery import DeliveryModel, resolve_delivery_model
 from .scenarios import Scenario
 from .tail import Distribution
 
@@ -220,6 +220,7 @@ def _classify_households(
     site_rows: pd.DataFrame,
     forecast_ids: Mapping[str, int],
     escalation: Escalation,
+    transition_fees: pd.DataFrame | None,
 ) -> tuple[pd.DataFrame, float]:
     """Households in transition at ``as_of`` with what decides their exit; and all fee arrears.
 
@@ -227,13 +228,15 @@ def _classify_households(
     ``as_of``) or ``no_site``; ``fixed_months`` is the months from ``as_of`` to the delivery,
     rounded up (≤ 0 for delivered sites, 0 — "now" — without a site).
     """
-    hh = compute_transition_fees(
-        table_from(tables, "transition"),
-        table_from(tables, "payments"),
-        as_of=as_of,
-        sites=table_from(tables, "sites"),
-        escalation=escalation,
-    )
+    hh = transition_fees
+    if hh is None:
+        hh = compute_transition_fees(
+            table_from(tables, "transition"),
+            table_from(tables, "payments"),
+            as_of=as_of,
+            sites=table_from(tables, "sites"),
+            escalation=escalation,
+        )
     arrears = float(hh["arrears_yuan"].sum())
     hh = hh.loc[hh["active"]].reset_index(drop=True)
     base = hh["base_monthly_yuan"].to_numpy(dtype="float64")
@@ -298,13 +301,43 @@ def build_fee_model(
     horizon_months: int,
     delivery: DeliveryModel,
     escalation: Escalation,
+    transition_fees: pd.DataFrame | None = None,
 ) -> FeeModel:
-    """Households in transition at ``as_of``, grouped by what decides their exit, with tables."""
+    """Households in transition at ``as_of``, grouped by what decides their exit, with fee tables.
+
+    Parameters
+    ----------
+    tables
+        Canonical tables (``sites``; ``transition`` and ``payments`` unless ``transition_fees``
+        is given); not modified.
+    as_of
+        Reporting date (resolved).
+    horizon_months
+        H, months after ``as_of``.
+    delivery
+        The delivery model whose undelivered sites are simulated.
+    escalation
+        Overdue escalation of the fee.
+    transition_fees
+        Pre-computed :func:`~zhengshou_analysis.figures.indicators.compute_transition_fees` of
+        the tables at ``as_of`` with ``sites`` and the same ``escalation`` (not modified);
+        computed when ``None``.
+
+    Returns
+    -------
+    FeeModel
+        One group per site (and one for households without a known site), with the fee tables.
+    """
     sites = table_from(tables, "sites")
     site_rows = sites.loc[sites["site_id"].notna()].drop_duplicates("site_id").set_index("site_id")
     forecast_ids = dict(zip(delivery.sites["site_id"], range(len(delivery.sites)), strict=True))
     hh, arrears = _classify_households(
-        tables, as_of=as_of, site_rows=site_rows, forecast_ids=forecast_ids, escalation=escalation
+        tables,
+        as_of=as_of,
+        site_rows=site_rows,
+        forecast_ids=forecast_ids,
+        escalation=escalation,
+        transition_fees=transition_fees,
     )
     groups, gi = _group_frame(hh, site_rows, forecast_ids)
 
@@ -349,7 +382,9 @@ def simulate_transition_fees(
     lag_months: int = DEFAULT_LAG_MONTHS,
     delivery_delay_months: int = 0,
     escalation: Escalation = DEFAULT_ESCALATION,
-    distribution: Distribution = "lognormal",
+    distribution: Distribution | None = None,
+    delivery: DeliveryModel | None = None,
+    transition_fees: pd.DataFrame | None = None,
 ) -> ForecastResult:
     """Transitional fees falling due over the horizon, simulated from delivery forecasts.
 
@@ -373,7 +408,15 @@ def simulate_transition_fees(
     escalation
         Overdue escalation of the fee (default: the spec's example rule).
     distribution
-        Parametric tail of the delivery model (``"lognormal"`` or ``"weibull"``).
+        Parametric tail of the delivery model (``"lognormal"`` or ``"weibull"``; default: the
+        family of ``delivery``, else lognormal).
+    delivery
+        Pre-fitted :func:`~zhengshou_analysis.forecast.delivery.fit_delivery_model` at the same
+        ``as_of``; fitted when ``None``.
+    transition_fees
+        Pre-computed :func:`~zhengshou_analysis.figures.indicators.compute_transition_fees` at
+        ``as_of`` (with ``sites`` and the same ``escalation``); computed when ``None``. Results
+        are identical whichever is given.
 
     Returns
     -------
@@ -406,8 +449,8 @@ def simulate_transition_fees(
     as_of = resolve_as_of(as_of)
     check_simulation_args(horizon_months, n_paths, lag_months, seed)
     Scenario(delivery_delay_months=delivery_delay_months)  # validates
-    delivery = fit_delivery_model(
-        table_from(tables, "sites"), as_of=as_of, distribution=distribution
+    delivery = resolve_delivery_model(
+        table_from(tables, "sites"), as_of=as_of, distribution=distribution, model=delivery
     )
     model = build_fee_model(
         tables,
@@ -415,6 +458,7 @@ def simulate_transition_fees(
         horizon_months=int(horizon_months),
         delivery=delivery,
         escalation=escalation,
+        transition_fees=transition_fees,
     )
     rng, _ = random_streams(seed)
     draws = delivery.sample_months_after(int(n_paths), rng)

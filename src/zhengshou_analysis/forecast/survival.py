@@ -22,26 +22,15 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ParameterError
-from ..figures.indicators import (
-    NA_GROUP,
-    compute_build_time_survival,
-    compute_median_build_months,
-    compute_site_status,
-)
+from ..figures.indicators import NA_GROUP, BuildTimeKM
 from ..results import ForecastResult
 from ..settings import resolve_as_of
 from .blas import single_threaded_blas
-from .common import scipy_special
+from .common import scipy_special, site_status_and_km
 
 __all__ = ["compute_delivery_survival"]
 
 log = logging.getLogger(__name__)
-
-
-def _survfunc(times: np.ndarray, events: np.ndarray):
-    from statsmodels.duration.survfunc import SurvfuncRight
-
-    return SurvfuncRight(times, events.astype("int64"))
 
 
 def _loglog_ci(surv: np.ndarray, se: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
@@ -56,45 +45,52 @@ def _loglog_ci(surv: np.ndarray, se: np.ndarray, alpha: float) -> tuple[np.ndarr
     return lower, upper
 
 
-def _km_table(sites: pd.DataFrame, status: pd.DataFrame, as_of, alpha: float) -> pd.DataFrame:
-    km = compute_build_time_survival(sites, as_of=as_of)
-    cols = [*km.columns, "ci_lower", "ci_upper", "band_lower", "band_upper"]
-    if km.empty:
+def _km_table(km: BuildTimeKM, alpha: float) -> pd.DataFrame:
+    """The KM table with pointwise log(-log) limits and the simultaneous band."""
+    table = km.table()
+    cols = [*table.columns, "ci_lower", "ci_upper", "band_lower", "band_upper"]
+    if table.empty:
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
-    lower, upper = _loglog_ci(km["surv_prob"].to_numpy(), km["surv_prob_se"].to_numpy(), alpha)
-    band_lower = band_upper = np.full(len(km), np.nan)
-    sf = _survfunc(status["build_months"].to_numpy(dtype="float64"), status["delivered"].to_numpy())
+    lower, upper = _loglog_ci(
+        table["surv_prob"].to_numpy(), table["surv_prob_se"].to_numpy(), alpha
+    )
+    band_lower = band_upper = np.full(len(table), np.nan)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            lcb, ucb = sf.simultaneous_cb(alpha=alpha)
-        if len(lcb) == len(km):
+            lcb, ucb = km.fit.simultaneous_cb(alpha=alpha)
+        if len(lcb) == len(table):
             band_lower, band_upper = np.asarray(lcb, float), np.asarray(ucb, float)
     except (ValueError, ZeroDivisionError, FloatingPointError, IndexError) as exc:
         log.info("no simultaneous KM band (%s)", exc)
-    return km.assign(ci_lower=lower, ci_upper=upper, band_lower=band_lower, band_upper=band_upper)[
-        cols
-    ]
+    return table.assign(
+        ci_lower=lower, ci_upper=upper, band_lower=band_lower, band_upper=band_upper
+    )[cols]
 
 
-def _median_frame(status: pd.DataFrame, sites: pd.DataFrame, as_of, alpha: float) -> pd.DataFrame:
-    median = compute_median_build_months(sites, as_of=as_of)
+def _median_ci(km: BuildTimeKM, alpha: float) -> tuple[float, float]:
+    """Confidence limits of the KM median (NaN where statsmodels cannot give one)."""
+    if km.fit is None:
+        return math.nan, math.nan
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            lo, hi = (float(x) for x in km.fit.quantile_ci(0.5, alpha=alpha))
+        except (ValueError, ZeroDivisionError, IndexError):
+            lo = hi = math.nan
+    return lo, hi
+
+
+def _median_frame(status: pd.DataFrame, km: BuildTimeKM, alpha: float) -> pd.DataFrame:
+    """One row: the KM median (or NaN), its status and confidence limits, counts."""
+    median, median_status = km.median()
     n, n_events = len(status), int(status["delivered"].sum())
     last = float(status["build_months"].max()) if n else math.nan
-    lo = hi = math.nan
-    if n_events:
-        sf = _survfunc(status["build_months"].to_numpy(float), status["delivered"].to_numpy())
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            try:
-                lo, hi = (float(x) for x in sf.quantile_ci(0.5, alpha=alpha))
-            except (ValueError, ZeroDivisionError, IndexError):
-                lo = hi = math.nan
-    status_text = "no_sites" if n == 0 else ("reached" if median is not None else "not_reached")
+    lo, hi = _median_ci(km, alpha)
     return pd.DataFrame(
         {
             "median_build_months": [math.nan if median is None else float(median)],
-            "median_status": [status_text],
+            "median_status": [median_status],
             "ci_lower": [lo if math.isfinite(lo) else math.nan],
             "ci_upper": [hi if math.isfinite(hi) else math.nan],
             "ci_upper_unbounded": [bool(n_events) and not math.isfinite(hi)],
@@ -250,6 +246,8 @@ def compute_delivery_survival(
     min_group_sites: int = 3,
     cox_covariates: Sequence[Literal["log_units", "zone"]] = ("log_units",),
     events_per_covariate: int = 10,
+    status: pd.DataFrame | None = None,
+    km: BuildTimeKM | None = None,
 ) -> ForecastResult:
     """Kaplan–Meier analysis of build time (start → delivery) with undelivered sites censored.
 
@@ -271,6 +269,12 @@ def compute_delivery_survival(
     events_per_covariate
         The Cox model is fitted only with at least this many deliveries per covariate parameter
         (default 10, the usual rule of thumb); otherwise a statement says why not.
+    status
+        Pre-computed :func:`~zhengshou_analysis.figures.indicators.compute_site_status` of
+        ``sites`` at ``as_of`` (returned as the ``"sites"`` frame); computed when ``None``.
+    km
+        Pre-fitted :func:`~zhengshou_analysis.figures.indicators.fit_build_time_km` of that
+        status; fitted (once) when ``None``. Results are identical either way.
 
     Returns
     -------
@@ -285,26 +289,49 @@ def compute_delivery_survival(
         ``"sites"`` (:func:`~zhengshou_analysis.figures.indicators.compute_site_status`).
         ``assumptions``: statements on the median, the log-rank test and the Cox model.
 
+    Raises
+    ------
+    ParameterError
+        When ``alpha`` is not in (0, 1), a covariate is unknown, or ``km`` does not belong to
+        ``status``.
+
     Notes
     -----
     The median is the first event time with S(t) ≤ 0.5 (indicators.md); "not reached" when the
     curve stays above 0.5. Build times are days / 30.4375.
     """
     as_of = resolve_as_of(as_of)
+    _check_survival_args(alpha, cox_covariates)
+    status, km = site_status_and_km(sites, as_of=as_of, status=status, km=km)
+    median = _median_frame(status, km, alpha)
+    groups, logrank = _logrank(status, min_group_sites=min_group_sites)
+    cox, cox_info = _cox(
+        status, covariates=cox_covariates, events_per_covariate=events_per_covariate
+    )
+    return ForecastResult(
+        summary=_km_table(km, alpha),
+        assumptions=_survival_assumptions(as_of, alpha, median.iloc[0], logrank, cox_info),
+        frames={"median": median, "logrank": groups, "cox": cox, "sites": status},
+    )
+
+
+def _check_survival_args(alpha: float, cox_covariates: Sequence[str]) -> None:
     if not 0 < alpha < 1:
         raise ParameterError(f"alpha must be in (0, 1), got {alpha!r}")
     for c in cox_covariates:
         if c not in ("log_units", "zone"):
             raise ParameterError(f"cox_covariates must be among ['log_units', 'zone'], got {c!r}")
-    status = compute_site_status(sites, as_of=as_of)
-    km = _km_table(sites, status, as_of, alpha)
-    median = _median_frame(status, sites, as_of, alpha)
-    groups, logrank = _logrank(status, min_group_sites=min_group_sites)
-    cox, cox_info = _cox(
-        status, covariates=cox_covariates, events_per_covariate=events_per_covariate
-    )
-    row = median.iloc[0]
-    assumptions = {
+
+
+def _survival_assumptions(
+    as_of: pd.Timestamp,
+    alpha: float,
+    row: pd.Series,
+    logrank: dict[str, Any],
+    cox_info: dict[str, Any],
+) -> dict[str, Any]:
+    """The assumptions dict of :func:`compute_delivery_survival` (``row``: the median frame)."""
+    return {
         "as_of": as_of.date().isoformat(),
         "method": "Kaplan–Meier (statsmodels SurvfuncRight); build months = days / 30.4375",
         "censoring": "统计日前未交付的安置区在统计日右删失（计入风险集，不剔除）。",
@@ -320,8 +347,3 @@ def compute_delivery_survival(
         "logrank": logrank,
         "cox": cox_info,
     }
-    return ForecastResult(
-        summary=km,
-        assumptions=assumptions,
-        frames={"median": median, "logrank": groups, "cox": cox, "sites": status},
-    )

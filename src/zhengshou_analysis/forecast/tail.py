@@ -26,6 +26,7 @@ __all__ = [
     "PRIOR_MEDIAN_FALLBACK_MONTHS",
     "Distribution",
     "TailFit",
+    "check_distribution",
     "fit_survival_tail",
 ]
 
@@ -132,6 +133,14 @@ class TailFit:
         }
 
 
+def check_distribution(distribution: str) -> None:
+    """Raise :class:`ParameterError` unless ``distribution`` is one of :data:`DISTRIBUTIONS`."""
+    if distribution not in DISTRIBUTIONS:
+        raise ParameterError(
+            f"distribution must be one of {list(DISTRIBUTIONS)}, got {distribution!r}"
+        )
+
+
 def _unpack(theta: np.ndarray, distribution: str) -> dict[str, float]:
     a, log_b = float(theta[0]), float(theta[1])
     if distribution == "lognormal":
@@ -218,10 +227,7 @@ def fit_survival_tail(
     log of the spread of log T (σ, or π/(k√6) for a Weibull), sd 0.5, centred at log 0.5. Durations
     below one day count as one day.
     """
-    if distribution not in DISTRIBUTIONS:
-        raise ParameterError(
-            f"distribution must be one of {list(DISTRIBUTIONS)}, got {distribution!r}"
-        )
+    check_distribution(distribution)
     t = np.asarray(durations, dtype="float64")
     d = np.asarray(events).astype(bool)
     if t.shape != d.shape or t.ndim != 1:
