@@ -27,11 +27,13 @@ from .fees import simulate_transition_fees
 from .gap import forecast_funding_gap
 from .inflows import (
     MODEL_LABELS,
+    InflowModel,
     backtest_inflow_models,
     compute_monthly_inflows,
+    fit_inflow_model,
     forecast_inflows,
 )
-from .keyfigures import compute_forecast_figures
+from .keyfigures import compute_forecast_figures, flatten_forecast_figures
 from .scenarios import DEFAULT_SCENARIOS, Scenario
 from .survival import compute_delivery_survival
 from .tail import TailFit, fit_survival_tail
@@ -43,6 +45,7 @@ __all__ = [
     "MODEL_LABELS",
     "DeliveryModel",
     "ForecastResult",
+    "InflowModel",
     "Scenario",
     "TailFit",
     "backtest_inflow_models",
@@ -50,7 +53,9 @@ __all__ = [
     "compute_forecast_figures",
     "compute_monthly_inflows",
     "fit_delivery_model",
+    "fit_inflow_model",
     "fit_survival_tail",
+    "flatten_forecast_figures",
     "forecast_funding_gap",
     "forecast_inflows",
     "forecast_site_delivery",

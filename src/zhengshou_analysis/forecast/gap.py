@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..exceptions import ParameterError
 from ..figures.indicators import compute_agreement_balances
 from ..results import ForecastResult
 from ..schemas import table_from
@@ -27,16 +29,26 @@ from .common import (
     path_quantiles,
     random_streams,
 )
-from .delivery import fit_delivery_model
-from .fees import build_fee_model
-from .inflows import forecast_inflows
+from .delivery import DeliveryModel, resolve_delivery_model
+from .fees import FeeModel, build_fee_model
+from .inflows import InflowModel, forecast_inflows
 from .scenarios import Scenario, resolve_scenarios
 from .tail import Distribution
 
-__all__ = ["forecast_funding_gap"]
+__all__ = ["GAP_DEFINITION", "INDEPENDENCE_STATEMENT", "forecast_funding_gap"]
 
 log = logging.getLogger(__name__)
 
+#: The definition of the gap, as the reports print it.
+GAP_DEFINITION = (
+    "资金缺口 = 统计日前已签协议中支付期限不晚于预测期末的未付补偿款 + 预测期内按交付预测应计的"
+    "过渡安置费 −（统计日资金结余 + 预测期内模拟到位资金）；缺口≤0即资金可覆盖。"
+)
+#: What the intervals leave out, as the reports print it.
+INDEPENDENCE_STATEMENT = (
+    "各安置区交付相互独立抽样，资金到位与交付独立；共同冲击（如资金断供"
+    "导致全部延期）不在区间内，见延期与减少到位情景。"
+)
 #: Fewer deliveries than this, or fewer months of inflows than INFLOW_WARN_MONTHS: warn.
 DELIVERY_WARN_EVENTS = 10
 INFLOW_WARN_MONTHS = 36
@@ -76,7 +88,11 @@ def forecast_funding_gap(
     lag_months: int = DEFAULT_LAG_MONTHS,
     scenarios: Sequence[Scenario] | None = None,
     escalation: Escalation = DEFAULT_ESCALATION,
-    distribution: Distribution = "lognormal",
+    distribution: Distribution | None = None,
+    delivery: DeliveryModel | None = None,
+    inflows: ForecastResult | InflowModel | None = None,
+    balances: pd.DataFrame | None = None,
+    transition_fees: pd.DataFrame | None = None,
 ) -> ForecastResult:
     """The funding gap at the horizon (indicators.md), simulated, with scenarios side by side.
 
@@ -100,7 +116,23 @@ def forecast_funding_gap(
     escalation
         Overdue escalation of the transitional fee.
     distribution
-        Parametric tail of the delivery model.
+        Parametric tail of the delivery model (default: the family of ``delivery``, else
+        lognormal).
+    delivery
+        Pre-fitted :func:`~zhengshou_analysis.forecast.delivery.fit_delivery_model` at ``as_of``;
+        fitted when ``None``.
+    inflows
+        :func:`~zhengshou_analysis.forecast.inflows.forecast_inflows` result for the same
+        ``as_of``, ``horizon_months``, ``n_paths`` and ``seed`` (its paths are used as they are),
+        or a pre-fitted :func:`~zhengshou_analysis.forecast.inflows.fit_inflow_model` to simulate
+        from; fitted and simulated when ``None``.
+    balances
+        Pre-computed :func:`~zhengshou_analysis.figures.indicators.compute_agreement_balances`
+        of ``agreements`` and ``payments`` at ``as_of``; computed when ``None``.
+    transition_fees
+        Pre-computed :func:`~zhengshou_analysis.figures.indicators.compute_transition_fees` at
+        ``as_of`` (with ``sites`` and the same ``escalation``); computed when ``None``. Results
+        are identical whichever of these are given.
 
     Returns
     -------
@@ -113,6 +145,12 @@ def forecast_funding_gap(
         ``"fees:<scenario>"`` ``(n_paths,)``, ``"inflows"`` ``(n_paths, horizon_months)``.
         ``assumptions``: definitions, components, models, scenarios, the data the forecast rests
         on and a plain warning when that is little.
+
+    Raises
+    ------
+    ParameterError
+        When an argument is out of range, or a pre-fitted input belongs to another ``as_of``,
+        ``distribution``, horizon, ``n_paths`` or ``seed``.
 
     Notes
     -----
@@ -133,22 +171,67 @@ def forecast_funding_gap(
     as_of = resolve_as_of(as_of)
     check_simulation_args(horizon_months, n_paths, lag_months, seed)
     items = resolve_scenarios(scenarios)
-    h, n, lag = int(horizon_months), int(n_paths), int(lag_months)
-    horizon_end = as_of + pd.DateOffset(months=h)
-    sites = table_from(tables, "sites")
-    delivery = fit_delivery_model(sites, as_of=as_of, distribution=distribution)
+    h, n = int(horizon_months), int(n_paths)
+    delivery = resolve_delivery_model(
+        table_from(tables, "sites"), as_of=as_of, distribution=distribution, model=delivery
+    )
     fee_model = build_fee_model(
-        tables, as_of=as_of, horizon_months=h, delivery=delivery, escalation=escalation
+        tables,
+        as_of=as_of,
+        horizon_months=h,
+        delivery=delivery,
+        escalation=escalation,
+        transition_fees=transition_fees,
     )
     rng_delivery, _ = random_streams(seed)
     draws = delivery.sample_months_after(n, rng_delivery)
-    inflows = forecast_inflows(
-        table_from(tables, "funding"), as_of=as_of, horizon_months=h, n_paths=n, seed=seed
+    inflows = _inflow_forecast(tables, inflows, as_of=as_of, horizon_months=h, n_paths=n, seed=seed)
+    components = _gap_components(tables, as_of=as_of, horizon_months=h, balances=balances)
+    summary, samples, frames = _run_scenarios(
+        items, fee_model, draws, inflows, components, lag_months=int(lag_months)
     )
-    inflow_paths = inflows.samples["inflows"]
+    assumptions = _gap_assumptions(
+        as_of=as_of,
+        horizon_months=h,
+        n_paths=n,
+        seed=int(seed),
+        lag_months=int(lag_months),
+        escalation=escalation,
+        scenarios=items,
+        components=components,
+        fee_model=fee_model,
+        delivery=delivery,
+        inflows=inflows,
+    )
+    if assumptions["warning"]:
+        log.info("forecast at %s: %s", as_of.date(), assumptions["warning"])
+    return ForecastResult(summary=summary, assumptions=assumptions, frames=frames, samples=samples)
 
+
+@dataclass(frozen=True)
+class _Components:
+    """The deterministic parts of the gap: unpaid compensation due, cash balance (yuan)."""
+
+    unpaid_due_yuan: float
+    cash_balance_yuan: float
+    agreements_signed: int
+    horizon_end: pd.Timestamp
+
+
+def _gap_components(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    as_of: pd.Timestamp,
+    horizon_months: int,
+    balances: pd.DataFrame | None,
+) -> _Components:
+    """Unpaid compensation due by the horizon end and the cash balance at ``as_of``."""
+    horizon_end = as_of + pd.DateOffset(months=horizon_months)
     payments = table_from(tables, "payments")
-    balances = compute_agreement_balances(table_from(tables, "agreements"), payments, as_of=as_of)
+    if balances is None:
+        balances = compute_agreement_balances(
+            table_from(tables, "agreements"), payments, as_of=as_of
+        )
     unpaid_due = float(
         balances.loc[balances["payment_due_date"].le(horizon_end), "unpaid_yuan"].sum()
     )
@@ -156,28 +239,71 @@ def forecast_funding_gap(
     cash = float(funding.loc[funding["date"].le(as_of), "amount_yuan"].sum()) - float(
         payments.loc[payments["date"].le(as_of), "amount_yuan"].sum()
     )
+    return _Components(unpaid_due, cash, len(balances), horizon_end)
 
+
+def _inflow_forecast(
+    tables: Mapping[str, pd.DataFrame],
+    inflows: ForecastResult | InflowModel | None,
+    *,
+    as_of: pd.Timestamp,
+    horizon_months: int,
+    n_paths: int,
+    seed: int,
+) -> ForecastResult:
+    """The inflow forecast given (checked), simulated from the model given, or fitted here."""
+    if inflows is None or isinstance(inflows, InflowModel):
+        return forecast_inflows(
+            table_from(tables, "funding"),
+            as_of=as_of,
+            horizon_months=horizon_months,
+            n_paths=n_paths,
+            seed=seed,
+            model=inflows,
+        )
+    first = as_of.to_period("M") + 1
+    months = inflows.summary["month"]
+    if (
+        inflows.samples["inflows"].shape != (n_paths, horizon_months)
+        or inflows.assumptions.get("seed") != int(seed)
+        or (len(months) and months.iloc[0] != first)
+    ):
+        raise ParameterError(
+            "inflows must be forecast_inflows(...) at the same as_of, horizon_months, n_paths "
+            f"and seed ({as_of.date()}, {horizon_months}, {n_paths}, {seed})"
+        )
+    return inflows
+
+
+def _run_scenarios(
+    items: Sequence[Scenario],
+    fee_model: FeeModel,
+    draws: np.ndarray,
+    inflows: ForecastResult,
+    components: _Components,
+    *,
+    lag_months: int,
+) -> tuple[pd.DataFrame, dict[str, np.ndarray], dict[str, pd.DataFrame]]:
+    """Per scenario, the gap on every path: summary rows, samples and the baseline's fee frames."""
+    inflow_paths = inflows.samples["inflows"]
+    h = inflow_paths.shape[1]
     rows, samples, frames = [], {"inflows": inflow_paths}, {}
     for sc in items:
         fees, marginal, in_h = fee_model.simulate(
-            draws, lag_months=lag, delay_months=sc.delivery_delay_months
+            draws, lag_months=lag_months, delay_months=sc.delivery_delay_months
         )
         fee_total = fees.sum(axis=1)
         inflow_total = inflow_paths.sum(axis=1) * sc.inflow_factor
         if sc.lump_month <= h:
             inflow_total = inflow_total + sc.lump_yuan
-        gap = unpaid_due + fee_total - (cash + inflow_total)
+        unpaid, cash = components.unpaid_due_yuan, components.cash_balance_yuan
+        gap = unpaid + fee_total - (cash + inflow_total)
         samples[f"gap:{sc.name}"] = gap
         samples[f"fees:{sc.name}"] = fee_total
         rows.append(
             {
-                "scenario": sc.name,
-                "description": sc.describe(),
-                "inflow_factor": sc.inflow_factor,
-                "lump_yuan": sc.lump_yuan,
-                "lump_month": sc.lump_month,
-                "delivery_delay_months": sc.delivery_delay_months,
-                "unpaid_compensation_due_yuan": unpaid_due,
+                **_scenario_parameters(sc),
+                "unpaid_compensation_due_yuan": unpaid,
                 "cash_balance_yuan": cash,
                 **{f"fee_{k}_yuan": float(v) for k, v in path_quantiles(fee_total).items()},
                 **{f"inflow_{k}_yuan": float(v) for k, v in path_quantiles(inflow_total).items()},
@@ -190,35 +316,55 @@ def forecast_funding_gap(
             frames = {"fees_by_site": by_site, "fees_by_zone": by_zone}
     frames |= {"inflows": inflows.summary, "backtest": inflows.frames["backtest"]}
     summary = pd.DataFrame(rows).astype({"scenario": "str", "description": "str"})
+    return summary, samples, frames
 
-    fee_info = fee_model.assumptions(lag_months=lag, escalation=escalation)
-    assumptions = {
+
+def _scenario_parameters(sc: Scenario) -> dict[str, Any]:
+    return {
+        "scenario": sc.name,
+        "description": sc.describe(),
+        "inflow_factor": sc.inflow_factor,
+        "lump_yuan": sc.lump_yuan,
+        "lump_month": sc.lump_month,
+        "delivery_delay_months": sc.delivery_delay_months,
+    }
+
+
+def _gap_assumptions(
+    *,
+    as_of: pd.Timestamp,
+    horizon_months: int,
+    n_paths: int,
+    seed: int,
+    lag_months: int,
+    escalation: Escalation,
+    scenarios: Sequence[Scenario],
+    components: _Components,
+    fee_model: FeeModel,
+    delivery: DeliveryModel,
+    inflows: ForecastResult,
+) -> dict[str, Any]:
+    """The assumptions dict of :func:`forecast_funding_gap` (JSON-ready apart from numpy scalars)."""
+    fee_info = fee_model.assumptions(lag_months=lag_months, escalation=escalation)
+    data = _data_basis(delivery, inflows.assumptions, fee_info, components)
+    return {
         "as_of": as_of.date().isoformat(),
-        "horizon_months": h,
-        "horizon_end": horizon_end.date().isoformat(),
-        "n_paths": n,
-        "seed": int(seed),
-        "lag_months": lag,
+        "horizon_months": horizon_months,
+        "horizon_end": components.horizon_end.date().isoformat(),
+        "n_paths": n_paths,
+        "seed": seed,
+        "lag_months": lag_months,
         "escalation_tiers": fee_info["escalation_tiers"],
-        "gap_definition": (
-            "资金缺口 = 统计日前已签协议中支付期限不晚于预测期末的未付补偿款 + 预测期内按交付预测应计的"
-            "过渡安置费 −（统计日资金结余 + 预测期内模拟到位资金）；缺口≤0即资金可覆盖。"
-        ),
+        "gap_definition": GAP_DEFINITION,
         "gap_components": {
-            "unpaid_compensation_due_yuan": unpaid_due,
-            "cash_balance_yuan": cash,
+            "unpaid_compensation_due_yuan": components.unpaid_due_yuan,
+            "cash_balance_yuan": components.cash_balance_yuan,
             "transition_fee_arrears_yuan_not_included": fee_model.arrears_yuan,
         },
         "scenario": "baseline",
         "scenarios": {
-            sc.name: {
-                "description": sc.describe(),
-                "inflow_factor": sc.inflow_factor,
-                "lump_yuan": sc.lump_yuan,
-                "lump_month": sc.lump_month,
-                "delivery_delay_months": sc.delivery_delay_months,
-            }
-            for sc in items
+            sc.name: {k: v for k, v in _scenario_parameters(sc).items() if k != "scenario"}
+            for sc in scenarios
         },
         "inflows": inflows.assumptions,
         "fees": fee_info,
@@ -228,18 +374,9 @@ def forecast_funding_gap(
             "sites_started": delivery.n_sites,
             "sites_delivered": delivery.n_events,
             "sites_forecast": len(delivery.sites),
-            "independence": "各安置区交付相互独立抽样，资金到位与交付独立；共同冲击（如资金断供"
-            "导致全部延期）不在区间内，见延期与减少到位情景。",
+            "independence": INDEPENDENCE_STATEMENT,
         },
-        "data": {
-            "sites_started": delivery.n_sites,
-            "sites_delivered": delivery.n_events,
-            "sites_forecast": len(delivery.sites),
-            "households_in_transition": fee_info["households_in_transition"],
-            "funding_history_months": inflows.assumptions["history_months"],
-            "funding_nonzero_months": inflows.assumptions["history_nonzero_months"],
-            "agreements_signed": len(balances),
-        },
+        "data": data,
         "warning": _data_warning(
             n_sites=delivery.n_sites,
             n_events=delivery.n_events,
@@ -248,6 +385,21 @@ def forecast_funding_gap(
             households=fee_info["households_in_transition"],
         ),
     }
-    if assumptions["warning"]:
-        log.info("forecast at %s: %s", as_of.date(), assumptions["warning"])
-    return ForecastResult(summary=summary, assumptions=assumptions, frames=frames, samples=samples)
+
+
+def _data_basis(
+    delivery: DeliveryModel,
+    inflows: Mapping[str, Any],
+    fee_info: Mapping[str, Any],
+    components: _Components,
+) -> dict[str, int]:
+    """How much data the forecast rests on (counts)."""
+    return {
+        "sites_started": delivery.n_sites,
+        "sites_delivered": delivery.n_events,
+        "sites_forecast": len(delivery.sites),
+        "households_in_transition": fee_info["households_in_transition"],
+        "funding_history_months": inflows["history_months"],
+        "funding_nonzero_months": inflows["history_nonzero_months"],
+        "agreements_signed": components.agreements_signed,
+    }

@@ -15,6 +15,7 @@ import logging
 import math
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -29,8 +30,10 @@ from .common import DEFAULT_N_PATHS, check_simulation_args, path_quantiles, rand
 
 __all__ = [
     "MODEL_LABELS",
+    "InflowModel",
     "backtest_inflow_models",
     "compute_monthly_inflows",
+    "fit_inflow_model",
     "forecast_inflows",
 ]
 
@@ -358,50 +361,172 @@ def _fallback_reason(y: np.ndarray, min_history: int, max_zero_share: float) -> 
     return None
 
 
-def _inflow_paths(
-    monthly: pd.Series,
+@dataclass(frozen=True)
+class InflowModel:
+    """The inflow model of a monthly history: the back-test winner fitted to all of it, or a fallback.
+
+    Built by :func:`fit_inflow_model`; :meth:`simulate` draws paths from it as often as needed
+    (:func:`forecast_inflows` does, with its seed), so the back-test and the fit run once.
+
+    Attributes
+    ----------
+    as_of
+        Reporting date.
+    monthly
+        The history, :func:`compute_monthly_inflows` (yuan per month).
+    method
+        ``naive``, ``seasonal_naive``, ``ets`` or ``sarimax`` (the back-test winner), or the
+        fallback ``block_bootstrap`` or ``zero``.
+    spec
+        The specification in words (e.g. ``ETS(A,Ad,N)``, the bootstrap's block length).
+    fallback_reason
+        Why there is no model (``None`` when the winner was fitted).
+    backtest
+        :func:`backtest_inflow_models` summary (empty when the back-test did not run).
+    backtest_mase
+        MASE per candidate (``None`` where it failed; empty when the back-test did not run).
+    results
+        The fitted statsmodels results (ETS, SARIMAX) on the scaled history, else ``None``.
+    unit
+        Yuan per model unit (the mean month of the history, or 1).
+    """
+
+    as_of: pd.Timestamp
+    monthly: pd.Series
+    method: str
+    spec: str
+    fallback_reason: str | None
+    backtest: pd.DataFrame
+    backtest_mase: Mapping[str, float | None]
+    results: Any = None
+    unit: float = 1.0
+
+    def simulate(
+        self, horizon_months: int, n_paths: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, InflowModel]:
+        """Simulated monthly inflows after the month of ``as_of``, before clipping.
+
+        Parameters
+        ----------
+        horizon_months, n_paths
+            Months and paths to simulate.
+        rng
+            Generator the draws come from (consumed).
+
+        Returns
+        -------
+        (numpy.ndarray, InflowModel)
+            ``(n_paths, horizon_months)`` yuan (unclipped: may be negative) and the model that
+            drew them: ``self``, or the block-bootstrap fallback (reason logged) when simulating
+            the fitted model fails or gives non-finite values.
+        """
+        y = self.monthly.to_numpy(dtype="float64")
+        h, n = int(horizon_months), int(n_paths)
+        if self.method == "zero":
+            return np.zeros((n, h)), self
+        if self.method == "block_bootstrap":
+            return _block_bootstrap(y, h, n, rng), self
+        # mid-month as_of: the series ends a month early, so the model's first month is skipped
+        skip = 0 if self.as_of.is_month_end else 1
+        try:
+            z = y / self.unit
+            sim = _simulate(self.method, self.results, z, h + skip, n, rng)[:, skip:] * self.unit
+            if not np.all(np.isfinite(sim)):
+                raise ValueError("non-finite simulated inflows")
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            reason = f"the chosen model ({self.method}) failed on the full history: {exc}"
+            fallback = _fallback_model(self, reason)
+            return fallback.simulate(h, n, rng)
+        return sim, self
+
+
+def _fallback_model(model: InflowModel, reason: str) -> InflowModel:
+    """``model`` turned into the block bootstrap (or zeros without history), reason logged."""
+    log.warning("inflow forecast falls back to a simpler method: %s", reason)
+    n = len(model.monthly)
+    if not n:
+        method, spec = "zero", "no inflow: 0 every month"
+    else:
+        method = "block_bootstrap"
+        spec = (
+            f"block bootstrap: blocks of {min(BOOTSTRAP_BLOCK_MONTHS, n)} consecutive months "
+            f"from the last {min(BOOTSTRAP_WINDOW_MONTHS, n)} months"
+        )
+    return replace(model, method=method, spec=spec, fallback_reason=reason, results=None, unit=1.0)
+
+
+@single_threaded_blas()
+def fit_inflow_model(
+    funding: pd.DataFrame | None,
     *,
-    h: int,
-    n: int,
-    rng: np.random.Generator,
-    skip: int,
-    min_history: int,
-    max_zero_share: float,
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """Inflow paths ``(n, h)`` (unclipped) from the back-test winner, or from the fallback."""
+    as_of,
+    min_history_months: int = MIN_HISTORY_MONTHS,
+    max_zero_share: float = MAX_ZERO_SHARE,
+) -> InflowModel:
+    """Back-test the candidate models on the monthly inflows and fit the winner to all of them.
+
+    Parameters
+    ----------
+    funding
+        Canonical ``funding`` table (not modified; ``None`` is empty).
+    as_of
+        Reporting date (history: complete months up to it, see :func:`compute_monthly_inflows`).
+    min_history_months, max_zero_share
+        A history shorter than ``min_history_months`` (default 24) or with more than
+        ``max_zero_share`` (default 0.5) of months without inflow is not modelled: the
+        fallback is a block bootstrap (zeros without any inflow), with the reason logged.
+
+    Returns
+    -------
+    InflowModel
+        The winner of :func:`backtest_inflow_models` fitted to the whole history, or the
+        fallback with its reason (also when the history is shorter than the 12-month holdout
+        plus a season, no candidate could be fitted, or the winner fails on the full history).
+    """
+    as_of = resolve_as_of(as_of)
+    monthly = compute_monthly_inflows(funding, as_of=as_of)
     y = monthly.to_numpy(dtype="float64")
-    info: dict[str, Any] = {
-        "backtest": pd.DataFrame(columns=["model", "spec", "mase", "mae_yuan", "status", "chosen"]),
-        "mase": {},
-        "reason": _fallback_reason(y, min_history, max_zero_share),
-    }
-    if info["reason"] is None and y.size < BACKTEST_HOLDOUT_MONTHS + SEASON:
-        info["reason"] = f"only {y.size} months: too short for a 12-month back-test"
-    if info["reason"] is None:
-        bt = backtest_inflow_models(monthly)
-        info |= {"backtest": bt.summary, "mase": bt.assumptions["mase"]}
-        winner = bt.assumptions["winner"]
-        if winner is None:
-            info["reason"] = "no candidate model could be fitted in the back-test"
-        else:
-            specs = bt.frames["specs"].set_index("model")["spec_params"]
-            unit = _scale(y)
-            try:
-                res, spec = _fit(winner, y / unit, specs[winner] or None)
-                sim = _simulate(winner, res, y / unit, h + skip, n, rng)[:, skip:] * unit
-                if not np.all(np.isfinite(sim)):
-                    raise ValueError("non-finite simulated inflows")
-                return sim, info | {"method": winner, "spec": _spec_text(winner, spec)}
-            except (ValueError, np.linalg.LinAlgError) as exc:
-                info["reason"] = f"the chosen model ({winner}) failed on the full history: {exc}"
-    log.warning("inflow forecast falls back to a simpler method: %s", info["reason"])
-    if not y.size:
-        return np.zeros((n, h)), info | {"method": "zero", "spec": "no inflow: 0 every month"}
-    spec = (
-        f"block bootstrap: blocks of {min(BOOTSTRAP_BLOCK_MONTHS, y.size)} consecutive months "
-        f"from the last {min(BOOTSTRAP_WINDOW_MONTHS, y.size)} months"
+    model = InflowModel(
+        as_of=as_of,
+        monthly=monthly,
+        method="block_bootstrap",
+        spec="",
+        fallback_reason=_fallback_reason(y, int(min_history_months), float(max_zero_share)),
+        backtest=pd.DataFrame(columns=["model", "spec", "mase", "mae_yuan", "status", "chosen"]),
+        backtest_mase={},
     )
-    return _block_bootstrap(y, h, n, rng), info | {"method": "block_bootstrap", "spec": spec}
+    if model.fallback_reason is None and y.size < BACKTEST_HOLDOUT_MONTHS + SEASON:
+        model = replace(
+            model, fallback_reason=f"only {y.size} months: too short for a 12-month back-test"
+        )
+    if model.fallback_reason is not None:
+        return _fallback_model(model, model.fallback_reason)
+    return _fit_winner(model)
+
+
+def _fit_winner(model: InflowModel) -> InflowModel:
+    """Back-test on ``model.monthly`` and fit the winner to all of it (else the fallback)."""
+    bt = backtest_inflow_models(model.monthly)
+    model = replace(model, backtest=bt.summary, backtest_mase=bt.assumptions["mase"])
+    winner = bt.assumptions["winner"]
+    if winner is None:
+        return _fallback_model(model, "no candidate model could be fitted in the back-test")
+    specs = bt.frames["specs"].set_index("model")["spec_params"]
+    y = model.monthly.to_numpy(dtype="float64")
+    unit = _scale(y)
+    try:
+        res, spec = _fit(winner, y / unit, specs[winner] or None)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        reason = f"the chosen model ({winner}) failed on the full history: {exc}"
+        return _fallback_model(model, reason)
+    return replace(
+        model,
+        method=winner,
+        spec=_spec_text(winner, spec),
+        fallback_reason=None,
+        results=res,
+        unit=unit,
+    )
 
 
 @single_threaded_blas()
@@ -414,13 +539,14 @@ def forecast_inflows(
     seed: int = 2021,
     min_history_months: int = MIN_HISTORY_MONTHS,
     max_zero_share: float = MAX_ZERO_SHARE,
+    model: InflowModel | None = None,
 ) -> ForecastResult:
     """Simulated monthly inflows over the horizon from the model that wins the back-test.
 
     Parameters
     ----------
     funding
-        Canonical ``funding`` table (not modified).
+        Canonical ``funding`` table (not modified); not read when ``model`` is given.
     as_of
         Reporting date (history: complete months up to it, see :func:`compute_monthly_inflows`).
     horizon_months
@@ -432,7 +558,11 @@ def forecast_inflows(
     min_history_months, max_zero_share
         A history shorter than ``min_history_months`` (default 24) or with more than
         ``max_zero_share`` (default 0.5) of months without inflow is not modelled: the
-        fallback is a block bootstrap, with the reason returned and logged.
+        fallback is a block bootstrap, with the reason returned and logged. Used only when
+        ``model`` is ``None``.
+    model
+        Pre-fitted :func:`fit_inflow_model` at the same ``as_of``; fitted (back-test and all)
+        when ``None``. The result is identical either way.
 
     Returns
     -------
@@ -442,7 +572,15 @@ def forecast_inflows(
         ``frames``: ``"history"`` (the monthly series), ``"backtest"`` (every candidate's MASE;
         empty when not run). ``samples``: ``"inflows"`` ``(n_paths, horizon_months)`` yuan.
         ``assumptions``: ``method`` (naive, seasonal_naive, ets, sarimax, block_bootstrap or
-        zero), ``why``, ``backtest_mase``, ``fallback_reason``, history length.
+        zero), ``why``, ``backtest_mase``, ``fallback_reason``, history length, ``n_paths``,
+        ``seed``. Reusable: :func:`~zhengshou_analysis.forecast.gap.forecast_funding_gap` takes
+        it as ``inflows=``.
+
+    Raises
+    ------
+    ParameterError
+        When ``horizon_months``, ``n_paths`` or ``seed`` is out of range, or ``model`` was fitted
+        at another ``as_of``.
 
     Notes
     -----
@@ -461,54 +599,69 @@ def forecast_inflows(
     as_of = resolve_as_of(as_of)
     check_simulation_args(horizon_months, n_paths, 0, seed)
     h, n = int(horizon_months), int(n_paths)
-    monthly = compute_monthly_inflows(funding, as_of=as_of)
-    y = monthly.to_numpy(dtype="float64")
+    if model is None:
+        model = fit_inflow_model(
+            funding,
+            as_of=as_of,
+            min_history_months=min_history_months,
+            max_zero_share=max_zero_share,
+        )
+    elif model.as_of != as_of:
+        raise ParameterError(
+            f"the inflow model was fitted at {model.as_of.date()}, not at as_of={as_of.date()}"
+        )
     _, rng = random_streams(seed)
-    # mid-month as_of: the series ends a month early, so the model's first month is skipped
-    skip = 0 if as_of.is_month_end else 1
-    paths, info = _inflow_paths(
-        monthly,
-        h=h,
-        n=n,
-        rng=rng,
-        skip=skip,
-        min_history=int(min_history_months),
-        max_zero_share=float(max_zero_share),
-    )
-    method, reason, mase = info["method"], info["reason"], info["mase"]
+    paths, used = model.simulate(h, n, rng)
+    y = model.monthly.to_numpy(dtype="float64")
     cap = INFLOW_CAP_MULTIPLE * float(y.max()) if y.size else 0.0
     paths = np.clip(paths, 0.0, cap)
-    months = pd.period_range(
-        as_of.to_period("M") + 1,
-        periods=h,
-        freq="M",
-        name="month",
+    return ForecastResult(
+        summary=_inflow_summary(paths, as_of, h),
+        assumptions=_inflow_assumptions(used, n_paths=n, seed=int(seed)),
+        frames={"history": model.monthly.to_frame(), "backtest": used.backtest},
+        samples={"inflows": paths},
     )
+
+
+def _inflow_summary(paths: np.ndarray, as_of: pd.Timestamp, h: int) -> pd.DataFrame:
+    """One row per horizon month: the month, its number and the quantiles of the paths."""
+    months = pd.period_range(as_of.to_period("M") + 1, periods=h, freq="M", name="month")
     q = path_quantiles(paths)
-    summary = pd.DataFrame(
+    return pd.DataFrame(
         {
             "month": months,
             "horizon_month": np.arange(1, h + 1),
             **{f"inflow_{k}_yuan": v for k, v in q.items()},
         }
     )
-    if method in CANDIDATES:
-        why = (
-            f"资金到位预测选用“{MODEL_LABELS.get(method, method)}”：用最后{BACKTEST_HOLDOUT_MONTHS}"
-            f"个月回测，其平均绝对标度误差（MASE）{mase[method]:.3f}最小（"
-            + "，".join(
-                f"{MODEL_LABELS.get(k, k)} {'无法计算' if v is None else f'{v:.3f}'}"
-                for k, v in mase.items()
-            )
-            + "）"
+
+
+def _why(model: InflowModel) -> str | None:
+    """Why this method, in Chinese: the back-test scores, or the fallback reason."""
+    method, mase = model.method, model.backtest_mase
+    if method not in CANDIDATES:
+        return model.fallback_reason
+    return (
+        f"资金到位预测选用“{MODEL_LABELS.get(method, method)}”：用最后{BACKTEST_HOLDOUT_MONTHS}"
+        f"个月回测，其平均绝对标度误差（MASE）{mase[method]:.3f}最小（"
+        + "，".join(
+            f"{MODEL_LABELS.get(k, k)} {'无法计算' if v is None else f'{v:.3f}'}"
+            for k, v in mase.items()
         )
-    else:
-        why = reason
-    assumptions = {
-        "method": method,
-        "spec": info["spec"],
-        "why": why,
-        "fallback_reason": reason,
+        + "）"
+    )
+
+
+def _inflow_assumptions(model: InflowModel, *, n_paths: int, seed: int) -> dict[str, Any]:
+    """The assumptions dict of :func:`forecast_inflows` (``model``: the one that drew the paths)."""
+    monthly = model.monthly
+    y = monthly.to_numpy(dtype="float64")
+    mase = model.backtest_mase
+    return {
+        "method": model.method,
+        "spec": model.spec,
+        "why": _why(model),
+        "fallback_reason": model.fallback_reason,
         "backtest_mase": mase,
         "backtest_holdout_months": BACKTEST_HOLDOUT_MONTHS if mase else None,
         "history_months": int(y.size),
@@ -517,12 +670,6 @@ def forecast_inflows(
         "history_end": None if not y.size else str(monthly.index[-1]),
         "non_negative": "yuan scale, simulated months clipped at 0 and capped at "
         f"{INFLOW_CAP_MULTIPLE:g} × the largest month on record",
-        "n_paths": n,
-        "seed": int(seed),
+        "n_paths": n_paths,
+        "seed": seed,
     }
-    return ForecastResult(
-        summary=summary,
-        assumptions=assumptions,
-        frames={"history": monthly.to_frame(), "backtest": info["backtest"]},
-        samples={"inflows": paths},
-    )
