@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..exceptions import ParameterError
+from ..exceptions import InsufficientDataError, ParameterError
 from ..results import ForecastResult
 from ..schemas import conform_table
 from ..settings import resolve_as_of
@@ -214,8 +214,6 @@ def backtest_inflow_models(
     absolute level, or 1, when that is 0). The scale is common to all candidates, so the ranking
     is that of the holdout MAE.
     """
-    from ..exceptions import InsufficientDataError
-
     y = np.asarray(monthly, dtype="float64")
     h = int(holdout_months)
     if h < 1:
@@ -225,39 +223,8 @@ def backtest_inflow_models(
             f"back-test needs at least {h + SEASON} months of inflows, got {y.size}"
         )
     train, test = y[:-h], y[-h:]
-    unit = _scale(train)
-    z = train / unit
     scale = _mase_scale(train)
-    rows = []
-    for name in CANDIDATES:
-        try:
-            res, spec = _fit(name, z)
-            fc = np.maximum(_point_forecast(name, res, z, h) * unit, 0.0)
-            if not np.all(np.isfinite(fc)):
-                raise ValueError("non-finite forecast")
-            mae = float(np.mean(np.abs(test - fc)))
-            rows.append(
-                {
-                    "model": name,
-                    "spec": _spec_text(name, spec),
-                    "spec_params": spec,
-                    "mase": mae / scale,
-                    "mae_yuan": mae,
-                    "status": "ok",
-                }
-            )
-        except (ValueError, np.linalg.LinAlgError, IndexError) as exc:
-            rows.append(
-                {
-                    "model": name,
-                    "spec": name,
-                    "spec_params": None,
-                    "mase": math.nan,
-                    "mae_yuan": math.nan,
-                    "status": f"failed: {exc}",
-                }
-            )
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame([_score_candidate(name, train, test, scale) for name in CANDIDATES])
     ok = table["status"].eq("ok")
     winner = table.loc[ok, "mase"].idxmin() if ok.any() else None
     table = table.assign(chosen=table.index == winner)
@@ -277,6 +244,37 @@ def backtest_inflow_models(
         assumptions=assumptions,
         frames={"specs": table[["model", "spec_params"]]},
     )
+
+
+def _score_candidate(
+    name: str, train: np.ndarray, test: np.ndarray, scale: float
+) -> dict[str, Any]:
+    """Fit candidate ``name`` to ``train``, forecast ``test`` and score it (MASE, MAE in yuan)."""
+    unit = _scale(train)
+    z = train / unit
+    try:
+        res, spec = _fit(name, z)
+        fc = np.maximum(_point_forecast(name, res, z, test.size) * unit, 0.0)
+        if not np.all(np.isfinite(fc)):
+            raise ValueError("non-finite forecast")
+    except (ValueError, np.linalg.LinAlgError, IndexError) as exc:
+        return {
+            "model": name,
+            "spec": name,
+            "spec_params": None,
+            "mase": math.nan,
+            "mae_yuan": math.nan,
+            "status": f"failed: {exc}",
+        }
+    mae = float(np.mean(np.abs(test - fc)))
+    return {
+        "model": name,
+        "spec": _spec_text(name, spec),
+        "spec_params": spec,
+        "mase": mae / scale,
+        "mae_yuan": mae,
+        "status": "ok",
+    }
 
 
 def _arima_psi(res, h: int) -> np.ndarray:

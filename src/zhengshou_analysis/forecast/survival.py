@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -169,25 +169,20 @@ def _logrank(status: pd.DataFrame, *, min_group_sites: int) -> tuple[pd.DataFram
     return groups, result
 
 
+_COX_COLUMNS = ("covariate", "coef", "hazard_ratio", "ci_lower", "ci_upper", "p_value")
+
+
 def _cox(
     status: pd.DataFrame,
     *,
     covariates: Sequence[str],
     events_per_covariate: int,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    cols = ["covariate", "coef", "hazard_ratio", "ci_lower", "ci_upper", "p_value"]
-    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in cols}).astype({"covariate": "str"})
-    data = status
-    parts: dict[str, np.ndarray] = {}
-    if "log_units" in covariates:
-        units = pd.to_numeric(data["units"], errors="coerce").astype("float64")
-        data = data.loc[units.gt(0).to_numpy()]
-        parts["log_units"] = np.log(units[units.gt(0)].to_numpy())
-    if "zone" in covariates:
-        zone = data["zone"].map(lambda v: NA_GROUP if pd.isna(v) else str(v))
-        levels = sorted(zone.unique())
-        for lev in levels[1:]:
-            parts[f"zone[{lev}]"] = zone.eq(lev).to_numpy(dtype="float64")
+    """Hazard ratios of the Cox model, or an empty frame and a statement why it was not fitted."""
+    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in _COX_COLUMNS}).astype(
+        {"covariate": "str"}
+    )
+    data, parts = _cox_design(status, covariates)
     n_params = len(parts)
     n_events = int(data["delivered"].sum())
     needed = events_per_covariate * max(n_params, 1)
@@ -208,6 +203,33 @@ def _cox(
             f"至少需要{needed}个事件。"
         )
         return empty, info
+    info["fitted"] = True
+    info["statement"] = (
+        f"Cox比例风险模型（{n_events}个事件、{n_params}个协变量）：风险比大于1表示交付更快。"
+    )
+    return _fit_cox(data, parts), info
+
+
+def _cox_design(
+    status: pd.DataFrame, covariates: Sequence[str]
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Sites usable for the Cox model (known flats when ``log_units``) and covariate columns."""
+    data = status
+    parts: dict[str, np.ndarray] = {}
+    if "log_units" in covariates:
+        units = pd.to_numeric(data["units"], errors="coerce").astype("float64")
+        data = data.loc[units.gt(0).to_numpy()]
+        parts["log_units"] = np.log(units[units.gt(0)].to_numpy())
+    if "zone" in covariates:
+        zone = data["zone"].map(lambda v: NA_GROUP if pd.isna(v) else str(v))
+        levels = sorted(zone.unique())
+        for lev in levels[1:]:
+            parts[f"zone[{lev}]"] = zone.eq(lev).to_numpy(dtype="float64")
+    return data, parts
+
+
+def _fit_cox(data: pd.DataFrame, parts: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """Fit the Cox model (Efron ties) and tabulate hazard ratios with 95 % limits."""
     from statsmodels.duration.hazard_regression import PHReg
 
     exog = np.column_stack(list(parts.values()))
@@ -220,7 +242,7 @@ def _cox(
             ties="efron",
         ).fit()
     ci = np.asarray(res.conf_int())
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "covariate": list(parts),
             "coef": np.asarray(res.params, float),
@@ -230,11 +252,6 @@ def _cox(
             "p_value": np.asarray(res.pvalues, float),
         }
     ).astype({"covariate": "str"})
-    info["fitted"] = True
-    info["statement"] = (
-        f"Cox比例风险模型（{n_events}个事件、{n_params}个协变量）：风险比大于1表示交付更快。"
-    )
-    return out, info
 
 
 @single_threaded_blas()

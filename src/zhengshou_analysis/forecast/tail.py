@@ -228,54 +228,20 @@ def fit_survival_tail(
     below one day count as one day.
     """
     check_distribution(distribution)
-    t = np.asarray(durations, dtype="float64")
-    d = np.asarray(events).astype(bool)
-    if t.shape != d.shape or t.ndim != 1:
-        raise ParameterError("durations and events must be 1-d and of the same length")
-    keep = np.isfinite(t)
-    t, d = np.maximum(t[keep], MIN_MONTHS), d[keep]
-    if t.size == 0:
-        raise ParameterError("fit_survival_tail needs at least one duration")
+    t, d = _censored_durations(durations, events)
     prior_median = float(prior_median_months or PRIOR_MEDIAN_FALLBACK_MONTHS)
     n_events = int(d.sum())
-
-    log_t = np.log(t)
-    spread0 = float(np.std(log_t)) if t.size > 1 else 0.0
-    spread0 = min(max(spread0, 0.3), 2.0)
-    centre = (
-        float(np.mean(log_t[d])) if n_events else max(float(np.mean(log_t)), math.log(prior_median))
-    )
-    if distribution == "lognormal":
-        theta0 = np.array([centre, math.log(spread0)])
-        bounds = [(-5.0, 15.0), (math.log(0.02), math.log(5.0))]
-    else:
-        k0 = _WEIBULL_LOG_SD / spread0
-        theta0 = np.array([centre + 0.3 / k0, math.log(k0)])
-        bounds = [(-5.0, 15.0), (math.log(0.2), math.log(50.0))]
-
-    def run(with_prior: bool):
-        def objective(theta):
-            value = _loglik(theta, t, d, distribution)
-            if with_prior:
-                value += _log_prior(theta, distribution, prior_median)
-            return -value if np.isfinite(value) else 1e300
-
-        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-            from scipy import optimize
-
-            return optimize.minimize(objective, theta0, method="L-BFGS-B", bounds=bounds)
-
-    method = "ml"
-    res = None
+    theta0, bounds = _start_and_bounds(t, d, distribution, prior_median)
+    method, res = "ml", None
     if n_events >= min_events_for_ml:
-        res = run(with_prior=False)
+        res = _maximise(t, d, distribution, theta0, bounds, prior_median=None)
         at_bound = any(abs(res.x[i] - b) < 1e-6 for i, pair in enumerate(bounds) for b in pair)
         if not res.success or at_bound:
             log.info("ML fit of the %s tail failed or hit a bound: MAP fallback", distribution)
             res = None
     if res is None:
         method = "map"
-        res = run(with_prior=True)
+        res = _maximise(t, d, distribution, theta0, bounds, prior_median=prior_median)
     return TailFit(
         distribution=distribution,
         params=_unpack(res.x, distribution),
@@ -285,3 +251,56 @@ def fit_survival_tail(
         n_events=n_events,
         converged=bool(res.success),
     )
+
+
+def _censored_durations(durations, events) -> tuple[np.ndarray, np.ndarray]:
+    """Finite durations (at least one day) and their event flags; refuses what cannot be fitted."""
+    t = np.asarray(durations, dtype="float64")
+    d = np.asarray(events).astype(bool)
+    if t.shape != d.shape or t.ndim != 1:
+        raise ParameterError("durations and events must be 1-d and of the same length")
+    keep = np.isfinite(t)
+    t, d = np.maximum(t[keep], MIN_MONTHS), d[keep]
+    if t.size == 0:
+        raise ParameterError("fit_survival_tail needs at least one duration")
+    return t, d
+
+
+def _start_and_bounds(
+    t: np.ndarray, d: np.ndarray, distribution: str, prior_median: float
+) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Starting point and box bounds of the optimiser, in ``(a, log b)`` of :func:`_unpack`."""
+    log_t = np.log(t)
+    spread0 = float(np.std(log_t)) if t.size > 1 else 0.0
+    spread0 = min(max(spread0, 0.3), 2.0)
+    centre = (
+        float(np.mean(log_t[d])) if d.any() else max(float(np.mean(log_t)), math.log(prior_median))
+    )
+    if distribution == "lognormal":
+        theta0 = np.array([centre, math.log(spread0)])
+        return theta0, [(-5.0, 15.0), (math.log(0.02), math.log(5.0))]
+    k0 = _WEIBULL_LOG_SD / spread0
+    theta0 = np.array([centre + 0.3 / k0, math.log(k0)])
+    return theta0, [(-5.0, 15.0), (math.log(0.2), math.log(50.0))]
+
+
+def _maximise(
+    t: np.ndarray,
+    d: np.ndarray,
+    distribution: str,
+    theta0: np.ndarray,
+    bounds: list[tuple[float, float]],
+    *,
+    prior_median: float | None,
+):
+    """L-BFGS-B on the log-likelihood, plus the weak prior when ``prior_median`` is given."""
+    from scipy import optimize
+
+    def objective(theta):
+        value = _loglik(theta, t, d, distribution)
+        if prior_median is not None:
+            value += _log_prior(theta, distribution, prior_median)
+        return -value if np.isfinite(value) else 1e300
+
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        return optimize.minimize(objective, theta0, method="L-BFGS-B", bounds=bounds)
