@@ -1,4 +1,4 @@
-"""Forecasts (forecasts.py): fee simulation, inflow back-test and fallback, funding gap, figures.
+"""Forecasts (forecast/fees, inflows, gap, keyfigures): fee simulation, inflow back-test and fallback, gap, figures.
 
 Expected numbers are written by hand with their arithmetic in a comment. The reporting date is
 2021-12-31 unless a test says otherwise. Simulations use few paths to keep the file fast.

@@ -1,4 +1,4 @@
-"""Survival analysis of site delivery (survival.py), checked against hand-computed values.
+"""Survival analysis of site delivery (forecast/survival, tail, delivery), checked against hand-computed values.
 
 Build times are days / 30.4375. The reporting date is 2021-12-31 unless a test says otherwise.
 """

@@ -60,9 +60,20 @@ def _openblas_controls() -> list[tuple[Any, Any]]:
 def single_threaded_blas() -> Iterator[None]:
     """Run the block with one BLAS thread, restoring the previous setting afterwards.
 
+    Yields
+    ------
+    None
+        Inside the block BLAS uses one thread.
+
+    Notes
+    -----
     The models here work on tiny matrices: OpenBLAS threads only cost (3–10× slower on the
     two-core office machine, far worse while other jobs run). Uses :mod:`threadpoolctl` when it
     is installed, else the OpenBLAS libraries loaded in the process (Linux); otherwise a no-op.
+    Nesting is safe (each level restores what it found). Also a decorator::
+
+        @single_threaded_blas()
+        def fit(...): ...
     """
     try:
         from threadpoolctl import threadpool_limits

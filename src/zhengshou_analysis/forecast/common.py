@@ -8,7 +8,9 @@ scenario, not noise) and the same inputs and seed give the same figures.
 
 from __future__ import annotations
 
+import datetime as dt
 from types import ModuleType
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -19,12 +21,17 @@ from ..figures.indicators import BuildTimeKM, compute_site_status, fit_build_tim
 __all__ = [
     "DEFAULT_LAG_MONTHS",
     "DEFAULT_N_PATHS",
+    "DateLike",
     "check_simulation_args",
     "path_quantiles",
     "random_streams",
     "scipy_special",
     "site_status_and_km",
 ]
+
+#: What a reporting date may be given as (see :func:`~zhengshou_analysis.settings.resolve_as_of`):
+#: a ``Timestamp``, ``date``/``datetime``, ``datetime64`` or ISO string such as ``"2021-12-31"``.
+DateLike: TypeAlias = str | dt.date | np.datetime64
 
 #: Default number of simulated paths.
 DEFAULT_N_PATHS = 10_000
@@ -33,7 +40,13 @@ DEFAULT_LAG_MONTHS = 2
 
 
 def scipy_special() -> ModuleType:
-    """``scipy.special``, imported on first use (keeps ``import zhengshou_analysis`` fast)."""
+    """``scipy.special``, imported on first use (keeps ``import zhengshou_analysis`` fast).
+
+    Returns
+    -------
+    types.ModuleType
+        The :mod:`scipy.special` module.
+    """
     from scipy import special
 
     return special

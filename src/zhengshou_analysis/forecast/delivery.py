@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from ..exceptions import ParameterError
 from ..figures.indicators import NA_GROUP, BuildTimeKM
@@ -28,7 +29,7 @@ from ..results import ForecastResult
 from ..schemas import conform_table
 from ..settings import resolve_as_of
 from .blas import single_threaded_blas
-from .common import scipy_special, site_status_and_km
+from .common import DateLike, scipy_special, site_status_and_km
 from .tail import (
     DISTRIBUTIONS,
     MIN_MONTHS,
@@ -102,8 +103,20 @@ class DeliveryModel:
     distribution: str = "lognormal"
     tail_comparison: Mapping[str, TailFit] = field(default_factory=dict)
 
-    def log_survival(self, months) -> np.ndarray:
-        """log S(t) of the spliced curve for build months ``t`` (array)."""
+    def log_survival(self, months: ArrayLike) -> np.ndarray:
+        """log S(t) of the spliced curve (KM body, then the tail).
+
+        Parameters
+        ----------
+        months
+            Build months (array-like).
+
+        Returns
+        -------
+        numpy.ndarray
+            log P(T > t), same shape as ``months``; ``-inf`` where the KM body reaches 0 and
+            there is no tail.
+        """
         t = np.asarray(months, dtype="float64")
         idx = np.searchsorted(self.km_times, t, side="right") - 1
         body = np.where(
@@ -167,10 +180,24 @@ class DeliveryModel:
     def sample_months_after(
         self, n_paths: int, rng: np.random.Generator, *, correlation: float = 0.0
     ) -> np.ndarray:
-        """Simulated months from ``as_of`` to delivery, shape ``(n_paths, n_sites)``.
+        """Simulated months from ``as_of`` to delivery of every undelivered site.
 
-        Site draws are independent when ``correlation`` is 0; otherwise a Gaussian copula with
-        that common correlation makes all sites late (or early) together.
+        Parameters
+        ----------
+        n_paths
+            Number of paths.
+        rng
+            Generator the draws come from (consumed: the same generator state gives the same
+            draws).
+        correlation
+            Common correlation in [0, 1) of a Gaussian copula that makes all sites late (or early)
+            together; 0 (default) draws the sites independently.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_paths, n_sites)`` months after ``as_of`` (columns as :attr:`sites`), each in
+            (0, 1200]; ``(n_paths, 0)`` when every site is delivered.
         """
         n_sites = len(self.sites)
         z = rng.standard_normal((n_paths, n_sites))
@@ -181,7 +208,23 @@ class DeliveryModel:
         return self.months_after_as_of(u)[0]
 
     def quantile_frame(self, quantiles: Sequence[float], *, horizon_months: int) -> pd.DataFrame:
-        """Per site: conditional delivery quantiles (months, build months, dates, source)."""
+        """Per undelivered site: conditional delivery quantiles and the chance within the horizon.
+
+        Parameters
+        ----------
+        quantiles
+            Quantiles in (0, 1), e.g. ``(0.5, 0.9)``.
+        horizon_months
+            Horizon of ``prob_delivered_in_horizon`` (months after ``as_of``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            :attr:`sites` plus ``survival_at_age`` and per quantile ``pNN_months_after``,
+            ``pNN_build_months``, ``pNN_date`` (rounded up to a day) and ``pNN_source``
+            (``km``/``tail``), and ``prob_delivered_in_horizon``; see
+            :func:`forecast_site_delivery`.
+        """
         s = self.sites
         out = {c: s[c] for c in s.columns}
         c = s["condition_months"].to_numpy(dtype="float64")
@@ -232,7 +275,7 @@ def _undelivered_sites(sites: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.Da
 def fit_delivery_model(
     sites: pd.DataFrame,
     *,
-    as_of,
+    as_of: DateLike,
     distribution: Distribution = "lognormal",
     min_at_risk: int = MIN_AT_RISK,
     status: pd.DataFrame | None = None,
@@ -292,6 +335,17 @@ def fit_delivery_model(
         # sites exist but none has started: only the prior can speak
         prior = _promised_median(todo)
         tail = fit_survival_tail([prior], [0], distribution=distribution, prior_median_months=prior)
+    log.debug(
+        "delivery model at %s: %d sites started, %d delivered, %d to forecast, KM to %.1f months, "
+        "%s tail (%s)",
+        as_of.date(),
+        len(status),
+        int(status["delivered"].sum()),
+        len(todo),
+        float(km_times[-1]) if km_times.size else 0.0,
+        distribution,
+        tail.method if tail else "none",
+    )
     return DeliveryModel(
         as_of=as_of,
         km_times=km_times,
@@ -417,7 +471,7 @@ def _delivery_statement(model: DeliveryModel) -> str:
 def forecast_site_delivery(
     sites: pd.DataFrame,
     *,
-    as_of,
+    as_of: DateLike,
     horizon_months: int = 12,
     distribution: Distribution | None = None,
     quantiles: Sequence[float] = (0.5, 0.9),

@@ -25,6 +25,7 @@ from .blas import single_threaded_blas
 from .common import (
     DEFAULT_LAG_MONTHS,
     DEFAULT_N_PATHS,
+    DateLike,
     check_simulation_args,
     path_quantiles,
     random_streams,
@@ -88,8 +89,21 @@ class FeeModel:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Fees over the horizon and the cost of one more month, per path and group.
 
-        ``months_to_delivery`` is ``(n_paths, n_forecast_sites)``, months after ``as_of``
-        (floats). Returns two ``(n_paths, n_groups)`` arrays.
+        Parameters
+        ----------
+        months_to_delivery
+            ``(n_paths, n_forecast_sites)`` months after ``as_of`` (floats), rounded up to whole
+            months here.
+        lag_months
+            Months in transition after delivery.
+        delay_months
+            Extra months added to every simulated delivery.
+
+        Returns
+        -------
+        (numpy.ndarray, numpy.ndarray)
+            Two ``(n_paths, n_groups)`` arrays in yuan: fees over the horizon, and the fee of the
+            first month after the exit. Every household pays at least one more fee month.
         """
         g = self.groups
         n_paths = months_to_delivery.shape[0]
@@ -191,7 +205,22 @@ class FeeModel:
         return fees, marginal, later - fees
 
     def assumptions(self, *, lag_months: int, escalation: Escalation) -> dict[str, Any]:
-        """JSON-ready exit and fee rules, escalation tiers and household counts (for reports)."""
+        """The exit and fee rules, escalation tiers and household counts, JSON-ready.
+
+        Parameters
+        ----------
+        lag_months
+            Months in transition after delivery (stated in the exit rule).
+        escalation
+            The escalation used (its tiers are listed).
+
+        Returns
+        -------
+        dict
+            ``lag_months``, ``escalation_tiers``, ``households_in_transition``,
+            ``households_by_rule`` and the rules in Chinese (``exit_rule``, ``fee_rule``,
+            ``delay_cost``).
+        """
         counts = self.groups.groupby("rule")["households"].sum()
         return {
             "lag_months": int(lag_months),
@@ -375,7 +404,7 @@ def build_fee_model(
 def simulate_transition_fees(
     tables: Mapping[str, pd.DataFrame],
     *,
-    as_of,
+    as_of: DateLike,
     horizon_months: int = 12,
     n_paths: int = DEFAULT_N_PATHS,
     seed: int = 2021,

@@ -25,6 +25,7 @@ from .blas import single_threaded_blas
 from .common import (
     DEFAULT_LAG_MONTHS,
     DEFAULT_N_PATHS,
+    DateLike,
     check_simulation_args,
     path_quantiles,
     random_streams,
@@ -81,7 +82,7 @@ def _data_warning(
 def forecast_funding_gap(
     tables: Mapping[str, pd.DataFrame],
     *,
-    as_of,
+    as_of: DateLike,
     horizon_months: int = 12,
     n_paths: int = DEFAULT_N_PATHS,
     seed: int = 2021,

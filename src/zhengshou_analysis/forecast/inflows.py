@@ -26,7 +26,7 @@ from ..results import ForecastResult
 from ..schemas import conform_table
 from ..settings import resolve_as_of
 from .blas import single_threaded_blas
-from .common import DEFAULT_N_PATHS, check_simulation_args, path_quantiles, random_streams
+from .common import DEFAULT_N_PATHS, DateLike, check_simulation_args, path_quantiles, random_streams
 
 __all__ = [
     "MODEL_LABELS",
@@ -56,7 +56,7 @@ INFLOW_CAP_MULTIPLE = 10.0
 CANDIDATES = ("naive", "seasonal_naive", "ets", "sarimax")
 
 
-def compute_monthly_inflows(funding: pd.DataFrame | None, *, as_of) -> pd.Series:
+def compute_monthly_inflows(funding: pd.DataFrame | None, *, as_of: DateLike) -> pd.Series:
     """Monthly funds received (到位资金) up to ``as_of``: month sums, zeros for empty months.
 
     Parameters
@@ -359,7 +359,7 @@ def _fallback_reason(y: np.ndarray, min_history: int, max_zero_share: float) -> 
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class InflowModel:
     """The inflow model of a monthly history: the back-test winner fitted to all of it, or a fallback.
 
@@ -457,7 +457,7 @@ def _fallback_model(model: InflowModel, reason: str) -> InflowModel:
 def fit_inflow_model(
     funding: pd.DataFrame | None,
     *,
-    as_of,
+    as_of: DateLike,
     min_history_months: int = MIN_HISTORY_MONTHS,
     max_zero_share: float = MAX_ZERO_SHARE,
 ) -> InflowModel:
@@ -499,7 +499,9 @@ def fit_inflow_model(
         )
     if model.fallback_reason is not None:
         return _fallback_model(model, model.fallback_reason)
-    return _fit_winner(model)
+    model = _fit_winner(model)
+    log.debug("inflow model at %s: %s, %s", as_of.date(), model.method, model.spec)
+    return model
 
 
 def _fit_winner(model: InflowModel) -> InflowModel:
@@ -531,7 +533,7 @@ def _fit_winner(model: InflowModel) -> InflowModel:
 def forecast_inflows(
     funding: pd.DataFrame | None,
     *,
-    as_of,
+    as_of: DateLike,
     horizon_months: int = 12,
     n_paths: int = DEFAULT_N_PATHS,
     seed: int = 2021,

@@ -8,6 +8,7 @@ behind them. Seeded: the same tables, ``as_of`` and ``seed`` give the same figur
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from ..results import ForecastResult
 from ..schemas import table_from
 from ..settings import DEFAULT_ESCALATION, Escalation, resolve_as_of
 from .blas import single_threaded_blas
-from .common import DEFAULT_LAG_MONTHS, DEFAULT_N_PATHS, site_status_and_km
+from .common import DEFAULT_LAG_MONTHS, DEFAULT_N_PATHS, DateLike, site_status_and_km
 from .delivery import DeliveryModel, fit_delivery_model, forecast_site_delivery
 from .gap import forecast_funding_gap
 from .inflows import InflowModel
@@ -29,6 +30,8 @@ from .scenarios import Scenario
 from .survival import compute_delivery_survival
 
 __all__ = ["compute_forecast_figures", "flatten_forecast_figures"]
+
+log = logging.getLogger(__name__)
 
 
 def _yuan(v) -> float | None:
@@ -53,7 +56,7 @@ def compute_forecast_figures(
     tables: Mapping[str, pd.DataFrame],
     *,
     year: int,
-    as_of=None,
+    as_of: DateLike | None = None,
     horizon_months: int = 12,
     seed: int = 2021,
     n_paths: int = DEFAULT_N_PATHS,
@@ -152,6 +155,22 @@ def compute_forecast_figures(
         escalation=escalation,
     )
     _check_given(settings, gap=gap, delivery_forecast=delivery_forecast, survival=survival)
+    given = {
+        "status": status,
+        "km": km,
+        "delivery": delivery,
+        "delivery_forecast": delivery_forecast,
+        "survival": survival,
+        "inflows": inflows,
+        "balances": balances,
+        "transition_fees": transition_fees,
+        "gap": gap,
+    }
+    log.debug(
+        "forecast figures at %s: given %s, the rest fitted here",
+        as_of.date(),
+        sorted(k for k, v in given.items() if v is not None) or "nothing",
+    )
     sites = table_from(tables, "sites")
     if delivery is None and (gap is None or delivery_forecast is None):
         status, km = site_status_and_km(sites, as_of=as_of, status=status, km=km)

@@ -26,7 +26,7 @@ from ..figures.indicators import NA_GROUP, BuildTimeKM
 from ..results import ForecastResult
 from ..settings import resolve_as_of
 from .blas import single_threaded_blas
-from .common import scipy_special, site_status_and_km
+from .common import DateLike, scipy_special, site_status_and_km
 
 __all__ = ["compute_delivery_survival"]
 
@@ -258,7 +258,7 @@ def _fit_cox(data: pd.DataFrame, parts: Mapping[str, np.ndarray]) -> pd.DataFram
 def compute_delivery_survival(
     sites: pd.DataFrame,
     *,
-    as_of,
+    as_of: DateLike,
     alpha: float = 0.05,
     min_group_sites: int = 3,
     cox_covariates: Sequence[Literal["log_units", "zone"]] = ("log_units",),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..exceptions import ParameterError
 from ..periods import DAYS_PER_MONTH
@@ -90,24 +91,48 @@ class TailFit:
         """Median build time of the fitted distribution, in months."""
         return float(self.inverse_survival(0.5))
 
-    def log_survival(self, months) -> np.ndarray:
-        """log S(t) for build months ``t`` (array; ``t`` below one day counts as one day)."""
+    def log_survival(self, months: ArrayLike) -> np.ndarray:
+        """log S(t) for build months ``t``.
+
+        Parameters
+        ----------
+        months
+            Build months (array-like); below one day counts as one day.
+
+        Returns
+        -------
+        numpy.ndarray
+            log P(T > t), ≤ 0, same shape as ``months``.
+        """
         t = np.maximum(np.asarray(months, dtype="float64"), MIN_MONTHS)
         if self.distribution == "lognormal":
             z = (np.log(t) - self.params["mu"]) / self.params["sigma"]
             return scipy_special().log_ndtr(-z)
         return -((t / self.params["scale"]) ** self.params["shape"])
 
-    def survival(self, months) -> np.ndarray:
-        """S(t) = P(T > t) for build months ``t``."""
+    def survival(self, months: ArrayLike) -> np.ndarray:
+        """S(t) = P(T > t) for build months ``t`` (array-like); values in (0, 1]."""
         return np.exp(self.log_survival(months))
 
-    def inverse_survival(self, prob) -> np.ndarray:
-        """The build time ``t`` with ``S(t) = prob`` (``prob`` in (0, 1]; array)."""
+    def inverse_survival(self, prob: ArrayLike) -> np.ndarray:
+        """The build time ``t`` (months) with ``S(t) = prob``; ``prob`` in (0, 1], clipped there."""
         p = np.clip(np.asarray(prob, dtype="float64"), 1e-300, 1.0)
         return self.inverse_log_survival(np.log(p))
 
-    def inverse_log_survival(self, log_prob) -> np.ndarray:
+    def inverse_log_survival(self, log_prob: ArrayLike) -> np.ndarray:
+        """The build time ``t`` (months) with ``log S(t) = log_prob``.
+
+        Parameters
+        ----------
+        log_prob
+            log survival levels (array-like, values above 0 count as 0); far tails below
+            ``log S = -700`` use the lognormal's asymptotic inverse instead of underflowing.
+
+        Returns
+        -------
+        numpy.ndarray
+            Build months, same shape as ``log_prob``.
+        """
         lp = np.minimum(np.asarray(log_prob, dtype="float64"), 0.0)
         if self.distribution == "lognormal":
             # S(t) = Φ(-z): z = -Φ⁻¹(S), computed from log S for far tails
@@ -134,7 +159,18 @@ class TailFit:
 
 
 def check_distribution(distribution: str) -> None:
-    """Raise :class:`ParameterError` unless ``distribution`` is one of :data:`DISTRIBUTIONS`."""
+    """Check the name of a tail family.
+
+    Parameters
+    ----------
+    distribution
+        ``"lognormal"`` or ``"weibull"`` (:data:`DISTRIBUTIONS`).
+
+    Raises
+    ------
+    ParameterError
+        For any other value.
+    """
     if distribution not in DISTRIBUTIONS:
         raise ParameterError(
             f"distribution must be one of {list(DISTRIBUTIONS)}, got {distribution!r}"
@@ -180,8 +216,8 @@ def _log_prior(theta: np.ndarray, distribution: str, prior_median: float) -> flo
 
 @single_threaded_blas()
 def fit_survival_tail(
-    durations,
-    events,
+    durations: ArrayLike,
+    events: ArrayLike,
     *,
     distribution: Distribution = "lognormal",
     prior_median_months: float | None = None,
@@ -253,7 +289,7 @@ def fit_survival_tail(
     )
 
 
-def _censored_durations(durations, events) -> tuple[np.ndarray, np.ndarray]:
+def _censored_durations(durations: ArrayLike, events: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Finite durations (at least one day) and their event flags; refuses what cannot be fitted."""
     t = np.asarray(durations, dtype="float64")
     d = np.asarray(events).astype(bool)
