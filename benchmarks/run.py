@@ -197,7 +197,7 @@ def bench_batch(work: Path, years: list[int], runs: int) -> list[dict]:
 def bench_simulation(paths: int, households: int, months: int, runs: int) -> dict:
     from synthetic import synthetic_tables
 
-    from zhengshou_analysis.forecast.forecasts import simulate_transition_fees
+    from zhengshou_analysis.forecast.fees import simulate_transition_fees
 
     tables = synthetic_tables(households)
 

@@ -1,4 +1,4 @@
-"""Forecasts (forecasts.py): fee simulation, inflow back-test and fallback, funding gap, figures.
+"""Forecasts (forecast/fees, inflows, gap, keyfigures): fee simulation, inflow back-test and fallback, gap, figures.
 
 Expected numbers are written by hand with their arithmetic in a comment. The reporting date is
 2021-12-31 unless a test says otherwise. Simulations use few paths to keep the file fast.
@@ -18,8 +18,9 @@ from ledger_builder import frame
 
 from zhengshou_analysis.cli import main
 from zhengshou_analysis.exceptions import ParameterError
-from zhengshou_analysis.figures import compute_transition_fees, key_figures_json
-from zhengshou_analysis.forecast.forecasts import (
+from zhengshou_analysis.figures import compute_transition_fees
+from zhengshou_analysis.figures.keyfile import key_figures_json
+from zhengshou_analysis.forecast import (
     Scenario,
     backtest_inflow_models,
     compute_forecast_figures,
@@ -45,8 +46,10 @@ def household(agreement_id, *, start, agreed, site=None, rate=100.0) -> dict:
 
 
 @pytest.fixture(scope="module")
-def demo(demo_ledgers):
-    return demo_ledgers.tables
+def demo():
+    from zhengshou_analysis.ledger.clean import clean_ledgers
+
+    return clean_ledgers(DEMO).tables
 
 
 # --------------------------------------------------------------------------------------------------
@@ -311,7 +314,7 @@ def test_backtest_prefers_a_trend_model_on_a_trending_series():
 @pytest.mark.parametrize("n_months", [0, 1, 3, 10])
 def test_short_history_falls_back_with_a_reason(n_months, caplog):
     f = monthly_funding([2e6 + 1e5 * k for k in range(n_months)], start="2021-01")
-    with caplog.at_level(logging.WARNING, logger="zhengshou_analysis.forecast.forecasts"):
+    with caplog.at_level(logging.WARNING, logger="zhengshou_analysis.forecast.inflows"):
         r = forecast_inflows(f, as_of=AS_OF, n_paths=100, seed=1)
     a = r.assumptions
     assert a["fallback_reason"] and a["why"] == a["fallback_reason"]
@@ -497,3 +500,144 @@ def test_figures_command_prints_key_and_forecast_figures(capsys):
     assert set(out) >= FIGURES
     assert "unpaid_gap_yuan" in out and out["forecast_assumptions"]["n_paths"] == 10_000
     assert math.isfinite(out["gap_p50_yuan"])
+
+
+# --------------------------------------------------------------------------------------------------
+# fit once: pre-fitted inputs
+
+
+def count_calls(monkeypatch, name: str, obj) -> list:
+    """Count calls of ``obj`` under ``name`` in every loaded module that binds it."""
+    import sys
+
+    calls: list = []
+
+    def wrapper(*args, **kwargs):
+        calls.append(name)
+        return obj(*args, **kwargs)
+
+    for module in list(sys.modules.values()):
+        ours = getattr(module, "__name__", "").startswith("zhengshou_analysis")
+        if ours and getattr(module, name, None) is obj:
+            monkeypatch.setattr(module, name, wrapper)
+    return calls
+
+
+@pytest.fixture
+def fit_counts(monkeypatch):
+    from zhengshou_analysis.figures import sites
+    from zhengshou_analysis.forecast import inflows, tail
+
+    return {
+        "km": count_calls(monkeypatch, "fit_build_time_km", sites.fit_build_time_km),
+        "tail": count_calls(monkeypatch, "fit_survival_tail", tail.fit_survival_tail),
+        "inflow_model": count_calls(monkeypatch, "fit_inflow_model", inflows.fit_inflow_model),
+        "backtest": count_calls(
+            monkeypatch, "backtest_inflow_models", inflows.backtest_inflow_models
+        ),
+    }
+
+
+def prefitted(tables, as_of, *, n_paths=300, seed=2021) -> dict:
+    """Every pre-fitted input of compute_forecast_figures, each fitted once, as a caller would."""
+    from zhengshou_analysis.figures import (
+        compute_agreement_balances,
+        compute_site_status,
+        fit_build_time_km,
+    )
+    from zhengshou_analysis.forecast import (
+        compute_delivery_survival,
+        fit_delivery_model,
+        fit_inflow_model,
+        forecast_site_delivery,
+    )
+
+    status = compute_site_status(tables["sites"], as_of=as_of)
+    km = fit_build_time_km(status)
+    delivery = fit_delivery_model(tables["sites"], as_of=as_of, status=status, km=km)
+    inflow_model = fit_inflow_model(tables["funding"], as_of=as_of)
+    return {
+        "status": status,
+        "km": km,
+        "delivery": delivery,
+        "delivery_forecast": forecast_site_delivery(tables["sites"], as_of=as_of, model=delivery),
+        "survival": compute_delivery_survival(tables["sites"], as_of=as_of, status=status, km=km),
+        "inflows": forecast_inflows(
+            tables["funding"], as_of=as_of, n_paths=n_paths, seed=seed, model=inflow_model
+        ),
+        "balances": compute_agreement_balances(
+            tables["agreements"], tables["payments"], as_of=as_of
+        ),
+        "transition_fees": compute_transition_fees(
+            tables["transition"], tables["payments"], as_of=as_of, sites=tables["sites"]
+        ),
+    }
+
+
+def test_figures_fit_each_model_once(demo, fit_counts):
+    # before the split one call built the KM curve 6 times (2 delivery models, 4 on the survival
+    # page) and fitted the tail 4 times; now 1 KM curve, 2 tails (lognormal, the one used, and
+    # Weibull beside it), 1 inflow model (1 back-test)
+    compute_forecast_figures(demo, year=2021, n_paths=300)
+    assert {k: len(v) for k, v in fit_counts.items()} == {
+        "km": 1,
+        "tail": 2,
+        "inflow_model": 1,
+        "backtest": 1,
+    }
+
+
+def test_prefitted_inputs_are_not_fitted_again_and_give_identical_figures(demo, fit_counts):
+    alone = compute_forecast_figures(demo, year=2021, n_paths=300)
+    given = prefitted(demo, AS_OF)
+    for calls in fit_counts.values():
+        calls.clear()
+    shared = compute_forecast_figures(demo, year=2021, n_paths=300, **given)
+    assert {k: len(v) for k, v in fit_counts.items()} == dict.fromkeys(fit_counts, 0)
+    assert key_figures_json(shared) == key_figures_json(alone)  # byte-identical
+
+    # the gap itself, and the three results the figures are flattened from
+    gap = forecast_funding_gap(
+        demo,
+        as_of=AS_OF,
+        n_paths=300,
+        **{k: given[k] for k in ("delivery", "inflows", "balances", "transition_fees")},
+    )
+    only_results = compute_forecast_figures(
+        demo,
+        year=2021,
+        n_paths=300,
+        gap=gap,
+        delivery_forecast=given["delivery_forecast"],
+        survival=given["survival"],
+    )
+    assert {k: len(v) for k, v in fit_counts.items()} == dict.fromkeys(fit_counts, 0)
+    assert key_figures_json(only_results) == key_figures_json(alone)
+
+
+def test_prefitted_inputs_from_other_settings_are_refused(demo):
+    given = prefitted(demo, AS_OF, n_paths=100)
+    with pytest.raises(ParameterError, match="inflows"):  # 100 paths, not 300
+        forecast_funding_gap(demo, as_of=AS_OF, n_paths=300, inflows=given["inflows"])
+    with pytest.raises(ParameterError, match="delivery model"):
+        forecast_funding_gap(demo, as_of="2020-12-31", n_paths=100, delivery=given["delivery"])
+    gap = forecast_funding_gap(demo, as_of=AS_OF, n_paths=100, inflows=given["inflows"])
+    with pytest.raises(ParameterError, match="gap"):
+        compute_forecast_figures(demo, year=2021, n_paths=300, gap=gap)
+    with pytest.raises(ParameterError, match="survival"):
+        compute_forecast_figures(demo, year=2020, n_paths=100, survival=given["survival"])
+
+
+def test_inflow_model_fitted_once_simulates_like_a_fresh_fit():
+    from zhengshou_analysis.forecast import fit_inflow_model
+
+    rng = np.random.default_rng(2)
+    y = np.maximum(1e6 * (20 + np.cumsum(rng.normal(0, 6, 60))), 0) + 1e5
+    f = monthly_funding(y, start="2017-01")
+    for as_of in (AS_OF, pd.Timestamp("2021-11-15")):  # mid-month: the first month is skipped
+        model = fit_inflow_model(f, as_of=as_of)
+        a = forecast_inflows(f, as_of=as_of, n_paths=200, seed=4)
+        b = forecast_inflows(None, as_of=as_of, n_paths=200, seed=4, model=model)
+        assert np.array_equal(a.samples["inflows"], b.samples["inflows"])
+        assert a.assumptions == b.assumptions
+        pd.testing.assert_frame_equal(a.summary, b.summary)

@@ -460,8 +460,8 @@ def test_summary_computes_site_status_once(tables, monkeypatch):
 def test_forward_answers_quote_the_forecasts():
     from pathlib import Path
 
-    from zhengshou_analysis.forecast.forecasts import forecast_funding_gap
-    from zhengshou_analysis.forecast.survival import forecast_site_delivery
+    from zhengshou_analysis.forecast.delivery import forecast_site_delivery
+    from zhengshou_analysis.forecast.gap import forecast_funding_gap
     from zhengshou_analysis.formatting import fmt_wan_yuan
     from zhengshou_analysis.ledger.clean import clean_ledgers
     from zhengshou_analysis.report.summary import write_forward_answers

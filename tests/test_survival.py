@@ -1,4 +1,4 @@
-"""Survival analysis of site delivery (survival.py), checked against hand-computed values.
+"""Survival analysis of site delivery (forecast/survival, tail, delivery), checked against hand-computed values.
 
 Build times are days / 30.4375. The reporting date is 2021-12-31 unless a test says otherwise.
 """
@@ -12,12 +12,9 @@ import pandas as pd
 import pytest
 
 from zhengshou_analysis.exceptions import ParameterError
-from zhengshou_analysis.forecast.survival import (
-    compute_delivery_survival,
-    fit_delivery_model,
-    fit_survival_tail,
-    forecast_site_delivery,
-)
+from zhengshou_analysis.forecast.delivery import fit_delivery_model, forecast_site_delivery
+from zhengshou_analysis.forecast.survival import compute_delivery_survival
+from zhengshou_analysis.forecast.tail import fit_survival_tail
 from zhengshou_analysis.schemas import empty_table
 
 AS_OF = pd.Timestamp("2021-12-31")
@@ -273,3 +270,37 @@ def test_no_undelivered_sites_and_no_sites():
     assert r.summary.empty
     r = forecast_site_delivery(sites_frame([]), as_of=AS_OF)
     assert r.summary.empty and r.assumptions["tail"] is None
+
+
+def test_tail_table_shows_the_tail_the_forecast_uses_and_prefitted_inputs_change_nothing():
+    # two deliveries: the MAP fallback, where the prior matters (the "chosen" row used to be a
+    # refit with another prior, not the tail the forecast used)
+    sites = sites_frame([delivered(900), delivered(1000), censored(1200), censored(800)])
+    r = forecast_site_delivery(sites, as_of=AS_OF)
+    chosen = r.frames["tail"].loc[r.frames["tail"]["chosen"]].iloc[0]
+    assert chosen["method"] == "map"
+    assert chosen["params"] == r.assumptions["tail"]["params"]
+    assert list(r.frames["tail"]["distribution"]) == ["lognormal", "weibull"]
+
+    from zhengshou_analysis.figures import compute_site_status, fit_build_time_km
+
+    status = compute_site_status(sites, as_of=AS_OF)
+    km = fit_build_time_km(status)
+    model = fit_delivery_model(sites, as_of=AS_OF, status=status, km=km)
+    again = forecast_site_delivery(sites, as_of=AS_OF, model=model)
+    pd.testing.assert_frame_equal(again.summary, r.summary)
+    pd.testing.assert_frame_equal(again.frames["tail"], r.frames["tail"])
+    assert again.assumptions == r.assumptions
+    s1 = compute_delivery_survival(sites, as_of=AS_OF)
+    s2 = compute_delivery_survival(sites, as_of=AS_OF, status=status, km=km)
+    pd.testing.assert_frame_equal(s1.summary, s2.summary)
+    pd.testing.assert_frame_equal(s1.frames["median"], s2.frames["median"])
+    assert s1.assumptions == s2.assumptions
+    with pytest.raises(ParameterError):
+        forecast_site_delivery(sites, as_of=AS_OF, model=model, distribution="weibull")
+    with pytest.raises(ParameterError):
+        forecast_site_delivery(sites, as_of="2021-06-30", model=model)
+    with pytest.raises(ParameterError):  # a curve of other sites
+        compute_delivery_survival(
+            sites, as_of=AS_OF, status=status, km=fit_build_time_km(status[:2])
+        )

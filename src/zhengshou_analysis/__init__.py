@@ -13,20 +13,18 @@ from .exceptions import (
 )
 from .figures import compute_key_figures
 from .figures.keyfile import key_figures_json
-from .forecast.forecasts import (
+from .forecast import (
     DEFAULT_SCENARIOS,
     Scenario,
     backtest_inflow_models,
+    compute_delivery_survival,
     compute_forecast_figures,
     compute_monthly_inflows,
+    fit_survival_tail,
     forecast_funding_gap,
     forecast_inflows,
-    simulate_transition_fees,
-)
-from .forecast.survival import (
-    compute_delivery_survival,
-    fit_survival_tail,
     forecast_site_delivery,
+    simulate_transition_fees,
 )
 from .ledger.clean import CleanError, CleanResult, clean_ledgers, write_clean_outputs
 from .periods import duration_months, months_between

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,10 @@ __all__ = [
     "column_unit",
     "flatten_origins",
     "fmt_num",
+    "frame_to_nested",
     "group_label",
+    "json_scalar",
+    "jsonable",
     "ordered_groups",
     "origins_by",
     "safe_ratio",
@@ -134,3 +137,56 @@ def column_unit(col: str) -> str | None:
         if col.endswith(suffix):
             return unit
     return None
+
+
+#: Decimals kept in the key figures file per unit.
+_DECIMALS = {"yuan": 2, "mu": 4, "m2": 2, "ratio": 6, "month": 2}
+
+
+def json_scalar(value: Any, unit: str | None = None) -> Any:
+    """A JSON-ready scalar: NA → None, numpy → Python, dates → ISO, floats rounded by unit."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, pd.Timestamp | np.datetime64):
+        ts = pd.Timestamp(value)
+        return None if pd.isna(ts) else ts.date().isoformat()
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        if not math.isfinite(v):
+            return None
+        if unit == "count":
+            return round(v)
+        return round(v, _DECIMALS.get(unit or "", 6)) + 0.0
+    if isinstance(value, str):
+        return value
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def jsonable(obj):
+    """Mappings and sequences with every scalar made JSON-ready (:func:`json_scalar`)."""
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
+    return json_scalar(obj)
+
+
+def frame_to_nested(df: pd.DataFrame, key: str) -> dict[str, dict[str, Any]]:
+    """``{row[key]: {column: JSON scalar}}`` of a tidy frame (origin columns left out)."""
+    out: dict[str, dict[str, Any]] = {}
+    for _, row in df.iterrows():
+        out[group_label(row[key])] = {
+            c: json_scalar(row[c], column_unit(c))
+            for c in df.columns
+            if c not in (key, "origins", "payment_origins", "origin")
+        }
+    return out

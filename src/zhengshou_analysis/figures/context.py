@@ -31,7 +31,9 @@ from .registry import FIGURES, Figure, definitions
 from .sites import BuildTimeKM, fit_build_time_km, site_status_of, waiting_households
 
 if TYPE_CHECKING:
+    from ..forecast import DeliveryModel, InflowModel
     from ..forecast.scenarios import Scenario
+    from ..results import ForecastResult
 
 __all__ = ["DEFAULT_N_PATHS", "Analysis", "compute_figure_records", "provided_ledgers"]
 
@@ -248,9 +250,79 @@ class Analysis:
     # models and forecasts, each fitted once
 
     @cached_property
+    def delivery_model(self) -> DeliveryModel:
+        """Build-time distribution (KM body + parametric tail) and the sites to forecast (once)."""
+        from ..forecast import fit_delivery_model
+
+        return fit_delivery_model(
+            self.tables["sites"], as_of=self.as_of, status=self.site_status, km=self.km
+        )
+
+    @cached_property
+    def survival(self) -> ForecastResult:
+        """Kaplan–Meier analysis of build time with log-rank and Cox statements (page 50)."""
+        from ..forecast import compute_delivery_survival
+
+        return compute_delivery_survival(
+            self.tables["sites"], as_of=self.as_of, status=self.site_status, km=self.km
+        )
+
+    @cached_property
+    def delivery_forecast(self) -> ForecastResult:
+        """P50/P90 delivery dates of every site not delivered by ``as_of``."""
+        from ..forecast import forecast_site_delivery
+
+        return forecast_site_delivery(
+            self.tables["sites"],
+            as_of=self.as_of,
+            horizon_months=self.horizon_months,
+            model=self.delivery_model,
+        )
+
+    @cached_property
+    def inflow_model(self) -> InflowModel:
+        """The inflow model chosen by the back-test, fitted once."""
+        from ..forecast import fit_inflow_model
+
+        return fit_inflow_model(self.tables["funding"], as_of=self.as_of)
+
+    @cached_property
+    def inflows(self) -> ForecastResult:
+        """Simulated monthly inflows over the horizon (from :attr:`inflow_model`)."""
+        from ..forecast import forecast_inflows
+
+        return forecast_inflows(
+            self.tables["funding"],
+            as_of=self.as_of,
+            horizon_months=self.horizon_months,
+            n_paths=self.n_paths,
+            seed=self.seed,
+            model=self.inflow_model,
+        )
+
+    @cached_property
+    def gap(self) -> ForecastResult:
+        """The funding gap at the horizon, every scenario of the one scenario set side by side."""
+        from ..forecast import forecast_funding_gap
+
+        return forecast_funding_gap(
+            self.tables,
+            as_of=self.as_of,
+            horizon_months=self.horizon_months,
+            n_paths=self.n_paths,
+            seed=self.seed,
+            scenarios=self.scenarios,
+            escalation=self.policy.escalation,
+            delivery=self.delivery_model,
+            inflows=self.inflows,
+            balances=self.balances,
+            transition_fees=self.households,
+        )
+
+    @cached_property
     def forecast_figures(self) -> dict[str, Any]:
-        """The forecast figures (JSON-ready) of :func:`~zhengshou_analysis.forecast.compute_forecast_figures`."""
-        from ..forecast.forecasts import compute_forecast_figures
+        """The forecast figures (JSON-ready), from the models fitted above."""
+        from ..forecast import compute_forecast_figures
 
         return compute_forecast_figures(
             self.tables,
@@ -261,6 +333,9 @@ class Analysis:
             n_paths=self.n_paths,
             scenarios=self.scenarios,
             escalation=self.policy.escalation,
+            gap=self.gap,
+            delivery_forecast=self.delivery_forecast,
+            survival=self.survival,
         )
 
     def key_figures(self, *, forecasts: bool = True) -> dict[str, Any]:

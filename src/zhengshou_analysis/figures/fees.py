@@ -19,9 +19,8 @@ from ..settings import (
     Escalation,
     resolve_as_of,
 )
-from .common import Value, check_choice, flatten_origins, origins_by, total
+from .common import Value, check_choice, flatten_origins, frame_to_nested, origins_by, total
 from .funding import aggregate_by
-from .keyfile import frame_to_nested
 
 if TYPE_CHECKING:
     from .context import Analysis

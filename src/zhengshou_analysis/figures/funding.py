@@ -28,12 +28,12 @@ from .common import (
     check_choice,
     flatten_origins,
     fmt_num,
+    frame_to_nested,
     ordered_groups,
     origins_by,
     safe_ratio,
     total,
 )
-from .keyfile import frame_to_nested
 
 if TYPE_CHECKING:
     from .context import Analysis

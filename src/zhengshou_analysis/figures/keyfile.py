@@ -11,12 +11,12 @@ this one module, so the two can never differ.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
+
+from .common import group_label, json_scalar, jsonable
 
 if TYPE_CHECKING:
     from ..forecast.scenarios import Scenario
@@ -26,51 +26,8 @@ if TYPE_CHECKING:
 __all__ = [
     "assemble_key_figures",
     "compute_key_figures",
-    "frame_to_nested",
-    "json_scalar",
-    "jsonable",
     "key_figures_json",
 ]
-
-#: Decimals kept in the key figures file per unit.
-_DECIMALS = {"yuan": 2, "mu": 4, "m2": 2, "ratio": 6, "month": 2}
-
-
-def json_scalar(value: Any, unit: str | None = None) -> Any:
-    """A JSON-ready scalar: NA → None, numpy → Python, dates → ISO, floats rounded by unit."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, pd.Timestamp | np.datetime64):
-        ts = pd.Timestamp(value)
-        return None if pd.isna(ts) else ts.date().isoformat()
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        v = float(value)
-        if not math.isfinite(v):
-            return None
-        if unit == "count":
-            return round(v)
-        return round(v, _DECIMALS.get(unit or "", 6)) + 0.0
-    if isinstance(value, str):
-        return value
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value
-
-
-def jsonable(obj):
-    """Mappings and sequences with every scalar made JSON-ready (:func:`json_scalar`)."""
-    if isinstance(obj, Mapping):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [jsonable(v) for v in obj]
-    return json_scalar(obj)
 
 
 def key_figures_json(figures: Mapping[str, Any]) -> str:
@@ -85,24 +42,8 @@ def key_figures_json(figures: Mapping[str, Any]) -> str:
     )
 
 
-def frame_to_nested(df: pd.DataFrame, key: str) -> dict[str, dict[str, Any]]:
-    """``{row[key]: {column: JSON scalar}}`` of a tidy frame (origin columns left out)."""
-    from .common import column_unit, group_label
-
-    out: dict[str, dict[str, Any]] = {}
-    for _, row in df.iterrows():
-        out[group_label(row[key])] = {
-            c: json_scalar(row[c], column_unit(c))
-            for c in df.columns
-            if c not in (key, "origins", "payment_origins", "origin")
-        }
-    return out
-
-
 def _figure_values(records: pd.DataFrame, out: dict[str, Any]) -> None:
     """Records → ``out``: overall figures flat, grouped ones nested by scope (categories apart)."""
-    from .common import group_label
-
     for r in records.itertuples(index=False):
         value = json_scalar(r.value, r.unit)
         if r.group is None or pd.isna(r.group):

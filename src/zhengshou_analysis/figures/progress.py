@@ -16,13 +16,14 @@ from ..schemas import (
 from .common import (
     Value,
     check_choice,
+    frame_to_nested,
     group_label,
+    json_scalar,
     ordered_groups,
     safe_ratio,
     total,
     unique_values,
 )
-from .keyfile import frame_to_nested, json_scalar
 
 if TYPE_CHECKING:
     from .context import Analysis

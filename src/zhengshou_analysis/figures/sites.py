@@ -16,9 +16,8 @@ from ..schemas import (
 from ..settings import (
     resolve_as_of,
 )
-from .common import Value
+from .common import Value, frame_to_nested
 from .fees import active_households
-from .keyfile import frame_to_nested
 
 if TYPE_CHECKING:
     from .context import Analysis

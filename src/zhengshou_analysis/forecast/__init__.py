@@ -1,1 +1,64 @@
-"""Forecasts: delivery survival, transitional fees, inflows and the funding gap."""
+"""Forecasts (indicators.md, "Forecasts"): delivery survival, transitional fees, inflows, the gap.
+
+Three forward questions, answered with their uncertainty and the assumptions behind them:
+
+* **when will each late site be delivered** — :func:`compute_delivery_survival` (Kaplan–Meier,
+  log-rank, Cox), :func:`fit_survival_tail` (parametric tail), :func:`fit_delivery_model` and
+  :func:`forecast_site_delivery`;
+* **what will the transitional fees cost meanwhile** — :func:`simulate_transition_fees`;
+* **will the money be there** — :func:`compute_monthly_inflows`, :func:`backtest_inflow_models`,
+  :func:`forecast_inflows` and :func:`forecast_funding_gap` (:class:`Scenario` objects side by
+  side);
+
+and :func:`compute_forecast_figures`, the spec's forecast figures, JSON-ready.
+
+Modules by concern: :mod:`.survival` (KM analysis for the page), :mod:`.tail`, :mod:`.delivery`,
+:mod:`.fees`, :mod:`.inflows`, :mod:`.gap`, :mod:`.scenarios`, :mod:`.keyfigures`, and the shared
+:mod:`.common` (defaults, seeds, path quantiles) and :mod:`.blas` (:func:`single_threaded_blas`).
+Every function returns a :class:`~zhengshou_analysis.results.ForecastResult` (or a fitted model
+object) and never modifies its inputs.
+"""
+
+from ..results import ForecastResult
+from .blas import single_threaded_blas
+from .common import DEFAULT_LAG_MONTHS, DEFAULT_N_PATHS
+from .delivery import DeliveryModel, fit_delivery_model, forecast_site_delivery
+from .fees import simulate_transition_fees
+from .gap import forecast_funding_gap
+from .inflows import (
+    MODEL_LABELS,
+    InflowModel,
+    backtest_inflow_models,
+    compute_monthly_inflows,
+    fit_inflow_model,
+    forecast_inflows,
+)
+from .keyfigures import compute_forecast_figures, flatten_forecast_figures
+from .scenarios import DEFAULT_SCENARIOS, Scenario
+from .survival import compute_delivery_survival
+from .tail import TailFit, fit_survival_tail
+
+__all__ = [
+    "DEFAULT_LAG_MONTHS",
+    "DEFAULT_N_PATHS",
+    "DEFAULT_SCENARIOS",
+    "MODEL_LABELS",
+    "DeliveryModel",
+    "ForecastResult",
+    "InflowModel",
+    "Scenario",
+    "TailFit",
+    "backtest_inflow_models",
+    "compute_delivery_survival",
+    "compute_forecast_figures",
+    "compute_monthly_inflows",
+    "fit_delivery_model",
+    "fit_inflow_model",
+    "fit_survival_tail",
+    "flatten_forecast_figures",
+    "forecast_funding_gap",
+    "forecast_inflows",
+    "forecast_site_delivery",
+    "simulate_transition_fees",
+    "single_threaded_blas",
+]

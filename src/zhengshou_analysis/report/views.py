@@ -237,7 +237,7 @@ SITE_COLUMNS = {
 
 
 def _model_label(name) -> str:
-    from ..forecast.forecasts import MODEL_LABELS
+    from ..forecast.inflows import MODEL_LABELS
 
     return MODEL_LABELS.get(str(name), _plain(name))
 
