@@ -542,8 +542,28 @@ def test_the_loaded_profile_is_kept_on_args(tmp_path: Path, monkeypatch) -> None
 
     monkeypatch.setattr(cli, "_cmd_figures", fake_figures)
     assert main(["figures", str(DEMO), "--year", "2022"]) == 0
-    assert seen["profile"].source in (None, DEMO / PROFILE_NAME)
+    assert seen["profile"].office_name == "XX区"  # the demo folder's own profile
     mine = _write(tmp_path, "[office]\nname = '港北区'\n")
     assert main(["figures", str(DEMO), "--year", "2022", "--profile", str(mine)]) == 0
     assert seen["profile"].office_name == "港北区"
     assert seen["profile"].source == mine
+
+
+# ------------------------------------------------------------------------------------ demo
+def test_the_demo_profile_loads() -> None:
+    from zhengshou_analysis.demo import SYNTHETIC_LABEL, render_demo_profile
+    from zhengshou_analysis.demo.world import DEFAULT_CONFIG
+    from zhengshou_analysis.ledger.ingest import list_raw_files
+
+    path = DEMO / PROFILE_NAME
+    text = path.read_text(encoding="utf-8")
+    assert text == render_demo_profile()
+    assert SYNTHETIC_LABEL in text.splitlines()[0]
+    demo = load_profile(raw_dir=DEMO)
+    assert demo.source == path
+    assert demo.office_name == DEFAULT_CONFIG.district
+    assert demo.zones == {z: (DEFAULT_CONFIG.zone_short[z],) for z in DEFAULT_CONFIG.zones}
+    assert demo.policy == DEFAULT_POLICY
+    assert (demo.horizon_months, demo.seed, demo.scenarios) == (12, 2021, None)
+    # the ledger reader does not take the profile for a ledger
+    assert path not in list_raw_files(DEMO)
