@@ -188,7 +188,7 @@ def test_written_files_and_size(generated: Path, tmp_path: Path) -> None:
     paths = write_demo_ledgers(tmp_path, seed=2021)
     assert paths == sorted(paths)
     assert all(p.parent == tmp_path and p.is_file() for p in paths)
-    assert {p.suffix for p in paths} == {".xlsx", ".csv", ".md"}
+    assert {p.suffix for p in paths} == {".xlsx", ".csv", ".md", ".toml"}
     assert (tmp_path / "keep.txt").read_text(encoding="utf-8") == "not a demo file"
     assert sum(p.stat().st_size for p in paths) < 5_000_000
 

@@ -102,6 +102,32 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return _run_reports(args, years)
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .profile import write_profile_template
+
+    path = write_profile_template(args.dir, force=args.force)
+    sys.stdout.write(f"wrote {path} (edit it, then run any command on the ledgers beside it)\n")
+    return 0
+
+
+def _load_profile(args: argparse.Namespace) -> None:
+    """Load and validate the profile FIRST, before any work; kept on ``args.profile_obj``."""
+    from .profile import load_profile
+
+    raw_dir = getattr(args, "raw_dir", None) or getattr(args, "data", None)
+    args.profile_obj = load_profile(args.profile, raw_dir=raw_dir)
+
+
+def _add_profile_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="office profile (default: zhengshou.toml in the ledger folder, else in the current "
+        "folder, else built-in; see `zhengshou init`)",
+    )
+
+
 def _write_doc(text: str, out: Path | None) -> int:
     if out:
         Path(out).write_text(text, encoding="utf-8")
@@ -120,6 +146,12 @@ def _cmd_indicators_doc(args: argparse.Namespace) -> int:
     from .figures.registry import render_indicators_doc
 
     return _write_doc(render_indicators_doc(), args.out)
+
+
+def _cmd_profile_doc(args: argparse.Namespace) -> int:
+    from .profile import render_profile_doc
+
+    return _write_doc(render_profile_doc(), args.out)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,12 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("raw_dir", type=Path, nargs="?", default=DEFAULT_DATA)
     p.add_argument("--out", type=Path, default=Path("data/processed"))
     p.add_argument("--strict", action="store_true", help="any rejected row is an error")
+    _add_profile_option(p)
     p.set_defaults(func=_cmd_clean)
 
     p = sub.add_parser("figures", help="print the key figures of a year as JSON")
     p.add_argument("raw_dir", type=Path, nargs="?", default=DEFAULT_DATA)
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--as-of", dest="as_of", default=None, help="reporting date (default: 31 Dec)")
+    _add_profile_option(p)
     p.set_defaults(func=_cmd_figures)
 
     p = sub.add_parser("report", help="run every notebook for one year into HTML reports")
@@ -157,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of", dest="as_of", default=None, help="mid-year reporting date (YYYY-MM-DD)"
     )
     p.add_argument("--force", action="store_true", help="re-run even when nothing changed")
+    _add_profile_option(p)
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("batch", help="run the reports of several years in parallel")
@@ -165,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--out", type=Path, default=DEFAULT_REPORTS)
     p.add_argument("--force", action="store_true", help="re-run even when nothing changed")
+    _add_profile_option(p)
     p.set_defaults(func=_cmd_batch)
 
     p = sub.add_parser("data-dictionary", help="print (or write) the data dictionary")
@@ -174,6 +210,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("indicators-doc", help="print (or write) the indicator definitions (口径)")
     p.add_argument("--out", type=Path, default=None)
     p.set_defaults(func=_cmd_indicators_doc)
+
+    p = sub.add_parser("profile-doc", help="print (or write) the reference of zhengshou.toml")
+    p.add_argument("--out", type=Path, default=None)
+    p.set_defaults(func=_cmd_profile_doc)
+
+    p = sub.add_parser("init", help="write a commented office profile (zhengshou.toml)")
+    p.add_argument("dir", type=Path, nargs="?", default=Path("."), help="folder (default: here)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing zhengshou.toml")
+    p.set_defaults(func=_cmd_init)
     return parser
 
 
@@ -184,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
+        if "profile" in vars(args):
+            _load_profile(args)  # validated before any work: a bad profile leaves no output
         return int(args.func(args))
     except ZhengshouError as exc:
         sys.stderr.write(f"zhengshou {args.command}: {exc}\n")

@@ -77,7 +77,8 @@ exactly the rows of :func:`demo_expected_rejections`. Conventions of the truth:
 
 Messy rules (docs/data_contract.md §1) and where they appear
 ----------------------------------------------------
-(``data/demo/README.md``, written by :func:`write_demo_ledgers`, lists the exact sheets.)
+(``data/demo/README.md``, written by :func:`write_demo_ledgers`, lists the exact sheets; beside it,
+``data/demo/zhengshou.toml`` is the demo office's profile, :func:`render_demo_profile`.)
 
 * title, unit and date rows above the header, every title saying ``示例数据（模拟）`` (every sheet,
   and the first line of every CSV); ``单位：万元`` in the funding workbook and the 2021–2022 agreements
@@ -131,6 +132,7 @@ from .api import (
     demo_expected_rejections,
     demo_total_mismatch,
     demo_truth,
+    render_demo_profile,
     write_demo_ledgers,
 )
 from .ledgers.common import PLACEHOLDERS, SYNTHETIC_LABEL
@@ -148,6 +150,7 @@ __all__ = [
     "demo_expected_rejections",
     "demo_total_mismatch",
     "demo_truth",
+    "render_demo_profile",
     "write_demo_ledgers",
 ]
 

@@ -11,12 +11,14 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ParameterError
+from ..profile import PROFILE_NAME, Profile, render_profile_template
 from .draw import build_world
 from .ledgers import Ledgers, render_ledgers
 from .ledgers.common import SYNTHETIC_LABEL
 from .readme import render_readme
 from .truth import rejection_frame, truth_frames
 from .workbook import write_book, write_csv
+from .world import DEFAULT_CONFIG, DemoConfig
 
 __all__ = [
     "README",
@@ -24,6 +26,7 @@ __all__ = [
     "demo_expected_rejections",
     "demo_total_mismatch",
     "demo_truth",
+    "render_demo_profile",
     "write_demo_ledgers",
 ]
 
@@ -137,8 +140,25 @@ def demo_total_mismatch(seed: int = 2021) -> dict[str, object]:
     return dict(_generate(seed).ledgers.mismatch)
 
 
+def render_demo_profile(config: DemoConfig = DEFAULT_CONFIG) -> str:
+    """The demo district's ``zhengshou.toml``, labelled 示例数据（模拟）.
+
+    Office name = the district's name, ``[zones]`` = its three 片区 with their short names as
+    aliases; policy and forecasts are the defaults.
+    """
+    profile = Profile(
+        office_name=config.district,
+        zones={zone: (config.zone_short[zone],) for zone in config.zones},
+    )
+    head = (
+        f"# {SYNTHETIC_LABEL}：示例区的配置文件，区名和片区均为虚构，仅供演示。\n"
+        "# (synthetic demo district: the profile of a fictitious office, for the demo only)\n#\n"
+    )
+    return head + render_profile_template(profile)
+
+
 def write_demo_ledgers(out_dir: str | Path, *, seed: int = 2021) -> list[Path]:
-    """Write the demo district as messy raw ledgers (xlsx and csv) and its README.
+    """Write the demo district as messy raw ledgers (xlsx and csv), its README and its profile.
 
     The output is byte-for-byte reproducible: fixed workbook properties and zip timestamps,
     deterministic iteration, seeded generators only.
@@ -174,5 +194,8 @@ def write_demo_ledgers(out_dir: str | Path, *, seed: int = 2021) -> list[Path]:
     readme = out / README
     readme.write_text(district.readme, encoding="utf-8", newline="\n")
     written.append(readme)
+    profile = out / PROFILE_NAME
+    profile.write_text(render_demo_profile(), encoding="utf-8", newline="\n")
+    written.append(profile)
     log.info("wrote %d demo files (%s) to %s", len(written), SYNTHETIC_LABEL, out)
     return sorted(written)
