@@ -283,7 +283,7 @@ name = "专项债"
 lump_yuan = 50000000
 lump_month = 3
 """
-    from zhengshou_analysis.forecast.forecasts import Scenario
+    from zhengshou_analysis.forecast.scenarios import Scenario
 
     p = load_profile(_write(tmp_path, text))
     assert p.office_name == "港北区"
@@ -314,14 +314,14 @@ lump_month = 3
 
 
 def test_no_scenarios_means_the_built_in_set() -> None:
-    from zhengshou_analysis.forecast.forecasts import DEFAULT_SCENARIOS
+    from zhengshou_analysis.forecast.scenarios import DEFAULT_SCENARIOS
 
     assert DEFAULT_PROFILE.scenarios is None
     assert DEFAULT_PROFILE.scenario_set == DEFAULT_SCENARIOS
 
 
 def test_declaration_matches_the_classes() -> None:
-    from zhengshou_analysis.forecast.forecasts import Scenario
+    from zhengshou_analysis.forecast.scenarios import Scenario
 
     scenario_defaults = {f.name: f.default for f in dataclasses.fields(Scenario)}
     assert [k.name for k in SCENARIO_KEYS] == list(scenario_defaults)
@@ -425,7 +425,7 @@ def _policies(draw) -> Policy:
 
 @st.composite
 def _profiles(draw) -> Profile:
-    from zhengshou_analysis.forecast.forecasts import Scenario
+    from zhengshou_analysis.forecast.scenarios import Scenario
 
     zone_names = draw(st.lists(_key_text, max_size=3, unique_by=_normal))
     aliases = draw(st.lists(_key_text, max_size=4, unique_by=_normal))

@@ -362,7 +362,7 @@ PROFILE_KEYS: tuple[ProfileKey, ...] = (
     ),
 )
 
-#: The keys of one ``[[forecast.scenarios]]`` entry (the fields of ``forecast.forecasts.Scenario``;
+#: The keys of one ``[[forecast.scenarios]]`` entry (the fields of ``forecast.scenarios.Scenario``;
 #: a test keeps the defaults equal).
 SCENARIO_KEYS: tuple[ProfileKey, ...] = (
     ProfileKey(
@@ -686,7 +686,7 @@ class Profile:
     horizon_months, seed
         Forecast horizon and random seed.
     scenarios
-        The funding-gap scenarios (``forecast.forecasts.Scenario``); ``None``: the built-in set
+        The funding-gap scenarios (``forecast.scenarios.Scenario``); ``None``: the built-in set
         (:attr:`scenario_set` resolves it).
     source
         The file the profile was read from (``None``: built in).
@@ -762,7 +762,7 @@ class Profile:
         """The scenarios to report: :attr:`scenarios`, or the built-in ``DEFAULT_SCENARIOS``."""
         if self.scenarios is not None:
             return self.scenarios
-        from .forecast.forecasts import DEFAULT_SCENARIOS
+        from .forecast.scenarios import DEFAULT_SCENARIOS
 
         return DEFAULT_SCENARIOS
 
@@ -790,7 +790,7 @@ def _build_profile(data: dict[str, Any], source: Path | None) -> Profile:
         problems.append(("policy", str(exc)))
     scenarios = None
     if "scenarios" in fc:
-        from .forecast.forecasts import Scenario
+        from .forecast.scenarios import Scenario
 
         scenarios = []
         for i, entry in enumerate(fc["scenarios"]):
@@ -977,7 +977,7 @@ def _describe(key: ProfileKey) -> list[str]:
 
 def _describe_builtin_scenarios(code: str = "") -> str:
     """The built-in scenarios in words: ``baseline; inflows_80pct (inflow_factor = 0.8); …``."""
-    from .forecast.forecasts import DEFAULT_SCENARIOS
+    from .forecast.scenarios import DEFAULT_SCENARIOS
 
     parts = []
     for scenario in DEFAULT_SCENARIOS:
