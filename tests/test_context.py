@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 
 import pandas as pd
@@ -49,11 +50,36 @@ def test_one_year_of_indicator_figures_conforms_each_table_once(demo_ledgers, co
     assert conform_calls == Counter(dict.fromkeys(schemas.TABLES, 1))
 
 
-def test_one_year_with_forecasts_conforms_each_table_once_and_fits_km_once(
-    demo_ledgers, conform_calls, km_fits
+def test_one_year_with_forecasts_conforms_each_table_once_and_fits_each_model_once(
+    demo_ledgers, conform_calls, km_fits, monkeypatch
 ):
+    from zhengshou_analysis.forecast import inflows, tail
+
+    fits: Counter = Counter()
+    for name, real in (
+        ("fit_survival_tail", tail.fit_survival_tail),
+        ("fit_inflow_model", inflows.fit_inflow_model),
+    ):
+
+        def counting(*args, _real=real, _name=name, **kwargs):
+            fits[_name] += 1
+            return _real(*args, **kwargs)
+
+        for module in list(sys.modules.values()):  # every module that holds the function
+            ours = getattr(module, "__name__", "").startswith("zhengshou_analysis")
+            if ours and getattr(module, name, None) is real:
+                monkeypatch.setattr(module, name, counting)
     compute_year_figures(demo_ledgers.tables, year=2021)
     assert conform_calls == Counter(dict.fromkeys(schemas.TABLES, 1))
+    assert len(km_fits) == 1
+    # the inflow model once; the tail once per family (the one used and the one beside it)
+    assert fits == Counter({"fit_inflow_model": 1, "fit_survival_tail": 2})
+
+
+def test_a_page_and_the_key_figures_share_one_context(demo_ledgers, km_fits):
+    a = Analysis(demo_ledgers.tables, year=2021)
+    a.key_figures()
+    a.delivery_forecast, a.survival, a.gap, a.fee_forecast, a.inflows  # noqa: B018
     assert len(km_fits) == 1
 
 

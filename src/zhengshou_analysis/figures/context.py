@@ -17,15 +17,20 @@ import logging
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from ..schemas import TABLES, table_from
 from ..settings import DEFAULT_POLICY, Policy, resolve_as_of
-from .common import group_label, unique_values
-from .fees import compute_transition_fees
-from .funding import compute_agreement_balances
+from .common import check_choice, group_label, unique_values
+from .fees import aggregate_fees, compute_transition_fees, site_lookup
+from .funding import (
+    aggregate_gap,
+    aggregate_overdue_by_age,
+    compute_agreement_balances,
+    project_attributes,
+)
 from .progress import compute_blocked_mu, compute_progress
 from .registry import FIGURES, Figure, definitions
 from .sites import BuildTimeKM, fit_build_time_km, site_status_of, waiting_households
@@ -181,6 +186,24 @@ class Analysis:
         }
 
     # ---------------------------------------------------------------------------------------------
+    # breakdowns for the pages, from the frames above
+
+    def unpaid_gap(self, by: Literal["project", "zone"] | None = None) -> pd.DataFrame:
+        """The unpaid gap overall, by project or by 片区 (:func:`.funding.compute_unpaid_gap`)."""
+        if by is not None:
+            check_choice(by, ("project", "zone"), "by")
+        return aggregate_gap(self.balances, project_attributes(self.tables["projects"]), by)
+
+    def overdue_by_age(self) -> pd.DataFrame:
+        """The overdue gap by the policy's age bands (:func:`.funding.compute_overdue_by_age`)."""
+        return aggregate_overdue_by_age(self.balances, self.policy.age_bands_months)
+
+    def transition_fees_by(self, by: Literal["site", "zone"]) -> pd.DataFrame:
+        """Fees per site or per 片区 (:func:`.fees.compute_transition_fees_by`)."""
+        check_choice(by, ("site", "zone"), "by")
+        return aggregate_fees(self.households, site_lookup(self.tables["sites"]), by)
+
+    # ---------------------------------------------------------------------------------------------
     # figures
 
     @cached_property
@@ -316,6 +339,22 @@ class Analysis:
             delivery=self.delivery_model,
             inflows=self.inflows,
             balances=self.balances,
+            transition_fees=self.households,
+        )
+
+    @cached_property
+    def fee_forecast(self) -> ForecastResult:
+        """Transitional fees over the horizon per household, site and 片区 (baseline)."""
+        from ..forecast import simulate_transition_fees
+
+        return simulate_transition_fees(
+            self.tables,
+            as_of=self.as_of,
+            horizon_months=self.horizon_months,
+            n_paths=self.n_paths,
+            seed=self.seed,
+            escalation=self.policy.escalation,
+            delivery=self.delivery_model,
             transition_fees=self.households,
         )
 
