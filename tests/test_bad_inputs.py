@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from ledger_builder import write_csv, write_xlsx
 
 from zhengshou_analysis.cli import main
-from zhengshou_analysis.exceptions import InputError
-from zhengshou_analysis.ledger.clean import CleanError, clean_ledgers
+from zhengshou_analysis.exceptions import CleanError, InputError
+from zhengshou_analysis.ledger.clean import clean_ledgers
 
 AGREEMENT_HEAD = ["协议编号", "签约日期", "补偿总额", "房屋面积"]
 

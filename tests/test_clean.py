@@ -11,7 +11,8 @@ import pytest
 from ledger_builder import HOSTILE_NOTE, PERSONAL_DATA, build_raw, write_csv, write_xlsx
 
 from zhengshou_analysis.cli import main
-from zhengshou_analysis.ledger.clean import CleanError, clean_ledgers
+from zhengshou_analysis.exceptions import CleanError
+from zhengshou_analysis.ledger.clean import clean_ledgers
 from zhengshou_analysis.ledger.outputs import neutralize_formulas, write_clean_outputs
 
 PII = PERSONAL_DATA

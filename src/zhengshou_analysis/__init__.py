@@ -5,6 +5,7 @@ The public API is listed in ``__all__``; everything else is internal.
 
 from ._version import __version__
 from .exceptions import (
+    CleanError,
     InputError,
     InsufficientDataError,
     ParameterError,
@@ -26,7 +27,7 @@ from .forecast import (
     forecast_site_delivery,
     simulate_transition_fees,
 )
-from .ledger.clean import CleanError, CleanResult, clean_ledgers, write_clean_outputs
+from .ledger.clean import CleanResult, clean_ledgers, write_clean_outputs
 from .periods import duration_months, months_between
 from .results import ForecastResult
 from .schemas import TABLES, empty_table, table

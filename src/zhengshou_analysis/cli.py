@@ -34,7 +34,8 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
-    from .ledger.clean import CleanError, clean_ledgers, write_clean_outputs
+    from .exceptions import CleanError
+    from .ledger.clean import clean_ledgers, write_clean_outputs
 
     try:
         result = clean_ledgers(args.raw_dir, strict=args.strict)

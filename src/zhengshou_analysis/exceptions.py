@@ -7,10 +7,18 @@ anything else is a bug.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .ledger.clean import CleanResult
+
 __all__ = [
+    "CleanError",
     "InputError",
     "InsufficientDataError",
     "ParameterError",
+    "ProfileError",
     "SchemaError",
     "ZhengshouError",
 ]
@@ -58,6 +66,39 @@ class InputError(ZhengshouError):
         if self.column is not None:
             where.append(f"列 {self.column}")
         return f"{'，'.join(where)}: {message}" if where else message
+
+
+class CleanError(InputError):
+    """The raw folder cannot give trustworthy tables; ``result`` holds what was found.
+
+    Raised by :func:`~zhengshou_analysis.ledger.clean.clean_ledgers`: ``result`` is the
+    :class:`~zhengshou_analysis.ledger.clean.CleanResult` with the quality log and the errors, so
+    a caller can still write the log that explains the failure.
+    """
+
+    def __init__(self, message: str, *, result: CleanResult, **where: Any) -> None:
+        super().__init__(message, **where)
+        self.result = result
+
+
+class ProfileError(InputError):
+    """A profile (``zhengshou.toml``) cannot be used as it is.
+
+    Parameters
+    ----------
+    message
+        What is wrong, one problem per line.
+    file
+        The profile file (``None`` for a profile built in Python).
+    problems
+        The problems as ``(key path, message)`` pairs.
+    """
+
+    def __init__(
+        self, message: str, *, file: str | None = None, problems: Iterable[tuple[str, str]] = ()
+    ) -> None:
+        self.problems: tuple[tuple[str, str], ...] = tuple(problems)
+        super().__init__(message, file=file)
 
 
 class SchemaError(InputError):

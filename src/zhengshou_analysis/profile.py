@@ -36,7 +36,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .exceptions import InputError, ParameterError
+from .exceptions import ParameterError, ProfileError
 from .schemas import PII_WORDS, TABLES
 from .settings import (
     DEFAULT_AGE_BANDS_MONTHS,
@@ -73,26 +73,6 @@ PROFILE_NAME = "zhengshou.toml"
 Problem = tuple[str, str]
 #: A value check: the problems of one value, as (path suffix such as ``"[1]"``, message).
 Check = Callable[[Any], list[tuple[str, str]]]
-
-
-class ProfileError(InputError):
-    """A profile (``zhengshou.toml``) cannot be used as it is.
-
-    Parameters
-    ----------
-    message
-        What is wrong, one problem per line.
-    file
-        The profile file (``None`` for a profile built in Python).
-    problems
-        The problems as ``(key path, message)`` pairs.
-    """
-
-    def __init__(
-        self, message: str, *, file: str | None = None, problems: Iterable[Problem] = ()
-    ) -> None:
-        self.problems: tuple[Problem, ...] = tuple(problems)
-        super().__init__(message, file=file)
 
 
 # --------------------------------------------------------------------------------------------------

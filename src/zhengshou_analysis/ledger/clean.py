@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from ..exceptions import InputError, SchemaError
+from ..exceptions import CleanError, InputError, SchemaError
 from ..schemas import Table
 from .assemble import assemble_tables
 from .classify import classify_sheet
@@ -41,14 +41,6 @@ from .sheet import CleanedSheet, clean_sheet
 __all__ = ["CleanError", "CleanResult", "clean_ledgers", "write_clean_outputs"]
 
 log = logging.getLogger(__name__)
-
-
-class CleanError(InputError):
-    """The raw folder cannot give trustworthy tables; ``result`` holds what was found."""
-
-    def __init__(self, message: str, *, result: CleanResult, **where) -> None:
-        super().__init__(message, **where)
-        self.result = result
 
 
 @dataclass
