@@ -15,7 +15,7 @@ import pytest
 from ledger_builder import frame
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from zhengshou_analysis.exceptions import ParameterError, SchemaError
+from zhengshou_analysis.exceptions import EmptyPeriodError, ParameterError, SchemaError
 from zhengshou_analysis.figures import (
     age_band_labels,
     classify_age_band,
@@ -1090,9 +1090,30 @@ def test_key_figures_json_normalises_values():
 ALL_LEDGERS = ["projects", "agreements", "payments", "funding", "sites", "transition"]
 
 
+#: The only ledger of the "everything else missing" cases: one 工作经费 payment in 2021.
+ONLY_PAYMENTS = {
+    "payments": frame(
+        "payments", [{"date": "2021-05-10", "kind": "工作经费", "amount_yuan": 1000.0}]
+    )
+}
+
+
+def test_no_ledgers_at_all_is_an_error_naming_the_period():
+    with pytest.raises(EmptyPeriodError, match="2021年.*没有提供任何台账"):
+        compute_key_figures({}, year=2021)
+
+
+def test_a_period_the_ledgers_never_reported_is_an_error(tables):
+    with pytest.raises(EmptyPeriodError, match="2030年") as info:
+        compute_key_figures(tables, year=2030)
+    assert info.value.period == "2030年"
+    with pytest.raises(EmptyPeriodError, match="1990年"):
+        compute_key_figures(tables, year=1990)
+
+
 def test_no_ledgers_give_null_not_zero():
-    kf = compute_key_figures({}, year=2021)
-    assert kf["missing_ledgers"] == ALL_LEDGERS
+    kf = compute_key_figures(ONLY_PAYMENTS, year=2021)
+    assert kf["missing_ledgers"] == [n for n in ALL_LEDGERS if n != "payments"]
     for name in (
         "projects_count",
         "land_target_mu",
@@ -1111,12 +1132,12 @@ def test_no_ledgers_give_null_not_zero():
         "median_build_months",
     ):
         assert kf[name] is None, name
-    assert kf["total_paid_yuan"] == 0.0  # no payments ledger: nothing was paid
+    assert kf["total_paid_yuan"] == 1000.0  # payments need no other ledger
     assert kf["median_build_months_status"] == "no_sites"
     assert kf["blocked_mu_by_blocker"] == {}
     assert kf["overdue_unpaid_by_age"] == {"0-3": None, "3-6": None, "6-12": None, "12+": None}
     assert kf["progress_by_category"]["市下达"]["projects_count"] is None
-    empty = {n: empty_table(n) for n in ALL_LEDGERS}
+    empty = {n: empty_table(n) for n in ALL_LEDGERS} | ONLY_PAYMENTS
     assert compute_key_figures(empty, year=2021) == kf  # an empty table is a missing ledger
 
 

@@ -193,3 +193,20 @@ def test_mid_year_run_uses_the_reporting_date(batch_run, report_env, tmp_path, m
     assert "统计截止日：2021年6月30日" in page
     nb = nbformat.read(out / "2021" / "00_overview.ipynb", as_version=4)
     assert nb.metadata.papermill.parameters["as_of"] == "2021-06-30"
+
+
+def test_a_year_without_rows_fails_by_name_and_the_others_go_on(report_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("ZHENGSHOU_CACHE_DIR", str(report_env["cache"]))
+    result = run_batch(
+        data_dir=report_env["raw"],
+        out_dir=tmp_path / "reports",
+        years=[1990, 2021],
+        notebooks=["10_data_quality"],
+        notebook_dir=report_env["notebooks"],
+        progress=False,
+    )
+    assert [(r.year, r.status) for r in result.failed] == [(1990, "failed")]
+    assert "1990年" in result.failed[0].error and "没有任何记录" in result.failed[0].error
+    assert not (tmp_path / "reports" / "1990").exists()  # no page of zeros
+    assert (tmp_path / "reports" / "2021" / "10_data_quality.html").is_file()
+    assert {(r.year, r.status) for r in result.runs} >= {(2021, "ok")}

@@ -293,7 +293,12 @@ def test_summary_km_median_reached(tables):
 
 
 def test_summary_cannot_compute_without_data():
-    ws = write_work_summary({}, year=2021)
+    only_payments = {
+        "payments": frame(
+            "payments", [{"date": "2021-05-10", "kind": "工作经费", "amount_yuan": 1000.0}]
+        )
+    }
+    ws = write_work_summary(only_payments, year=2021)
     text = ws.text
     assert "2021年推进重点及统筹项目（台账未提供2021年征收项目数据，无法计算）。" in text
     assert "已签协议待付款缺口资金（台账未提供征收补偿协议数据，无法计算）" in text

@@ -84,7 +84,10 @@ def _run_reports(args: argparse.Namespace, years) -> int:
     )
     if result.failed:
         for r in result.failed:
-            where = Path(args.out) / str(r.year) / (r.ipynb or "")
+            if r.ipynb is None:  # nothing was run: the period itself is the problem
+                sys.stderr.write(f"FAILED {r.year}: {r.error}\n")
+                continue
+            where = Path(args.out) / str(r.year) / r.ipynb
             sys.stderr.write(
                 f"FAILED {r.year} {r.notebook}: {r.error} (executed notebook: {where})\n"
             )

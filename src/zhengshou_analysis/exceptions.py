@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CleanError",
+    "EmptyPeriodError",
     "InputError",
     "InsufficientDataError",
     "ParameterError",
@@ -99,6 +100,18 @@ class ProfileError(InputError):
     ) -> None:
         self.problems: tuple[tuple[str, str], ...] = tuple(problems)
         super().__init__(message, file=file)
+
+
+class EmptyPeriodError(InputError):
+    """No ledger has a row in the reporting period: a wrong year, or the wrong ledgers.
+
+    ``period`` names the period (``2030年``); the figures of such a period would be zeros that
+    the ledgers never said.
+    """
+
+    def __init__(self, message: str, *, period: str) -> None:
+        super().__init__(message)
+        self.period = period
 
 
 class SchemaError(InputError):

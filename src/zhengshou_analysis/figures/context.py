@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from ..exceptions import EmptyPeriodError
 from ..schemas import TABLES, table_from
 from ..settings import DEFAULT_POLICY, Policy, resolve_as_of
 from .common import check_choice, group_label, unique_values
@@ -40,7 +41,13 @@ if TYPE_CHECKING:
     from ..forecast.scenarios import Scenario
     from ..results import ForecastResult
 
-__all__ = ["DEFAULT_N_PATHS", "Analysis", "compute_figure_records", "provided_ledgers"]
+__all__ = [
+    "DEFAULT_N_PATHS",
+    "Analysis",
+    "check_period_has_rows",
+    "compute_figure_records",
+    "provided_ledgers",
+]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +55,57 @@ log = logging.getLogger(__name__)
 DEFAULT_N_PATHS = 10_000
 
 _RECORD_COLUMNS = ["name", "group", "scope", "value", "unit", "definition", "origins"]
+
+
+#: The dates of each table that place one of its rows in a period.
+_PERIOD_DATES: dict[str, tuple[str, ...]] = {
+    "agreements": ("signed_date",),
+    "payments": ("date",),
+    "funding": ("date",),
+    "sites": ("start_date", "delivered_date"),
+    "transition": ("start_date", "end_date"),
+}
+
+
+def check_period_has_rows(
+    tables: Mapping[str, pd.DataFrame], *, year: int, as_of: pd.Timestamp
+) -> None:
+    """Raise :class:`EmptyPeriodError` when no ledger has a row in the reporting period.
+
+    The period runs from 1 January of ``year`` to ``as_of``. A row belongs to it when the projects
+    ledger has a row of ``year``, or a date of another ledger (signing, payment, inflow, a site's
+    start or delivery, a household's move out or back) falls in it. Without any, every figure of
+    the period would be a zero or a carried-over stock the ledgers never reported for it.
+
+    Parameters
+    ----------
+    tables
+        The conformed canonical tables.
+    year, as_of
+        The reporting year and date.
+    """
+    start = pd.Timestamp(year=int(year), month=1, day=1)
+    projects = tables["projects"]
+    if projects["year"].eq(int(year)).fillna(False).any():
+        return
+    for name, columns in _PERIOD_DATES.items():
+        df = tables[name]
+        for col in columns:
+            if df[col].between(start, as_of).fillna(False).any():
+                return
+    period = f"{int(year)}年"
+    given = [name for name in TABLES if len(tables[name])]
+    what = (
+        "没有提供任何台账"
+        if not given
+        else f"项目台账没有{int(year)}年度的行，协议、支付、资金到位、安置区和过渡安置台账也没有"
+        f"{start.date()}至{as_of.date()}之间的日期"
+    )
+    raise EmptyPeriodError(
+        f"{period}（截至{as_of.date()}）在台账中没有任何记录：{what}。"
+        "请检查报告年度，或确认所给的台账是否齐全。",
+        period=period,
+    )
 
 
 def provided_ledgers(tables: Mapping[str, pd.DataFrame]) -> dict[str, bool]:
@@ -78,6 +136,12 @@ class Analysis:
         number of simulated paths, and the scenario set (default: the one declared set,
         :data:`~zhengshou_analysis.forecast.scenarios.DEFAULT_SCENARIOS`).
 
+    Raises
+    ------
+    EmptyPeriodError
+        When no ledger has a row in the period (:func:`check_period_has_rows`): a period the
+        ledgers never reported gives an error naming it, never a page of zeros.
+
     Notes
     -----
     Attributes are computed on first use and cached (``functools.cached_property``); the object
@@ -107,6 +171,7 @@ class Analysis:
         self.tables: Mapping[str, pd.DataFrame] = MappingProxyType(
             {name: table_from(tables, name) for name in TABLES}
         )
+        check_period_has_rows(self.tables, year=self.year, as_of=self.as_of)
 
     def __repr__(self) -> str:
         return f"Analysis(year={self.year}, as_of={self.as_of.date()}, policy={self.policy!r})"

@@ -24,11 +24,11 @@ import json
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .._version import __version__
 from ..exceptions import ParameterError
@@ -39,6 +39,9 @@ from .pages import embed_shared_font
 from .runs import RunResult, RunTask, digest, execute_run, prepare_worker, run_key
 
 __all__ = ["BatchResult", "parse_years", "run_batch"]
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +127,7 @@ class _Inputs:
     nb_dir: Path
     names: list[str]
     years: list[int]
+    empty_periods: dict[int, str]
     as_of: str | None
     seed: int
     horizon_months: int
@@ -186,6 +190,10 @@ def run_batch(
     runs = plan.skipped + _execute(
         plan.tasks, plan.figure_jobs, jobs=jobs, progress=progress, on_run=on_run
     )
+    runs += [
+        RunResult(year, "*", "failed", "", error=message)
+        for year, message in inputs.empty_periods.items()
+    ]
     _write_pages([r for r in runs if r.page is not None], out)
     _write_run_states(out, inputs.years, runs, plan.kf_keys)
     names = inputs.names
@@ -239,6 +247,8 @@ def _check_inputs(
     year_list = sorted({int(y) for y in years}) if years is not None else available
     if as_of is not None and len(year_list) != 1:
         raise ParameterError("--as-of makes a mid-year run of one year: give exactly one --year")
+    empty = _empty_periods(result_clean.tables, year_list, as_of)
+    year_list = [y for y in year_list if y not in empty]
     return _Inputs(
         data_dir=data,
         data_fp=data_fp,
@@ -246,11 +256,32 @@ def _check_inputs(
         nb_dir=nb_dir,
         names=names,
         years=year_list,
+        empty_periods=empty,
         as_of=as_of,
         seed=seed,
         horizon_months=horizon_months,
         extra_parameters=extra_parameters or {},
     )
+
+
+def _empty_periods(
+    tables: Mapping[str, pd.DataFrame], years: list[int], as_of: str | None
+) -> dict[int, str]:
+    """The years no ledger has a row in, with the message naming each (no page is made for them)."""
+    from ..exceptions import EmptyPeriodError
+    from ..figures.context import check_period_has_rows
+    from ..schemas import table_from
+    from ..settings import resolve_as_of
+
+    conformed = {name: table_from(tables, name) for name in tables}
+    empty: dict[int, str] = {}
+    for year in years:
+        try:
+            check_period_has_rows(conformed, year=year, as_of=resolve_as_of(as_of or None, year))
+        except EmptyPeriodError as exc:
+            log.info("no run for %s: %s", year, exc)
+            empty[year] = str(exc)
+    return empty
 
 
 def _plan(inputs: _Inputs, out: Path, *, force: bool) -> _Plan:
