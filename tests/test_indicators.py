@@ -1099,7 +1099,7 @@ ONLY_PAYMENTS = {
 
 
 def test_no_ledgers_at_all_is_an_error_naming_the_period():
-    with pytest.raises(EmptyPeriodError, match="2021年.*没有提供任何台账"):
+    with pytest.raises(EmptyPeriodError, match=r"2021年.*没有提供任何台账"):
         compute_key_figures({}, year=2021)
 
 
