@@ -62,9 +62,20 @@ def small_ledgers(small_raw):
 
 @pytest.fixture(scope="session")
 def report_env(tmp_path_factory, small_raw):
-    """A raw folder, a copy of the notebooks (20_progress fails for 2020), and a cache folder."""
+    """A raw folder, a copy of the notebooks (20_progress fails for 2020), and a cache folder.
+
+    The raw folder is ``small_raw`` plus a projects ledger of 2020 (two projects), so that 2020 is
+    a period the ledgers report (a year without any row is an error, not a page of zeros).
+    """
     base = tmp_path_factory.mktemp("batch")
-    raw = small_raw
+    raw = base / "ledgers"
+    shutil.copytree(small_raw, raw)
+    (raw / "征收项目台账_2020.csv").write_text(
+        "项目编号,项目名称,片区,年度,征地任务(亩),已完成征地(亩)\n"
+        "GC-101,南湖路延长线征收,贵城片区,2020,12.5,10\n"
+        "GC-102,港城大道征收,港城片区,2020,8,8\n",
+        encoding="utf-8",
+    )
     nb_dir = base / "notebooks"
     shutil.copytree(ROOT / "notebooks", nb_dir)
     nb_path = nb_dir / "20_progress.ipynb"

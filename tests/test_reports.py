@@ -210,3 +210,36 @@ def test_a_year_without_rows_fails_by_name_and_the_others_go_on(report_env, tmp_
     assert not (tmp_path / "reports" / "1990").exists()  # no page of zeros
     assert (tmp_path / "reports" / "2021" / "10_data_quality.html").is_file()
     assert {(r.year, r.status) for r in result.runs} >= {(2021, "ok")}
+
+
+def test_the_profile_joins_the_run_keys_and_the_titles(report_env, tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    monkeypatch.setenv("ZHENGSHOU_CACHE_DIR", str(report_env["cache"]))
+    raw = tmp_path / "ledgers"
+    shutil.copytree(report_env["raw"], raw)
+    out = tmp_path / "reports"
+
+    def batch():
+        return run_batch(
+            data_dir=raw,
+            out_dir=out,
+            years=[2021],
+            notebooks=["10_data_quality"],
+            notebook_dir=report_env["notebooks"],
+            progress=False,
+        )
+
+    (raw / "zhengshou.toml").write_text('[office]\nname = "港北区"\n', encoding="utf-8")
+    assert [r.status for r in batch().runs] == ["ok"]
+    assert [r.status for r in batch().runs] == ["skipped"]  # nothing changed
+    page = (out / "2021" / "10_data_quality.html").read_text(encoding="utf-8")
+    assert "港北区2021年" in page
+    assert "港北区土地房屋征收工作分析报告" in (out / "index.html").read_text(encoding="utf-8")
+    (raw / "zhengshou.toml").write_text(
+        '[office]\nname = "港北区"\n[policy]\npayment_term_days = 90\n', encoding="utf-8"
+    )
+    assert [r.status for r in batch().runs] == ["ok"]  # a changed profile re-runs the page
+    figures = json.loads((out / "2021" / "key_figures.json").read_text(encoding="utf-8"))
+    assert figures["parameters"]["payment_term_days"] == 90

@@ -60,7 +60,9 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     from .ledger.store import load_ledgers
 
     result = load_ledgers(args.raw_dir)  # cleaned once, shared with notebooks and batches
-    figures = compute_year_figures(result.tables, year=args.year, as_of=args.as_of)
+    figures = compute_year_figures(
+        result.tables, year=args.year, as_of=args.as_of, profile=args.profile_obj
+    )
     sys.stdout.write(key_figures_json(figures))
     return 0
 
@@ -74,6 +76,7 @@ def _run_reports(args: argparse.Namespace, years) -> int:
         years=years,
         as_of=getattr(args, "as_of", None),
         jobs=getattr(args, "jobs", None),
+        profile=args.profile_obj,
         force=args.force,
         progress=sys.stderr.isatty(),
     )

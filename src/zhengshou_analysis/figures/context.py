@@ -39,6 +39,7 @@ from .sites import BuildTimeKM, fit_build_time_km, site_status_of, waiting_house
 if TYPE_CHECKING:
     from ..forecast import DeliveryModel, InflowModel
     from ..forecast.scenarios import Scenario
+    from ..profile import Profile
     from ..results import ForecastResult
 
 __all__ = [
@@ -172,6 +173,36 @@ class Analysis:
             {name: table_from(tables, name) for name in TABLES}
         )
         check_period_has_rows(self.tables, year=self.year, as_of=self.as_of)
+
+    @classmethod
+    def from_profile(
+        cls,
+        tables: Mapping[str, pd.DataFrame],
+        *,
+        year: int,
+        as_of=None,
+        profile: Profile,
+        n_paths: int = DEFAULT_N_PATHS,
+    ) -> Analysis:
+        """The context of an office: its policy, forecast horizon, seed and scenario set.
+
+        Parameters
+        ----------
+        tables, year, as_of, n_paths
+            As for :class:`Analysis`.
+        profile
+            The office profile (:func:`~zhengshou_analysis.profile.load_profile`).
+        """
+        return cls(
+            tables,
+            year=year,
+            as_of=as_of,
+            policy=profile.policy,
+            horizon_months=profile.horizon_months,
+            seed=profile.seed,
+            n_paths=n_paths,
+            scenarios=profile.scenarios,
+        )
 
     def __repr__(self) -> str:
         return f"Analysis(year={self.year}, as_of={self.as_of.date()}, policy={self.policy!r})"

@@ -43,6 +43,8 @@ __all__ = ["BatchResult", "parse_years", "run_batch"]
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..profile import Profile
+
 log = logging.getLogger(__name__)
 
 #: Relative cost of the notebooks (the ones that fit forecast models run longest).
@@ -105,6 +107,7 @@ class _FigureJob(NamedTuple):
     seed: int
     horizon: int
     ydir: str
+    profile_path: str = ""
 
 
 @dataclass
@@ -131,7 +134,14 @@ class _Inputs:
     as_of: str | None
     seed: int
     horizon_months: int
+    profile: Profile
+    profile_path: str
     extra_parameters: dict
+
+    @property
+    def inputs_fp(self) -> str:
+        """The ledgers' and the profile's fingerprints together: what every run key covers."""
+        return digest(self.data_fp, self.profile.fingerprint)
 
 
 def run_batch(
@@ -142,9 +152,10 @@ def run_batch(
     as_of: str | None = None,
     notebooks: Sequence[str] | None = None,
     jobs: int | None = None,
-    seed: int = 2021,
-    horizon_months: int = 12,
+    seed: int | None = None,
+    horizon_months: int | None = None,
     extra_parameters: dict | None = None,
+    profile: Profile | None = None,
     force: bool = False,
     notebook_dir: Path | None = None,
     progress: bool = True,
@@ -166,8 +177,14 @@ def run_batch(
         Notebook names (default: all of :data:`~.catalog.NOTEBOOKS`).
     jobs
         Parallel runs (default: the number of cores).
-    seed, horizon_months, extra_parameters
-        Notebook parameters (plain ints, floats, strings only).
+    seed, horizon_months
+        Forecast seed and horizon (``None``: the profile's).
+    extra_parameters
+        Further notebook parameters (plain ints, floats, strings only).
+    profile
+        The office profile (default: :func:`~zhengshou_analysis.profile.load_profile` for
+        ``data_dir``). It must come from a file (its path is a notebook parameter); its
+        fingerprint joins every run key, so a changed profile re-runs what it affects.
     force
         Re-run even when nothing changed.
     notebook_dir
@@ -184,7 +201,15 @@ def run_batch(
     """
     out = Path(out_dir).resolve()
     inputs = _check_inputs(
-        data_dir, notebook_dir, notebooks, years, as_of, seed, horizon_months, extra_parameters
+        data_dir,
+        notebook_dir,
+        notebooks,
+        years,
+        as_of,
+        seed,
+        horizon_months,
+        extra_parameters,
+        profile,
     )
     plan = _plan(inputs, out, force=force)
     runs = plan.skipped + _execute(
@@ -199,11 +224,14 @@ def run_batch(
     names = inputs.names
     runs.sort(key=lambda r: (r.year, names.index(r.notebook) if r.notebook in names else 99))
     provenance = {
+        "office": inputs.profile.office_name,
+        "profile": inputs.profile_path or "（内置默认）",
+        "profile_fingerprint": inputs.profile.fingerprint,
         "data_dir": str(inputs.data_dir),
         "data_fingerprint": inputs.data_fp,
         "package_version": __version__,
-        "seed": seed,
-        "horizon_months": horizon_months,
+        "seed": inputs.seed,
+        "horizon_months": inputs.horizon_months,
         "as_of": as_of,
     }
     index = refresh_index(out, demo=inputs.demo, provenance=provenance, force=force)
@@ -219,9 +247,10 @@ def _check_inputs(
     notebooks: Sequence[str] | None,
     years: Iterable[int] | None,
     as_of: str | None,
-    seed: int,
-    horizon_months: int,
+    seed: int | None,
+    horizon_months: int | None,
     extra_parameters: dict | None,
+    profile: Profile | None,
 ) -> _Inputs:
     """Find the notebooks, clean (or load) the ledgers and settle the years of the batch.
 
@@ -233,8 +262,12 @@ def _check_inputs(
         On untrustworthy data.
     """
     from ..ledger.store import data_fingerprint, load_ledgers
+    from ..profile import DEFAULT_PROFILE, load_profile
 
     data = Path(data_dir).resolve()
+    profile = profile or load_profile(raw_dir=data)
+    if profile.source is None and profile != DEFAULT_PROFILE:
+        raise ParameterError("the batch's profile must come from a file (zhengshou.toml)")
     nb_dir = Path(notebook_dir or default_notebook_dir()).resolve()
     names = list(notebooks or NOTEBOOKS)
     for n in names:
@@ -258,8 +291,10 @@ def _check_inputs(
         years=year_list,
         empty_periods=empty,
         as_of=as_of,
-        seed=seed,
-        horizon_months=horizon_months,
+        seed=profile.seed if seed is None else int(seed),
+        horizon_months=profile.horizon_months if horizon_months is None else int(horizon_months),
+        profile=profile,
+        profile_path="" if profile.source is None else str(Path(profile.source).resolve()),
         extra_parameters=extra_parameters or {},
     )
 
@@ -298,7 +333,7 @@ def _plan(inputs: _Inputs, out: Path, *, force: bool) -> _Plan:
         ydir.mkdir(parents=True, exist_ok=True)
         state = read_json_dict(ydir / "runs.json")
         plan.kf_keys[year] = digest(
-            inputs.data_fp,
+            inputs.inputs_fp,
             code_fingerprint(),
             str(inputs.as_of),
             str(year),
@@ -318,6 +353,7 @@ def _plan(inputs: _Inputs, out: Path, *, force: bool) -> _Plan:
                     inputs.seed,
                     inputs.horizon_months,
                     str(ydir),
+                    inputs.profile_path,
                 )
             )
         for name in inputs.names:
@@ -335,10 +371,11 @@ def _plan_run(
         "data_dir": str(inputs.data_dir),
         "seed": int(inputs.seed),
         "horizon_months": int(inputs.horizon_months),
+        "profile_path": inputs.profile_path,
         **inputs.extra_parameters,
     }
     src = inputs.nb_dir / f"{name}.ipynb"
-    key = run_key(inputs.data_fp, src, params)
+    key = run_key(inputs.inputs_fp, src, params)
     if _unchanged(prev, key, ydir / f"{name}.html", force=force):
         plan.skipped.append(
             RunResult(
@@ -371,16 +408,24 @@ def _unchanged(prev: dict, key: str, page: Path, *, force: bool) -> bool:
 
 
 def _write_key_figures(
-    data_dir: str, year: int, as_of: str | None, seed: int, horizon: int, ydir: str
+    data_dir: str,
+    year: int,
+    as_of: str | None,
+    seed: int,
+    horizon: int,
+    ydir: str,
+    profile_path: str = "",
 ) -> None:
     """Compute every figure of ``year`` and write ``key_figures.json`` (runs in a pool worker)."""
     from ..figures.keyfile import key_figures_json
     from ..figures.year import compute_year_figures
     from ..ledger.store import load_ledgers
+    from ..profile import DEFAULT_PROFILE, load_profile
 
+    profile = load_profile(profile_path) if profile_path else DEFAULT_PROFILE
     tables = load_ledgers(data_dir).tables  # from the cache the batch just filled
     figures = compute_year_figures(
-        tables, year=year, as_of=as_of, seed=seed, horizon_months=horizon
+        tables, year=year, as_of=as_of, profile=profile, seed=seed, horizon_months=horizon
     )
     atomic_write_text(Path(ydir) / "key_figures.json", key_figures_json(figures))
 

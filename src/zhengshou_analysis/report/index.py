@@ -24,6 +24,9 @@ from .runs import digest
 __all__ = ["PROVENANCE_LABELS", "refresh_index", "write_index"]
 
 PROVENANCE_LABELS = {
+    "office": "单位",
+    "profile": "单位配置（zhengshou.toml）",
+    "profile_fingerprint": "单位配置指纹（SHA-256）",
     "data_dir": "台账文件夹",
     "data_fingerprint": "台账指纹（SHA-256）",
     "package_version": "软件版本",
@@ -32,6 +35,12 @@ PROVENANCE_LABELS = {
     "as_of": "统计截止日（空为年末）",
     "generated": "生成时间（UTC）",
 }
+
+
+def index_title(provenance: dict) -> str:
+    """The index title with the office's name (``港北区土地房屋征收工作分析报告``)."""
+    office = provenance.get("office") or "区"
+    return f"{office}土地房屋征收工作分析报告"
 
 
 def _index_figures() -> list[Figure]:
@@ -175,7 +184,7 @@ def _index_body(run_rows: list[str], rows: list[dict], provenance: dict) -> str:
         for k, v in provenance.items()
     )
     return f"""
-<h1>区土地房屋征收工作分析报告</h1>
+<h1>{html.escape(index_title(provenance))}</h1>
 <p>每年一组报告：先读“总览”，再按需查看各专题。报告由台账自动生成，每个数字的口径见各报告附录。</p>
 <h2>报告目录</h2>
 <table><thead><tr><th>年度</th>{head}</tr></thead><tbody>{"".join(run_rows)}</tbody></table>
@@ -220,7 +229,7 @@ def write_index(out: Path, *, demo: bool, provenance: dict) -> Path:
     atomic_write_text(
         path,
         html_page(
-            "区土地房屋征收工作分析报告",
+            index_title(provenance),
             _index_body(run_rows, rows, provenance),
             demo=demo,
             meta=f"zhengshou-analysis {html.escape(__version__)}",

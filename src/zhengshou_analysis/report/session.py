@@ -19,7 +19,8 @@ from ..figures import FIGURES, Analysis, Figure
 from ..figures import definitions as registry_definitions
 from ..formatting import fmt_date_zh
 from ..ledger.clean import CleanResult
-from ..settings import DEFAULT_POLICY, Policy
+from ..profile import DEFAULT_PROFILE, Profile
+from ..settings import Policy
 from .views import banner_html, show_html
 
 __all__ = ["Report", "definitions", "headline_figures", "headline_table", "open_report"]
@@ -42,7 +43,17 @@ class Report:
     demo: bool
     horizon_months: int = 12
     seed: int = 2021
-    policy: Policy = DEFAULT_POLICY
+    profile: Profile = DEFAULT_PROFILE
+
+    @property
+    def policy(self) -> Policy:
+        """The office's policy (from its profile)."""
+        return self.profile.policy
+
+    @property
+    def office(self) -> str:
+        """The office's name for titles (``区`` when the profile names none)."""
+        return self.profile.office_name or "区"
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -59,6 +70,7 @@ class Report:
             policy=self.policy,
             horizon_months=self.horizon_months,
             seed=self.seed,
+            scenarios=self.profile.scenarios,
         )
 
     @cached_property
@@ -72,7 +84,7 @@ class Report:
         years = set(self.tables["projects"]["year"].dropna().astype(int))
         if self.year - 1 not in years:
             return None
-        prev = Analysis(self.tables, year=self.year - 1, policy=self.policy)
+        prev = Analysis(self.tables, year=self.year - 1, policy=self.policy)  # its year-end
         return prev.key_figures(forecasts=False)
 
 
@@ -84,6 +96,7 @@ def open_report(
     title: str | None = None,
     horizon_months: int = 12,
     seed: int = 2021,
+    profile_path: str = "",
 ) -> Report:
     """Load the ledgers for ``year`` and show the page header (banner, title, reporting date).
 
@@ -98,12 +111,18 @@ def open_report(
     title
         Page title shown under the banner (``None``: no title).
     horizon_months, seed
-        Forecast settings of the page's analysis context.
+        Forecast settings of the page's analysis context (a batch passes the profile's).
+    profile_path
+        The office profile (``""``: ``zhengshou.toml`` in ``data_dir``, else in the current
+        folder, else the built-in one; :func:`~zhengshou_analysis.profile.load_profile`). Its
+        policy and scenario set apply to every figure of the page, its office name to the title.
     """
     from ..ledger.store import load_ledgers
+    from ..profile import load_profile
     from ..settings import resolve_as_of
     from .plots import use_report_style
 
+    profile = load_profile(profile_path or None, raw_dir=data_dir)
     use_report_style()
     as_of = as_of or None  # "" (the notebooks' default) means 31 December
     ledgers = load_ledgers(data_dir)
@@ -111,7 +130,8 @@ def open_report(
     demo = bool(ledgers.manifest.get("synthetic"))
     header = banner_html() if demo else ""
     if title:
-        header += f"<h1>{html.escape(f'{year}年 · {title}')}</h1>"
+        office = profile.office_name or "区"
+        header += f"<h1>{html.escape(f'{office}{year}年 · {title}')}</h1>"
     header += f'<p class="zs-meta">报告年度：{int(year)}年 · 统计截止日：{html.escape(fmt_date_zh(as_of_ts))}</p>'
     show_html(header)
     return Report(
@@ -122,6 +142,7 @@ def open_report(
         demo,
         horizon_months=int(horizon_months),
         seed=int(seed),
+        profile=profile,
     )
 
 
