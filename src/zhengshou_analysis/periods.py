@@ -1,4 +1,4 @@
-"""Month arithmetic of the indicator definitions (indicators.md, "Months").
+"""Month arithmetic of the indicator definitions (docs/indicators.md, "Months").
 
 Both functions broadcast like pandas arithmetic and keep the caller's index:
 

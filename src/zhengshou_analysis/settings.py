@@ -1,4 +1,4 @@
-"""Settings with the spec's defaults (indicators.md): parameters, never buried constants."""
+"""The office's policy and the reporting date (docs/indicators.md): parameters, never buried constants."""
 
 from __future__ import annotations
 
@@ -136,7 +136,7 @@ class Policy:
         object.__setattr__(self, "age_bands_months", tuple(float(b) for b in bands))
 
 
-#: The built-in policy (the spec's defaults; the escalation is an example rule).
+#: The built-in policy (docs/indicators.md; the escalation is an example rule).
 DEFAULT_POLICY = Policy()
 
 

@@ -1,4 +1,4 @@
-"""Forecasts (indicators.md, "Forecasts"): delivery survival, transitional fees, inflows, the gap.
+"""Forecasts (docs/indicators.md, "Forecasts"): delivery survival, transitional fees, inflows, the gap.
 
 Three forward questions, answered with their uncertainty and the assumptions behind them:
 
@@ -10,7 +10,7 @@ Three forward questions, answered with their uncertainty and the assumptions beh
   :func:`forecast_inflows` and :func:`forecast_funding_gap` (:class:`Scenario` objects side by
   side);
 
-and :func:`compute_forecast_figures`, the spec's forecast figures, JSON-ready.
+and :func:`compute_forecast_figures`, the forecast figures of the registry, JSON-ready.
 
 Modules by concern: :mod:`.survival` (KM analysis for the page), :mod:`.tail`, :mod:`.delivery`,
 :mod:`.fees`, :mod:`.inflows`, :mod:`.gap`, :mod:`.scenarios`, :mod:`.keyfigures`, and the shared

@@ -1,7 +1,7 @@
 """Transitional fees (过渡安置费) over the forecast horizon, simulated from delivery forecasts.
 
 :func:`simulate_transition_fees`: simulated delivery dates (:mod:`zhengshou_analysis.forecast.delivery`)
-drive each household's remaining fee months, with the escalation rule of the spec applied month by
+drive each household's remaining fee months, with the policy's escalation rule (docs/indicators.md) applied month by
 month (closed form, vectorised). :func:`build_fee_model` builds the per-site fee tables once;
 :class:`FeeModel` looks them up per simulated path (the funding gap reuses it for every scenario).
 """
@@ -436,7 +436,7 @@ def simulate_transition_fees(
     delivery_delay_months
         Extra months added to every simulated delivery (the "all deliveries delayed" scenario).
     escalation
-        Overdue escalation of the fee (default: the spec's example rule).
+        Overdue escalation of the fee (default: the example rule of docs/indicators.md).
     distribution
         Parametric tail of the delivery model (``"lognormal"`` or ``"weibull"``; default: the
         family of ``delivery``, else lognormal).

@@ -1,4 +1,4 @@
-"""The funding gap at the horizon (indicators.md, "Forecasts"), simulated, scenarios side by side.
+"""The funding gap at the horizon (docs/indicators.md, "Forecasts"), simulated, scenarios side by side.
 
 :func:`forecast_funding_gap` combines the unpaid compensation falling due, the simulated
 transitional fees (:mod:`zhengshou_analysis.forecast.fees`), the cash balance and the simulated
@@ -95,7 +95,7 @@ def forecast_funding_gap(
     balances: pd.DataFrame | None = None,
     transition_fees: pd.DataFrame | None = None,
 ) -> ForecastResult:
-    """The funding gap at the horizon (indicators.md), simulated, with scenarios side by side.
+    """The funding gap at the horizon (docs/indicators.md), simulated, with scenarios side by side.
 
     Parameters
     ----------

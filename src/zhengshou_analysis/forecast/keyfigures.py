@@ -1,4 +1,4 @@
-"""The forecast figures of indicators.md, flat and JSON-ready (:func:`compute_forecast_figures`).
+"""The forecast figures of docs/indicators.md, flat and JSON-ready (:func:`compute_forecast_figures`).
 
 They go into ``key_figures.json`` and ``zhengshou figures`` (through
 :func:`~zhengshou_analysis.figures.year.compute_year_figures`): the funding gap and fees of the
@@ -73,7 +73,7 @@ def compute_forecast_figures(
     transition_fees: pd.DataFrame | None = None,
     gap: ForecastResult | None = None,
 ) -> dict[str, Any]:
-    """The forecast figures of indicators.md, flat and JSON-ready, for ``key_figures.json``.
+    """The forecast figures of docs/indicators.md, flat and JSON-ready, for ``key_figures.json``.
 
     Parameters
     ----------
@@ -84,7 +84,7 @@ def compute_forecast_figures(
     as_of
         Reporting date (default: 31 December of ``year``).
     horizon_months
-        Horizon in months (default 12). The fee figures keep their spec names
+        Horizon in months (default 12). The fee figures keep their registry names
         (``transition_fee_next_12m_*``) whatever the horizon; ``horizon_months`` says which.
     seed
         Seed: the same inputs and seed give identical figures.

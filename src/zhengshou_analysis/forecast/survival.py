@@ -2,7 +2,7 @@
 
 The unit is a resettlement site, the origin its ``start_date`` (开工) and the event its delivery
 (实际交房). Build time is in duration months (days / 30.4375). A site not delivered by ``as_of`` is
-**right-censored** at ``as_of``, never dropped (indicators.md, "Resettlement housing").
+**right-censored** at ``as_of``, never dropped (docs/indicators.md, "Resettlement housing").
 
 :func:`compute_delivery_survival` gives the Kaplan–Meier curve with pointwise and simultaneous
 confidence bands, the median (or "not reached"), the log-rank test by 片区 and a Cox model only
@@ -315,7 +315,7 @@ def compute_delivery_survival(
 
     Notes
     -----
-    The median is the first event time with S(t) ≤ 0.5 (indicators.md); "not reached" when the
+    The median is the first event time with S(t) ≤ 0.5 (docs/indicators.md); "not reached" when the
     curve stays above 0.5. Build times are days / 30.4375.
     """
     as_of = resolve_as_of(as_of)

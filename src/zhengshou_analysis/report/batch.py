@@ -6,7 +6,7 @@ Layout of an output folder (``reports/`` by default)::
     <year>/<notebook>.html          the report, code hidden, figures embedded, no network needed
     <year>/<notebook>.ipynb         the executed notebook (the run log: parameters, outputs)
     <year>/<notebook>.failed.ipynb  kept when a run fails (the good report it would replace stays)
-    <year>/key_figures.json         the figures of indicators.md, flat
+    <year>/key_figures.json         the figures of docs/indicators.md, flat
     <year>/runs.json                per notebook: status, run key, duration, provenance
 
 A run is skipped when its *run key* (data fingerprint, notebook bytes, parameters, package source)

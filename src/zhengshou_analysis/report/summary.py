@@ -49,7 +49,7 @@ class WorkSummary:
     text
         The section: a heading line, then one paragraph per topic (full-width indent).
     figures
-        One row per figure used: ``name`` (as in indicators.md), ``scope`` (``None``, a category,
+        One row per figure used: ``name`` (as in docs/indicators.md), ``scope`` (``None``, a category,
         a blocker or an age band), ``value``, ``text`` (as written in the section), ``unit``,
         ``definition`` (口径, Chinese) and ``origins`` (list of ``FILE#SHEET!ROW``).
     year, as_of
