@@ -8,7 +8,7 @@ DATA ?= data/demo
 REPORTS ?= reports
 LINT_PATHS := src tests $(wildcard benchmarks)
 
-.PHONY: setup report test lint format lab bench clean-reports
+.PHONY: setup report test lint typecheck format lab bench clean-reports
 
 ## setup: .venv with the package (editable) + dev extra + a notebook kernel inside the venv
 setup: $(STAMP)
@@ -26,13 +26,20 @@ $(STAMP): pyproject.toml | $(BIN)/python
 report: setup
 	$(BIN)/zhengshou batch --data $(DATA) --out $(REPORTS)
 
-## test: ruff, then pytest (library tests and nbval over notebooks/)
-test: setup lint
-	$(BIN)/python -m pytest
+## test: ruff, mypy, then pytest (library tests and nbval over notebooks/)
+test: setup lint typecheck
+	@echo "== pytest"
+	@$(BIN)/python -m pytest || { echo "FAILED: pytest (make test)" >&2; exit 1; }
 
 lint: setup
-	$(BIN)/ruff check $(LINT_PATHS)
-	$(BIN)/ruff format --check $(LINT_PATHS)
+	@echo "== ruff"
+	@$(BIN)/ruff check $(LINT_PATHS) || { echo "FAILED: ruff check (make lint)" >&2; exit 1; }
+	@$(BIN)/ruff format --check $(LINT_PATHS) || { echo "FAILED: ruff format --check (make lint; make format fixes it)" >&2; exit 1; }
+
+## typecheck: mypy over src/zhengshou_analysis (config in pyproject.toml [tool.mypy])
+typecheck: setup
+	@echo "== mypy"
+	@$(BIN)/mypy || { echo "FAILED: mypy (make typecheck)" >&2; exit 1; }
 
 format: setup
 	$(BIN)/ruff format $(LINT_PATHS)

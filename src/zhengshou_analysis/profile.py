@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from .exceptions import ParameterError, ProfileError
 from .schemas import PII_WORDS, TABLES
@@ -71,19 +71,34 @@ PROFILE_NAME = "zhengshou.toml"
 
 #: A problem found in a profile: (key path, what is wrong and what is allowed).
 Problem = tuple[str, str]
-#: A value check: the problems of one value, as (path suffix such as ``"[1]"``, message).
-Check = Callable[[Any], list[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A value check: ``check(value)`` gives the problems of one value, as (path suffix such as
+    ``"[1]"``, message); ``allowed`` says in words what is allowed (the type in the docs)."""
+
+    run: Callable[[Any], list[tuple[str, str]]]
+    allowed: str
+
+    def __call__(self, value: object) -> list[tuple[str, str]]:
+        return self.run(value)
+
+
+def _allowing(allowed: str) -> Callable[[Callable[[Any], list[tuple[str, str]]]], Check]:
+    """Decorator: the function as a :class:`Check` allowing ``allowed``."""
+    return lambda run: Check(run, allowed)
 
 
 # --------------------------------------------------------------------------------------------------
 # value checks
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
 
 
@@ -124,8 +139,7 @@ def _check_integer(low: int, high: int | None = None) -> Check:
             return [("", f"must be {allowed} (true/false is not an integer), got {_show(value)}")]
         return []
 
-    check.allowed = allowed  # type: ignore[attr-defined]
-    return check
+    return Check(check, allowed)
 
 
 def _check_number(low: float | None = None) -> Check:
@@ -138,19 +152,17 @@ def _check_number(low: float | None = None) -> Check:
             ]
         return []
 
-    check.allowed = allowed  # type: ignore[attr-defined]
-    return check
+    return Check(check, allowed)
 
 
+@_allowing("a non-empty string")
 def _check_text(value: object) -> list[tuple[str, str]]:
     if not isinstance(value, str) or not value.strip():
         return [("", f"must be a non-empty string, got {_show(value)}")]
     return []
 
 
-_check_text.allowed = "a non-empty string"  # type: ignore[attr-defined]
-
-
+@_allowing("array of [integer >= 1, number >= 1] pairs, starting at 1, strictly increasing")
 def _check_escalation(value: object) -> list[tuple[str, str]]:
     shape = "an array of [first overdue month, multiplier] pairs, e.g. [[1, 1.5], [13, 2.0]]"
     if not isinstance(value, list) or not value:
@@ -192,11 +204,7 @@ def _check_escalation(value: object) -> list[tuple[str, str]]:
     return out
 
 
-_check_escalation.allowed = (  # type: ignore[attr-defined]
-    "array of [integer >= 1, number >= 1] pairs, starting at 1, strictly increasing"
-)
-
-
+@_allowing("array of numbers starting at 0, strictly increasing")
 def _check_bands(value: object) -> list[tuple[str, str]]:
     shape = "an array of numbers starting at 0 and increasing strictly, e.g. [0, 3, 6, 12]"
     if not isinstance(value, list) or not value:
@@ -214,9 +222,6 @@ def _check_bands(value: object) -> list[tuple[str, str]]:
             out.append((f"[{i}]", f"bounds must increase strictly, got {bound} after {previous}"))
         previous = bound
     return out
-
-
-_check_bands.allowed = "array of numbers starting at 0, strictly increasing"  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -259,7 +264,7 @@ class ProfileKey:
     @property
     def allowed(self) -> str:
         """What values are allowed, in words."""
-        return getattr(self.check, "allowed", "")
+        return self.check.allowed
 
 
 #: Sections of a profile, in file order: name → (Chinese, English) description.
@@ -620,8 +625,8 @@ def _raise_problems(problems: list[Problem], source: Path | str | None) -> None:
 # the profile
 
 
-def _freeze_words(words: object) -> tuple[str, ...]:
-    return (words,) if isinstance(words, str) else tuple(words)  # type: ignore[arg-type]
+def _freeze_words(words: str | Iterable[str]) -> tuple[str, ...]:
+    return (words,) if isinstance(words, str) else tuple(words)
 
 
 def _frozen_headers(headers: Mapping) -> Mapping[str, Mapping[str, tuple[str, ...]]]:
@@ -772,18 +777,18 @@ def _build_profile(data: dict[str, Any], source: Path | None) -> Profile:
     if "scenarios" in fc:
         from .forecast.scenarios import Scenario
 
-        scenarios = []
+        built: list[Scenario] = []
         for i, entry in enumerate(fc["scenarios"]):
-            values = {
+            values: dict[str, Any] = {  # TOML values, checked by _collect_problems
                 k.name: (float(entry[k.name]) if isinstance(k.default, float) else entry[k.name])
                 for k in SCENARIO_KEYS
                 if k.name in entry
             }
             try:
-                scenarios.append(Scenario(**values))
+                built.append(Scenario(**values))
             except ParameterError as exc:
                 problems.append((f"forecast.scenarios[{i}]", str(exc)))
-        scenarios = tuple(scenarios)
+        scenarios = tuple(built)
     _raise_problems(problems, source)
     return Profile(
         office_name=section["office"].get("name"),
@@ -877,6 +882,7 @@ def load_profile(
         When ``path`` does not exist or is not readable UTF-8 text, or the profile is invalid
         (every problem, one per line).
     """
+    found: Path | None
     if path is not None:
         found, how = Path(path), "given with --profile"
         if not found.is_file():

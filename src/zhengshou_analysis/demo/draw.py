@@ -8,7 +8,7 @@ moving a draw changes every later value of that component.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 import numpy as np
@@ -444,7 +444,7 @@ def _work_fund_payments(rng: np.random.Generator, world: World) -> list[Payment]
 def _draw_funding(rng: np.random.Generator, world: World) -> list[Inflow]:
     """Each year's inflow is 0.96–1.04 × its payments, split over the sources with noisy shares."""
     cfg = world.config
-    paid_by_year: Counter[int] = Counter()
+    paid_by_year: defaultdict[int, float] = defaultdict(float)
     for x in world.payments:
         paid_by_year[x.date.year] += x.amount
     inflows: list[Inflow] = []

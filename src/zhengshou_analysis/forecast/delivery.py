@@ -325,12 +325,12 @@ def fit_delivery_model(
     to 0 (the longest-running site was delivered) that last step is left to the tail, so that a
     site older than every delivered one still gets a finite, later forecast.
     """
-    as_of = resolve_as_of(as_of)
+    as_of_ts = resolve_as_of(as_of)
     check_distribution(distribution)
-    status, km = site_status_and_km(sites, as_of=as_of, status=status, km=km)
+    status, km = site_status_and_km(sites, as_of=as_of_ts, status=status, km=km)
     km_times, km_surv = _km_body(km, min_at_risk)
     comparison = _fit_tails(status, distribution)
-    todo = _undelivered_sites(sites, as_of)
+    todo = _undelivered_sites(sites, as_of_ts)
     tail = comparison.get(distribution)
     if len(todo) and tail is None:
         # sites exist but none has started: only the prior can speak
@@ -339,7 +339,7 @@ def fit_delivery_model(
     log.debug(
         "delivery model at %s: %d sites started, %d delivered, %d to forecast, KM to %.1f months, "
         "%s tail (%s)",
-        as_of.date(),
+        as_of_ts.date(),
         len(status),
         int(status["delivered"].sum()),
         len(todo),
@@ -348,7 +348,7 @@ def fit_delivery_model(
         tail.method if tail else "none",
     )
     return DeliveryModel(
-        as_of=as_of,
+        as_of=as_of_ts,
         km_times=km_times,
         km_surv=km_surv,
         tau=float(km_times[-1]) if km_times.size else 0.0,
@@ -380,7 +380,7 @@ def _promised_median(frame: pd.DataFrame) -> float:
     return float(promised.median()) if len(promised) else PRIOR_MEDIAN_FALLBACK_MONTHS
 
 
-def _fit_tails(status: pd.DataFrame, distribution: str) -> dict[str, TailFit]:
+def _fit_tails(status: pd.DataFrame, distribution: Distribution) -> dict[str, TailFit]:
     """The chosen tail (prior at the promised median) and the other family, in DISTRIBUTIONS order.
 
     The other family's prior is centred on the chosen tail's median. Empty without started sites.

@@ -476,15 +476,15 @@ def simulate_transition_fees(
     looked up per path: the cost grows with households × horizon plus paths × sites, never their
     product. Fees are never negative (multipliers ≥ 1).
     """
-    as_of = resolve_as_of(as_of)
+    as_of_ts = resolve_as_of(as_of)
     check_simulation_args(horizon_months, n_paths, lag_months, seed)
     Scenario(delivery_delay_months=delivery_delay_months)  # validates
     delivery = resolve_delivery_model(
-        table_from(tables, "sites"), as_of=as_of, distribution=distribution, model=delivery
+        table_from(tables, "sites"), as_of=as_of_ts, distribution=distribution, model=delivery
     )
     model = build_fee_model(
         tables,
-        as_of=as_of,
+        as_of=as_of_ts,
         horizon_months=int(horizon_months),
         delivery=delivery,
         escalation=escalation,
@@ -497,7 +497,7 @@ def simulate_transition_fees(
     )
     summary, by_site, by_zone = model.frames(fees, marginal, in_h)
     assumptions = {
-        "as_of": as_of.date().isoformat(),
+        "as_of": as_of_ts.date().isoformat(),
         "horizon_months": int(horizon_months),
         "n_paths": int(n_paths),
         "seed": int(seed),

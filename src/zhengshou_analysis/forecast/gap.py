@@ -169,16 +169,16 @@ def forecast_funding_gap(
     independently and inflows independently of deliveries, so a common shock is not in the
     intervals: the delay and inflow scenarios show its size. All scenarios use the same draws.
     """
-    as_of = resolve_as_of(as_of)
+    as_of_ts = resolve_as_of(as_of)
     check_simulation_args(horizon_months, n_paths, lag_months, seed)
     items = resolve_scenarios(scenarios)
     h, n = int(horizon_months), int(n_paths)
     delivery = resolve_delivery_model(
-        table_from(tables, "sites"), as_of=as_of, distribution=distribution, model=delivery
+        table_from(tables, "sites"), as_of=as_of_ts, distribution=distribution, model=delivery
     )
     fee_model = build_fee_model(
         tables,
-        as_of=as_of,
+        as_of=as_of_ts,
         horizon_months=h,
         delivery=delivery,
         escalation=escalation,
@@ -186,13 +186,15 @@ def forecast_funding_gap(
     )
     rng_delivery, _ = random_streams(seed)
     draws = delivery.sample_months_after(n, rng_delivery)
-    inflows = _inflow_forecast(tables, inflows, as_of=as_of, horizon_months=h, n_paths=n, seed=seed)
-    components = _gap_components(tables, as_of=as_of, horizon_months=h, balances=balances)
+    inflows = _inflow_forecast(
+        tables, inflows, as_of=as_of_ts, horizon_months=h, n_paths=n, seed=seed
+    )
+    components = _gap_components(tables, as_of=as_of_ts, horizon_months=h, balances=balances)
     summary, samples, frames = _run_scenarios(
         items, fee_model, draws, inflows, components, lag_months=int(lag_months)
     )
     assumptions = _gap_assumptions(
-        as_of=as_of,
+        as_of=as_of_ts,
         horizon_months=h,
         n_paths=n,
         seed=int(seed),
@@ -205,7 +207,7 @@ def forecast_funding_gap(
         inflows=inflows,
     )
     if assumptions["warning"]:
-        log.info("forecast at %s: %s", as_of.date(), assumptions["warning"])
+        log.info("forecast at %s: %s", as_of_ts.date(), assumptions["warning"])
     return ForecastResult(summary=summary, assumptions=assumptions, frames=frames, samples=samples)
 
 

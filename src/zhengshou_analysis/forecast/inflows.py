@@ -75,9 +75,9 @@ def compute_monthly_inflows(funding: pd.DataFrame | None, *, as_of: DateLike) ->
         with an inflow to the last complete month (every month present, 0.0 when nothing came);
         empty when there is no inflow by then.
     """
-    as_of = resolve_as_of(as_of)
+    as_of_ts = resolve_as_of(as_of)
     f = conform_table(funding, "funding")
-    last = as_of.to_period("M") if as_of.is_month_end else as_of.to_period("M") - 1
+    last = as_of_ts.to_period("M") if as_of_ts.is_month_end else as_of_ts.to_period("M") - 1
     f = f.loc[f["date"].notna() & f["date"].dt.to_period("M").le(last)]
     if f.empty:
         return pd.Series(
@@ -481,11 +481,11 @@ def fit_inflow_model(
         fallback with its reason (also when the history is shorter than the 12-month holdout
         plus a season, no candidate could be fitted, or the winner fails on the full history).
     """
-    as_of = resolve_as_of(as_of)
-    monthly = compute_monthly_inflows(funding, as_of=as_of)
+    as_of_ts = resolve_as_of(as_of)
+    monthly = compute_monthly_inflows(funding, as_of=as_of_ts)
     y = monthly.to_numpy(dtype="float64")
     model = InflowModel(
-        as_of=as_of,
+        as_of=as_of_ts,
         monthly=monthly,
         method="block_bootstrap",
         spec="",
@@ -500,7 +500,7 @@ def fit_inflow_model(
     if model.fallback_reason is not None:
         return _fallback_model(model, model.fallback_reason)
     model = _fit_winner(model)
-    log.debug("inflow model at %s: %s, %s", as_of.date(), model.method, model.spec)
+    log.debug("inflow model at %s: %s, %s", as_of_ts.date(), model.method, model.spec)
     return model
 
 
@@ -596,19 +596,19 @@ def forecast_inflows(
     blocks of 3 consecutive months from the last 36 months. Parameter uncertainty of the models
     is not simulated.
     """
-    as_of = resolve_as_of(as_of)
+    as_of_ts = resolve_as_of(as_of)
     check_simulation_args(horizon_months, n_paths, 0, seed)
     h, n = int(horizon_months), int(n_paths)
     if model is None:
         model = fit_inflow_model(
             funding,
-            as_of=as_of,
+            as_of=as_of_ts,
             min_history_months=min_history_months,
             max_zero_share=max_zero_share,
         )
-    elif model.as_of != as_of:
+    elif model.as_of != as_of_ts:
         raise ParameterError(
-            f"the inflow model was fitted at {model.as_of.date()}, not at as_of={as_of.date()}"
+            f"the inflow model was fitted at {model.as_of.date()}, not at as_of={as_of_ts.date()}"
         )
     _, rng = random_streams(seed)
     paths, used = model.simulate(h, n, rng)
@@ -616,7 +616,7 @@ def forecast_inflows(
     cap = INFLOW_CAP_MULTIPLE * float(y.max()) if y.size else 0.0
     paths = np.clip(paths, 0.0, cap)
     return ForecastResult(
-        summary=_inflow_summary(paths, as_of, h),
+        summary=_inflow_summary(paths, as_of_ts, h),
         assumptions=_inflow_assumptions(used, n_paths=n, seed=int(seed)),
         frames={"history": model.monthly.to_frame(), "backtest": used.backtest},
         samples={"inflows": paths},

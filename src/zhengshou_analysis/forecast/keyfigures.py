@@ -144,9 +144,9 @@ def compute_forecast_figures(
         When an argument is out of range, or a pre-computed result belongs to another ``as_of``,
         horizon, ``n_paths``, ``seed`` or ``lag_months``.
     """
-    as_of = resolve_as_of(as_of, year)
+    as_of_ts = resolve_as_of(as_of, year)
     settings = _Settings(
-        as_of=as_of,
+        as_of=as_of_ts,
         horizon_months=int(horizon_months),
         seed=seed,
         n_paths=n_paths,
@@ -168,21 +168,21 @@ def compute_forecast_figures(
     }
     log.debug(
         "forecast figures at %s: given %s, the rest fitted here",
-        as_of.date(),
+        as_of_ts.date(),
         sorted(k for k, v in given.items() if v is not None) or "nothing",
     )
     sites = table_from(tables, "sites")
     if delivery is None and (gap is None or delivery_forecast is None):
-        status, km = site_status_and_km(sites, as_of=as_of, status=status, km=km)
-        delivery = fit_delivery_model(sites, as_of=as_of, status=status, km=km)
+        status, km = site_status_and_km(sites, as_of=as_of_ts, status=status, km=km)
+        delivery = fit_delivery_model(sites, as_of=as_of_ts, status=status, km=km)
     if gap is None:
         gap = _funding_gap(tables, settings, delivery, inflows, balances, transition_fees)
     if delivery_forecast is None:
         delivery_forecast = forecast_site_delivery(
-            sites, as_of=as_of, horizon_months=settings.horizon_months, model=delivery
+            sites, as_of=as_of_ts, horizon_months=settings.horizon_months, model=delivery
         )
     if survival is None:
-        survival = compute_delivery_survival(sites, as_of=as_of, status=status, km=km)
+        survival = compute_delivery_survival(sites, as_of=as_of_ts, status=status, km=km)
     return flatten_forecast_figures(
         gap, delivery_forecast, survival, horizon_months=settings.horizon_months
     )

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 #: The parametric families of the tail.
 Distribution = Literal["lognormal", "weibull"]
-DISTRIBUTIONS = ("lognormal", "weibull")
+DISTRIBUTIONS: tuple[Distribution, ...] = ("lognormal", "weibull")
 
 #: Fewer deliveries than this: the tail is fitted with a weak prior (MAP), not by ML alone.
 MIN_EVENTS_FOR_ML = 3

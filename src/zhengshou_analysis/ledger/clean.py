@@ -128,7 +128,7 @@ def _route_sheet(sheet: RawSheet) -> _Routed:
     t, mapped, missing, note = (
         (None, {}, [], "no header found") if layout is None else classify_sheet(sheet, layout)
     )
-    if t is None:
+    if t is None or layout is None:
         sev = "warning" if note.startswith("header looks") else "info"
         skipped = finding(
             origin, "", "", "", "sheet_skipped", sev, f"工作表不对应任何台账，已跳过 ({note})"

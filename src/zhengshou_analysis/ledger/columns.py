@@ -43,8 +43,9 @@ def column_factor(m: MappedColumn, layout: SheetLayout) -> float:
         Canonical units per written unit: the header bracket's factor when it is a unit of the
         column (``万元`` → 1e4 for yuan), else the title's money unit for a yuan column, else 1.
     """
-    if header_unit_fits(m):
-        return float(unit_factor(m.unit, m.column.unit))
+    factor = unit_factor(m.unit, m.column.unit) if m.unit is not None else None
+    if factor is not None:  # header_unit_fits(m)
+        return float(factor)
     if m.column.unit == "yuan" and layout.title_unit in MONEY_UNITS:
         return MONEY_UNITS[layout.title_unit]
     return 1.0

@@ -19,6 +19,7 @@ import hashlib
 import io
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,7 +54,7 @@ class RawSheet:
 
     file: str
     sheet: str
-    rows: list[list[object]]
+    rows: Sequence[Sequence[object]]
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     hidden: bool = False
 

@@ -115,7 +115,8 @@ def link_names(
     missing_u = (uid.isna() & norm.notna()).to_numpy(dtype=bool)
     if missing_u.any():
         uid = uid.mask(pd.Series(missing_u, index=uid.index), derive_ids(norm, prefix))
-    table_ids = np.append(uid.to_numpy(dtype=object), None)  # code -1 (no name) → None
+    # code -1 (no name) → None
+    table_ids = np.append(uid.to_numpy(dtype=object), np.array([None], dtype=object))
     ids = pd.Series(table_ids[codes], index=df.index, dtype="str")
     unmatched = pd.Series(np.append(missing_u, False)[codes], index=df.index)
     findings = []

@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -131,11 +132,11 @@ def write_clean_outputs(
             (out / f"{name}.parquet").unlink(missing_ok=True)
     for name, df in result.tables.items() if tables else ():
         p = out / f"{name}.parquet"
-        _atomic_write(p, lambda tmp, df=df: df.to_parquet(tmp, index=False))
+        _atomic_write(p, partial(df.to_parquet, index=False))
         written.append(p)
     for fname, df in (("quality_log.csv", result.quality_log), ("rejected.csv", result.rejected)):
         p = out / fname
-        _atomic_write(p, lambda tmp, df=df: _write_csv(neutralize_formulas(df), tmp))
+        _atomic_write(p, partial(_write_csv, neutralize_formulas(df)))
         written.append(p)
     p = out / "manifest.json"
     manifest = {**result.manifest, "ok": result.ok and not result.errors}

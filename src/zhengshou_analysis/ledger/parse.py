@@ -227,6 +227,10 @@ def _np_obj(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(a.to_numpy(zero_copy_only=False), dtype=object)
 
 
+#: ``None`` as an array for :func:`numpy.where` (what a bare ``None`` becomes; numpy's types refuse it).
+_NONE = np.array(None, dtype=object)
+
+
 def _fmt_number(values: np.ndarray) -> pd.Series:
     """Numbers as short text for messages (integral values without ``.0``)."""
     v = np.asarray(values, dtype=np.float64)
@@ -518,8 +522,8 @@ def _parse_number_strings(texts: np.ndarray, *, unit: str | None, scale: float) 
     status[mismatch] = _MISMATCH
     value[status != _OK] = np.nan
     ok = status == _OK
-    remark = np.where(is_remark & ok, _np_obj(rest_text), None)
-    unit_text = np.where(has_unit, written, np.where(pct, "%", None))
+    remark = np.where(is_remark & ok, _np_obj(rest_text), _NONE)
+    unit_text = np.where(has_unit, written, np.where(pct, "%", _NONE))
     return _NumberText(value, status, approx & ok, remark, unit_text, grouping)
 
 
@@ -752,7 +756,7 @@ _YEAR_MIN, _YEAR_MAX = 1900, 2199
 _ORDINAL_EPOCH = dt.date(1970, 1, 1).toordinal()
 
 
-def _to_ordinal(value: object) -> int:
+def _to_ordinal(value: dt.date | np.datetime64) -> int:
     if isinstance(value, np.datetime64):
         return int(value.astype("datetime64[D]").astype(np.int64)) + _ORDINAL_EPOCH
     return value.toordinal()  # date, datetime, pd.Timestamp: the wall-clock date

@@ -499,8 +499,8 @@ def _execute_in_pool(
         figure_futures = [pool.submit(_write_key_figures, *job) for job in figure_jobs]
         for fut in as_completed(futures):
             done(_result_of(fut, futures[fut]))
-        for fut in figure_futures:
-            fut.result()  # an error in the figures is a bug: let it surface
+        for fig_fut in figure_futures:
+            fig_fut.result()  # an error in the figures is a bug: let it surface
 
 
 def _result_of(fut: Future[RunResult], task: RunTask) -> RunResult:
@@ -525,8 +525,9 @@ def _write_pages(done: list[RunResult], out: Path) -> None:
     """Embed one font subset covering every new page's text, then write each page atomically."""
     if not done:
         return
-    pages = embed_shared_font([r.page for r in done])
+    pages = embed_shared_font([r.page for r in done if r.page is not None])
     for r, page in zip(done, pages, strict=True):
+        assert r.html is not None, "a rendered page has its file name (runs.execute_run)"
         atomic_write_text(out / str(r.year) / r.html, page)
         r.page = None
 

@@ -212,12 +212,12 @@ def render_html(
     import nbformat
     from nbconvert import HTMLExporter
 
-    nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # never modify the caller's notebook
-    _hide_stderr_and_label_figures(nb, title)
+    node = nbformat.from_dict(json.loads(json.dumps(nb)))  # never modify the caller's notebook
+    _hide_stderr_and_label_figures(node, title)
     exporter = HTMLExporter(template_name="basic")
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     exporter.exclude_anchor_links = True
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = exporter.from_notebook_node(node)
     return html_page(title, body, demo=demo, meta=meta, font_css=font_css)

@@ -92,7 +92,7 @@ def use_report_style() -> None:
             "axes.grid": True,
             "axes.grid.axis": "y",
             "grid.color": "#e3e7ec",
-            "axes.prop_cycle": mpl.cycler(color=_CYCLE),
+            "axes.prop_cycle": mpl.rcsetup.cycler(color=_CYCLE),
         }
     )
 

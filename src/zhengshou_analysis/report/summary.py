@@ -146,6 +146,7 @@ def _task_clause(
 
     Says so instead of a number where the data cannot give it.
     """
+    fmt: Callable[[Any], str]
     if kind == "land":
         label, target, done, rate, fmt = (
             "土地征收",

@@ -256,7 +256,7 @@ def _render_b(out: Ledgers) -> None:
         row_of: dict[str, int] = {}
         for i, (kind, a) in enumerate(_entries_b(year, rows), start=1):
             page.sh.put(page.sh.row, col["seq"], i)
-            if kind == "bad_date":
+            if a is None:  # ("bad_date", None)
                 _bad_date_row(page, col, rng)
             elif kind == "dup":
                 _duplicate_row(page, col, a, year, row_of, rng)
