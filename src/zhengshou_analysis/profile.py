@@ -24,6 +24,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import re
 import textwrap
 import tomllib
@@ -839,7 +840,9 @@ def parse_profile(text: str, *, source: str | Path | None = None) -> Profile:
     return _build_profile(data, src)
 
 
-def find_profile(raw_dir: str | Path | None = None, cwd: str | Path | None = None) -> Path | None:
+def find_profile(
+    raw_dir: str | os.PathLike[str] | None = None, cwd: str | Path | None = None
+) -> Path | None:
     """The profile file the lookup finds without ``--profile``, or ``None`` (built-in defaults).
 
     ``RAW_DIR/zhengshou.toml`` when ``raw_dir`` is given and the file exists, else
@@ -851,9 +854,9 @@ def find_profile(raw_dir: str | Path | None = None, cwd: str | Path | None = Non
 
 
 def load_profile(
-    path: str | Path | None = None,
+    path: str | os.PathLike[str] | None = None,
     *,
-    raw_dir: str | Path | None = None,
+    raw_dir: str | os.PathLike[str] | None = None,
     cwd: str | Path | None = None,
 ) -> Profile:
     """Find, read and validate the office's profile.
