@@ -136,3 +136,25 @@ def test_the_payment_term_decides_where_the_ledger_states_no_due_date(demo_ledge
     assert k30["parameters"]["payment_term_days_applied_to"] > 0
     assert k180["overdue_unpaid_yuan"] < k30["overdue_unpaid_yuan"]
     assert k180["unpaid_gap_yuan"] == k30["unpaid_gap_yuan"]
+
+
+def test_an_office_profile_changes_the_figures_it_governs(demo_ledgers, tmp_path):
+    """A profile of 60 days' payment term and steeper escalation tiers, as an office writes it."""
+    from zhengshou_analysis.figures import compute_year_figures
+    from zhengshou_analysis.profile import load_profile
+
+    path = tmp_path / "zhengshou.toml"
+    path.write_text(
+        '[office]\nname = "港北区"\n[policy]\npayment_term_days = 60\n'
+        "escalation = [[1, 2.0], [7, 3.0]]\n[forecast]\nhorizon_months = 6\nseed = 7\n",
+        encoding="utf-8",
+    )
+    profile = load_profile(path)
+    base = compute_year_figures(demo_ledgers.tables, year=2022)
+    office = compute_year_figures(demo_ledgers.tables, year=2022, profile=profile)
+    assert office["parameters"]["payment_term_days"] == 60
+    assert office["overdue_unpaid_yuan"] < base["overdue_unpaid_yuan"]  # later due dates
+    assert office["transition_fee_overdue_extra_yuan"] > base["transition_fee_overdue_extra_yuan"]
+    assert office["horizon_months"] == 6
+    assert office["forecast_assumptions"]["seed"] == 7
+    assert office["unpaid_gap_yuan"] == base["unpaid_gap_yuan"]  # not governed by the policy
