@@ -131,11 +131,13 @@ def _with_name_ids(df: pd.DataFrame, id_col: str, name_col: str, prefix: str) ->
 
 
 def _link_references(
-    tables: dict[str, pd.DataFrame],
+    tables: dict[str, pd.DataFrame], incomplete: frozenset[str] = frozenset()
 ) -> tuple[dict[str, pd.DataFrame], list[pd.DataFrame]]:
     """Project and site names in agreements, payments, funding and transition → ids.
 
-    Returns the four linked tables (by name) and the ``unmatched_name`` findings.
+    Returns the four linked tables (by name) and the ``unmatched_name`` findings. A name is not
+    reported as unmatched against a table in ``incomplete`` (one of its sheets or files failed:
+    the name may well be there).
     """
     p, s = tables["projects"], tables["sites"]
     project_lookup = name_lookup(p["project_id"], p["project_name"])
@@ -147,7 +149,8 @@ def _link_references(
         df, f1 = link_names(df, "project_id", "_project_name", project_lookup, "P-", name)
         df, f2 = link_names(df, "site_id", "_site_name", site_lookup, "S-", name)
         linked[name] = df
-        findings += f1 + f2
+        findings += [] if "projects" in incomplete else f1
+        findings += [] if "sites" in incomplete else f2
     return linked, findings
 
 
@@ -191,13 +194,18 @@ def _conform(df: pd.DataFrame, t: Table) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def assemble_tables(sheets: Iterable[CleanedSheet]) -> Assembled:
+def assemble_tables(sheets: Iterable[CleanedSheet], incomplete: Iterable[str] = ()) -> Assembled:
     """Build the canonical tables from the cleaned sheets.
 
     Parameters
     ----------
     sheets
-        Every cleaned sheet, in ledger order.
+        Every cleaned sheet, in ledger order: only sheets cleaned in full (a sheet with a fatal
+        finding is never passed). A table may have no sheet at all: it is empty, and the tables
+        that refer to it link to derived ids.
+    incomplete
+        Tables that a failed sheet or an unreadable file may have fed (the run fails): their
+        rows are assembled all the same, but names are not reported as unmatched against them.
 
     Returns
     -------
@@ -225,7 +233,7 @@ def assemble_tables(sheets: Iterable[CleanedSheet]) -> Assembled:
         if len(tables[name]):
             keep_first(name, _with_name_ids(tables[name], id_col, name_col, prefix))
 
-    linked, unmatched = _link_references(tables)
+    linked, unmatched = _link_references(tables, frozenset(incomplete))
     tables.update(linked)
     findings += unmatched
     if len(tables["agreements"]):
