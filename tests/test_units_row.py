@@ -156,6 +156,21 @@ def test_units_row_is_found_whatever_its_spelling(units):
     assert money.unit == "万元"
 
 
+@pytest.mark.parametrize("label", ["单位：万元", "（单位：万元）", "单位:万元"])
+def test_a_units_row_stating_the_sheet_unit_under_another_column(tmp_path, label):
+    rows = [
+        AGREEMENT_HEAD,
+        [label, "", "", ""],
+        ["A-1", "2021-01-05", 1.5, 80],
+        ["合计", "", 1.5, 80],
+    ]
+    _write(tmp_path / "raw", "协议台账.xlsx", rows)
+    r = clean_ledgers(tmp_path / "raw")
+    assert r.tables["agreements"]["compensation_yuan"].tolist() == [15_000.0]
+    assert r.tables["agreements"]["house_area_m2"].tolist() == [80.0]  # an area is no money
+    _assert_clean(r, header_rows=2)
+
+
 def test_a_row_with_a_unit_and_other_text_is_data():
     rows = [[], AGREEMENT_HEAD, ["A-1", "", "万元", "平方米"], ["A-2", "2021-01-05", 1, 80]]
     lay = find_layout(rows)

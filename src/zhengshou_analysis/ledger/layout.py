@@ -113,8 +113,8 @@ class SheetLayout:
     title_text
         The text of the rows above the header, joined (for the unit and year hints).
     title_unit
-        The money unit stated in a title row (``单位：万元`` → ``万元``), else ``None``; it applies
-        to the money columns whose header names no unit.
+        The money unit stated in a title row or, with the label, in the units row (``单位：万元``
+        → ``万元``), else ``None``; it applies to the money columns whose header names no unit.
     title_year
         The year stated in a title row (``XX区2021年…`` → 2021), else ``None``.
     """
@@ -302,10 +302,13 @@ def find_layout(
                 best = (score, -nrows, -r, nrows + units, headers)
     if best is None:
         return None
-    _, _, neg_r, header_rows, headers = best
+    _, neg_levels, neg_r, header_rows, headers = best
     header_row = -neg_r
     above = [" ".join(t for t in texts[i] if t) for i in range(header_row)]
     title_text = " ".join(t for t in above if t)
+    stated = title_text
+    if header_rows > -neg_levels:  # a units row's 单位：万元 is the sheet's unit, as in a title
+        stated += " " + " ".join(t for t in texts[header_row + header_rows - 1] if t)
     m_year = _TITLE_YEAR.search(title_text)
     known = _all_keys()
     return SheetLayout(
@@ -313,7 +316,7 @@ def find_layout(
         header_rows=header_rows,
         headers=headers,
         title_text=title_text,
-        title_unit=_title_money_unit(title_text),
+        title_unit=_title_money_unit(stated),
         title_year=int(m_year.group(1)) if m_year else None,
         title_rows=sum(1 for t in above if t),
         unmatched=[h.text for h in headers if not any(k in known for k in h.keys)],
