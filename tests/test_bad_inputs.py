@@ -61,6 +61,26 @@ def _truncated(raw):
     (raw / "截断.xlsx").write_bytes(data[: len(data) // 2])
 
 
+def _zero_bytes(raw):
+    good(raw)
+    (raw / "空文件.xlsx").write_bytes(b"")
+
+
+def _unknown_encoding(raw):
+    good(raw)
+    (raw / "乱码.csv").write_bytes("协议编号,签约日期\n".encode() + b"A-9,\xff\xfe\x80\n")
+
+
+def _nul_bytes(raw):
+    good(raw)
+    (raw / "空字符.csv").write_bytes("协议编号,签约日期\nA-9\x00,2021-01-01\n".encode())
+
+
+def _bad_csv_syntax(raw):
+    good(raw)  # a quote never closed: the rest of the file is one field, beyond the csv limit
+    (raw / "引号.csv").write_bytes(('协议编号,签约日期\nA-9,"' + "x" * 200_000 + "\n").encode())
+
+
 def _empty_sheet(raw):
     good(raw)
     write_xlsx(raw / "空表.xlsx", {"Sheet1": {"rows": []}})
@@ -206,6 +226,10 @@ def _odd_merges(raw):
 CASES = [
     Case("corrupt workbook among good ones", _corrupt, "error", "无法读取", ("坏表.xlsx",)),
     Case("truncated workbook", _truncated, "error", "无法读取", ("截断.xlsx",)),
+    Case("0-byte workbook", _zero_bytes, "error", "0 bytes", ("空文件.xlsx",)),
+    Case("unknown CSV encoding", _unknown_encoding, "error", "编码无法识别", ("乱码.csv",)),
+    Case("NUL bytes", _nul_bytes, "error", "NUL", ("空字符.csv",)),
+    Case("bad CSV syntax", _bad_csv_syntax, "error", "CSV 格式错误", ("引号.csv",)),
     Case("empty folder", lambda raw: None, "error", "为空", ()),
     Case("empty sheet", _empty_sheet, "skipped", "sheet_skipped"),
     Case("header-only sheet", _header_only, "ok", ""),
@@ -283,6 +307,161 @@ def test_bad_input_document_lists_every_case():
     )
     for case in CASES:
         assert f"| {case.name} |" in doc, case.name
+
+
+# --- every fatal case beside the demo ledgers that depend on it -----------------------------------
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
+#: The demo's files per table (the first is the one made bad).
+DEMO_FILES = {
+    "projects": ["征收项目任务完成情况表_2019-2022.xlsx"],
+    "agreements": ["征收补偿协议台账_2016-2020.xlsx", "征收补偿协议台账_2021-2022.xlsx"],
+    "payments": [
+        f"征收款项支付台账_{y}.csv" for y in ("2016-2018", "2019", "2020", "2021", "2022")
+    ],
+    "funding": ["征拆资金到位情况表_2016-2022.xlsx"],
+    "sites": ["安置区建设情况表.xlsx"],
+    "transition": ["过渡安置台账.xlsx"],
+}
+#: The tables each table's rows are linked to (names → ids) and the tables linked to it.
+LINKED = {
+    "projects": ("agreements", "payments", "funding"),
+    "agreements": ("projects", "sites"),
+    "payments": ("projects",),
+    "funding": ("projects",),
+    "sites": ("agreements", "transition"),
+    "transition": ("sites",),
+}
+#: The required column each table's bad sheet lacks.
+DROPPED = {
+    "projects": "project_name",
+    "agreements": "signed_date",
+    "payments": "kind",
+    "funding": "amount_yuan",
+    "sites": "start_date",
+    "transition": "start_date",
+}
+
+
+def _without_column(src: Path, dst: Path, table: str) -> None:
+    """``src`` rewritten without the column of ``DROPPED[table]`` in every sheet feeding ``table``."""
+    from zhengshou_analysis.ledger.classify import classify_sheet
+    from zhengshou_analysis.ledger.ingest import read_raw_file
+    from zhengshou_analysis.ledger.layout import find_layout
+
+    sheets = {}
+    for sh in read_raw_file(src, src.parent).sheets:
+        rows = [list(r) for r in sh.rows]
+        merges = [(*m, rows[m[0]][m[1]]) for m in sh.merged]
+        layout = find_layout(sh.rows, sh.merged)
+        t, mapped, _, _ = classify_sheet(sh, layout) if layout else (None, {}, [], "")
+        if t is not None and t.name == table:
+            col = mapped[DROPPED[table]].col
+            rows = [r[:col] + r[col + 1 :] for r in rows]
+            merges = [
+                (r0, c0 - (c0 > col), r1, c1 - (c1 >= col), v)
+                for r0, c0, r1, c1, v in merges
+                if not c0 == c1 == col
+            ]
+        sheets[sh.sheet] = {"rows": rows, "merges": merges, "hidden": sh.hidden}
+    if dst.suffix == ".csv":
+        (rows,) = (spec["rows"] for spec in sheets.values())
+        write_csv(dst, rows)
+    else:
+        write_xlsx(dst, sheets)
+
+
+def _bad_file(case: str, table: str, raw: Path) -> tuple[str, str]:
+    """Put the bad file of ``case`` in place of the table's first demo file: (file, message)."""
+    src = DEMO / DEMO_FILES[table][0]
+    (raw / src.name).unlink()
+    xlsx, csv_name = src.stem + ".xlsx", src.stem + ".csv"
+    if case == "corrupt workbook":
+        (raw / xlsx).write_bytes(b"PK\x03\x04" + b"\x00" * 50)
+        return xlsx, "无法读取"
+    if case == "truncated workbook":
+        data = (DEMO / DEMO_FILES["sites"][0]).read_bytes()
+        (raw / xlsx).write_bytes(data[: len(data) // 2])
+        return xlsx, "无法读取"
+    if case == "0-byte workbook":
+        (raw / xlsx).write_bytes(b"")
+        return xlsx, "0 bytes"
+    if case == "unknown CSV encoding":
+        (raw / csv_name).write_bytes("协议编号,签约日期\n".encode() + b"A-9,\xff\xfe\x80\n")
+        return csv_name, "编码无法识别"
+    if case == "NUL bytes":
+        (raw / csv_name).write_bytes("协议编号,签约日期\nA-9\x00,2021-01-01\n".encode())
+        return csv_name, "NUL"
+    if case == "bad CSV syntax":
+        (raw / csv_name).write_bytes(('协议编号,签约日期\nA-9,"' + "x" * 200_000 + "\n").encode())
+        return csv_name, "CSV 格式错误"
+    assert case == "missing required column"
+    _without_column(src, raw / src.name, table)
+    return src.name, DROPPED[table]
+
+
+FATAL = [
+    "corrupt workbook",
+    "truncated workbook",
+    "0-byte workbook",
+    "unknown CSV encoding",
+    "NUL bytes",
+    "bad CSV syntax",
+    "missing required column",
+]
+
+
+@pytest.mark.parametrize("table", list(DEMO_FILES))
+@pytest.mark.parametrize("case", FATAL)
+def test_fatal_file_beside_the_ledgers_that_depend_on_it(case, table, tmp_path, capsys):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for name in (table, *LINKED[table]):
+        for f in DEMO_FILES[name]:
+            (raw / f).write_bytes((DEMO / f).read_bytes())
+    bad, detail = _bad_file(case, table, raw)
+    out = tmp_path / "out"
+    code = main(["clean", str(raw), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    first = err.strip().splitlines()
+    assert len(first) == 1 and bad in first[0] and detail in first[0], err
+    if case == "missing required column":
+        assert "工作表" in first[0]  # the sheet is named too
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json",
+        "quality_log.csv",
+        "rejected.csv",
+    ]  # no table of a failed run
+    with pytest.raises(CleanError) as info:
+        clean_ledgers(raw)
+    assert info.value.file == bad
+    if case == "missing required column":
+        assert DROPPED[table] in info.value.column
+    result = info.value.result
+    _conserved(result)
+    q = result.quality_log
+    errors = q[q["severity"] == "error"]
+    assert errors["origin"].str.startswith(bad).all() and len(errors)
+    # names are not reported missing from a ledger that could not be read in full
+    if table in ("projects", "sites"):
+        ref = "project_id" if table == "projects" else "site_id"
+        assert not ((q["action"] == "unmatched_name") & (q["column"] == ref)).any()
+
+
+def test_assembly_copes_with_missing_dependencies(tmp_path):
+    """Agreements and transition without the sites and projects they name: linked to derived ids."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for f in DEMO_FILES["transition"] + DEMO_FILES["agreements"][1:]:
+        (raw / f).write_bytes((DEMO / f).read_bytes())
+    result = clean_ledgers(raw)
+    _conserved(result)
+    assert result.tables["sites"].empty and result.tables["projects"].empty
+    t = result.tables["transition"]
+    assert len(t) and t["site_id"].str.startswith("S-").all()
+    assert (result.quality_log["action"] == "unmatched_name").any()
 
 
 # --- fuzzing: random cells and layouts ------------------------------------------------------------

@@ -457,21 +457,28 @@ def test_blank_category_cells_of_a_csv_repeat_the_row_above_with_a_log_per_cell(
     assert ff["origin"].tolist() == ["资金到位.csv#资金到位!3"]
 
 
-def test_rejected_rows_never_copy_unmapped_columns(tmp_path):
+def test_rejected_rows_copy_every_cell_but_personal_data(tmp_path):
     r = _one(
         tmp_path,
         {
             "协议": {
                 "rows": [
-                    ["协议编号", "产权人", "代办人员", "签约日期", "补偿总额"],
-                    ["A-1", "张三丰", "李莫愁", "X", 5],
+                    ["协议编号", "户主姓名", "身份证号", "形象进度", "签约日期", "补偿总额"],
+                    ["A-1", "张三丰", "450802199001011234", "50%", "X", 5],
                 ]
             }
         },
     )
     raw_cells = r.rejected["raw_cells"].iloc[0]
-    assert "张三丰" not in raw_cells and "李莫愁" not in raw_cells
-    assert json.loads(raw_cells) == {"协议编号": "A-1", "签约日期": "X", "补偿总额": 5.0}
+    assert "张三丰" not in raw_cells and "450802199001011234" not in raw_cells
+    assert json.loads(raw_cells) == {
+        "协议编号": "A-1",
+        "户主姓名": "",
+        "身份证号": "",
+        "形象进度": "50%",
+        "签约日期": "X",
+        "补偿总额": "5",
+    }
 
 
 def test_failed_run_leaves_no_old_table_and_out_may_not_be_inside_raw(raw_dir, tmp_path, capsys):

@@ -11,8 +11,7 @@ implausible values (:mod:`.plausibility`).
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -21,6 +20,7 @@ import pandas as pd
 from ..schemas import TABLES, Table, empty_table, pandas_dtype
 from .names import derive_ids, link_names, name_lookup, normalize_name
 from .plausibility import implausible_amounts, implausible_dates
+from .rejections import RowCells, quote_origins
 from .sheet import CleanedSheet
 
 __all__ = ["Assembled", "assemble_tables", "concat_sheets", "dedupe"]
@@ -58,12 +58,18 @@ def concat_sheets(sheets: Iterable[CleanedSheet], t: Table) -> pd.DataFrame:
 
 
 def _duplicate_records(
-    df: pd.DataFrame, repeated: pd.Series, dup: pd.Series, key: list[str], t: Table
+    df: pd.DataFrame,
+    repeated: pd.Series,
+    dup: pd.Series,
+    key: list[str],
+    t: Table,
+    cells: Mapping[str, RowCells],
 ) -> pd.DataFrame:
     """Rejected-row records for the rows ``dup`` that repeat a key seen in an earlier row.
 
     ``repeated`` marks every row whose key was seen before (``DataFrame.duplicated``); ``dup``
-    those of them without an NA in the key.
+    those of them without an NA in the key. Each row is quoted as written, from its sheet's
+    ``cells`` (by origin), never from the parsed values.
     """
     first = df[~repeated].set_index(key)["origin"]
     firsts = (
@@ -80,24 +86,14 @@ def _duplicate_records(
             + " (duplicate key; first seen at "
             + firsts.astype("str")
             + ")",
-            "raw_cells": df.loc[dup]
-            .drop(columns=["origin"])
-            .apply(
-                lambda r: json.dumps(
-                    {
-                        k: (None if pd.isna(v) else str(v))
-                        for k, v in r.items()
-                        if not k.startswith("_")
-                    },
-                    ensure_ascii=False,
-                ),
-                axis=1,
-            ),
+            "raw_cells": quote_origins(df.loc[dup, "origin"], cells),
         }
     )
 
 
-def dedupe(df: pd.DataFrame, t: Table) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+def dedupe(
+    df: pd.DataFrame, t: Table, cells: Mapping[str, RowCells] | None = None
+) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Keep the first row of each key of ``t``; reject the later ones.
 
     Parameters
@@ -106,6 +102,9 @@ def dedupe(df: pd.DataFrame, t: Table) -> tuple[pd.DataFrame, list[pd.DataFrame]
         Rows of table ``t`` in ledger order.
     t
         The table; a table without a key is returned unchanged.
+    cells
+        ``FILE#SHEET`` → the sheet's data rows as written, to quote a rejected row
+        (:func:`~.rejections.quote_origins`); without it, ``raw_cells`` is ``{}``.
 
     Returns
     -------
@@ -122,7 +121,7 @@ def dedupe(df: pd.DataFrame, t: Table) -> tuple[pd.DataFrame, list[pd.DataFrame]
     dup = repeated & df[key].notna().all(axis=1)
     if not dup.any():
         return df, []
-    return df[~dup], [_duplicate_records(df, repeated, dup, key, t)]
+    return df[~dup], [_duplicate_records(df, repeated, dup, key, t, cells or {})]
 
 
 def _with_name_ids(df: pd.DataFrame, id_col: str, name_col: str, prefix: str) -> pd.DataFrame:
@@ -132,11 +131,13 @@ def _with_name_ids(df: pd.DataFrame, id_col: str, name_col: str, prefix: str) ->
 
 
 def _link_references(
-    tables: dict[str, pd.DataFrame],
+    tables: dict[str, pd.DataFrame], incomplete: frozenset[str] = frozenset()
 ) -> tuple[dict[str, pd.DataFrame], list[pd.DataFrame]]:
     """Project and site names in agreements, payments, funding and transition → ids.
 
-    Returns the four linked tables (by name) and the ``unmatched_name`` findings.
+    Returns the four linked tables (by name) and the ``unmatched_name`` findings. A name is not
+    reported as unmatched against a table in ``incomplete`` (one of its sheets or files failed:
+    the name may well be there).
     """
     p, s = tables["projects"], tables["sites"]
     project_lookup = name_lookup(p["project_id"], p["project_name"])
@@ -148,7 +149,8 @@ def _link_references(
         df, f1 = link_names(df, "project_id", "_project_name", project_lookup, "P-", name)
         df, f2 = link_names(df, "site_id", "_site_name", site_lookup, "S-", name)
         linked[name] = df
-        findings += f1 + f2
+        findings += [] if "projects" in incomplete else f1
+        findings += [] if "sites" in incomplete else f2
     return linked, findings
 
 
@@ -192,13 +194,18 @@ def _conform(df: pd.DataFrame, t: Table) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def assemble_tables(sheets: Iterable[CleanedSheet]) -> Assembled:
+def assemble_tables(sheets: Iterable[CleanedSheet], incomplete: Iterable[str] = ()) -> Assembled:
     """Build the canonical tables from the cleaned sheets.
 
     Parameters
     ----------
     sheets
-        Every cleaned sheet, in ledger order.
+        Every cleaned sheet, in ledger order: only sheets cleaned in full (a sheet with a fatal
+        finding is never passed). A table may have no sheet at all: it is empty, and the tables
+        that refer to it link to derived ids.
+    incomplete
+        Tables that a failed sheet or an unreadable file may have fed (the run fails): their
+        rows are assembled all the same, but names are not reported as unmatched against them.
 
     Returns
     -------
@@ -210,10 +217,13 @@ def assemble_tables(sheets: Iterable[CleanedSheet]) -> Assembled:
     tables = {name: concat_sheets(sheets, t) for name, t in TABLES.items()}
     findings: list[pd.DataFrame] = []
     duplicates: list[pd.DataFrame] = []
+    cells = {
+        f"{o.counts['file']}#{o.counts['sheet']}": o.cells for o in sheets if o.cells is not None
+    }
 
     def keep_first(name: str, df: pd.DataFrame) -> None:
         """Store table ``name`` without its repeated keys; collect those as rejected rows."""
-        tables[name], rejected = dedupe(df, TABLES[name])
+        tables[name], rejected = dedupe(df, TABLES[name], cells)
         duplicates.extend(rejected)
 
     for name, id_col, name_col, prefix in (
@@ -223,7 +233,7 @@ def assemble_tables(sheets: Iterable[CleanedSheet]) -> Assembled:
         if len(tables[name]):
             keep_first(name, _with_name_ids(tables[name], id_col, name_col, prefix))
 
-    linked, unmatched = _link_references(tables)
+    linked, unmatched = _link_references(tables, frozenset(incomplete))
     tables.update(linked)
     findings += unmatched
     if len(tables["agreements"]):

@@ -28,7 +28,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from ..exceptions import CleanError, InputError, SchemaError
-from ..schemas import Table
+from ..schemas import TABLES, Table
 from .assemble import assemble_tables
 from .classify import classify_sheet
 from .findings import REJECTED_COLUMNS, concat_findings, finding
@@ -193,6 +193,13 @@ def _read_folder(raw_dir: Path) -> _FolderRead:
     return read
 
 
+def _incomplete_tables(read: _FolderRead) -> frozenset[str]:
+    """Tables a fatal finding may have left short: a failed sheet's, or every one (unreadable file)."""
+    if any("error" in i for i in read.inputs):
+        return frozenset(TABLES)
+    return frozenset(s["table"] for s in read.sheets if s.get("status") == "error")
+
+
 def _sort_by_origin(df: pd.DataFrame) -> pd.DataFrame:
     """Order rows as a person reads the ledgers: by file, sheet, then row number."""
     if df.empty:
@@ -281,7 +288,9 @@ def clean_ledgers(
     raw_dir = Path(raw_dir)
     read = _read_folder(raw_dir)
     errors = read.errors
-    assembled = assemble_tables(read.cleaned)
+    # a fatal sheet never reaches assembly (it is not cleaned); the tables it may have fed are
+    # assembled from the rest, for the manifest and the log, and are never written
+    assembled = assemble_tables(read.cleaned, _incomplete_tables(read))
     rejected = _all_rejected(
         [o.rejected for o in read.cleaned if len(o.rejected)] + assembled.duplicates
     )

@@ -107,14 +107,14 @@ class SheetLayout:
     header_row
         0-based index of the (first) header row.
     header_rows
-        1 or 2.
+        1 or 2 rows of header text, plus 1 when a units row stands under them.
     headers
         The non-empty header cells.
     title_text
         The text of the rows above the header, joined (for the unit and year hints).
     title_unit
-        The money unit stated in a title row (``单位：万元`` → ``万元``), else ``None``; it applies
-        to the money columns whose header names no unit.
+        The money unit stated in a title row or, with the label, in the units row (``单位：万元``
+        → ``万元``), else ``None``; it applies to the money columns whose header names no unit.
     title_year
         The year stated in a title row (``XX区2021年…`` → 2021), else ``None``.
     """
@@ -203,14 +203,45 @@ def _headers_two(top: list[str], bottom: list[str]) -> list[HeaderCell]:
     return out
 
 
-def _is_units_row(texts: Sequence[str]) -> bool:
-    """A row holding nothing but units (``（万元）``, ``平方米``, ``元/平方米/月``)."""
+@cache
+def _known_units() -> frozenset[str]:
+    """Every unit a units row may state (money, areas, fee rates, counts, ``%``)."""
     from ..units import AREA_M2_UNITS, AREA_MU_UNITS, COUNT_UNITS, FEE_RATE_BASIS, MONEY_UNITS
 
     known = {*MONEY_UNITS, *AREA_M2_UNITS, *AREA_MU_UNITS, *FEE_RATE_BASIS, "%", "元/月"}
-    known |= {u for us in COUNT_UNITS.values() for u in us}
-    cells = [t.strip("()（）") for t in texts if t]
-    return bool(cells) and all(c.removeprefix("单位:") in known for c in cells)
+    return frozenset(known | {u for us in COUNT_UNITS.values() for u in us})
+
+
+def _unit_cell(text: str) -> str | None:
+    """The unit a cell of a units row states (``（万元）``, ``万元``, ``单位：亩``, ``㎡``), else ``None``.
+
+    ``""`` for an empty cell or a bare ``单位`` label: a units row may leave cells empty.
+    """
+    cell = text.strip("()[]【】").removeprefix("单位").lstrip(":").strip("()[]【】")
+    if cell == "":
+        return ""
+    return cell if cell in _known_units() else None
+
+
+def _is_units_row(texts: Sequence[str]) -> bool:
+    """A row holding nothing but units (``（万元）``, ``平方米``, ``元/平方米/月``), some cells empty."""
+    units = [_unit_cell(t) for t in texts if t]
+    return any(units) and all(u is not None for u in units)
+
+
+def _with_units(headers: Sequence[HeaderCell], units_row: Sequence[str]) -> list[HeaderCell]:
+    """The header cells with the units of the units row under them (``补偿总额`` → ``补偿总额(万元)``).
+
+    A unit under an empty header cell names no column and is dropped; an empty units cell leaves
+    its header as written.
+    """
+    out = []
+    for h in headers:
+        unit = _unit_cell(units_row[h.col]) if h.col < len(units_row) else ""
+        if unit:
+            h = HeaderCell(h.col, f"{h.text}({unit})", unit, h.keys)
+        out.append(h)
+    return out
 
 
 _TITLE_UNIT = re.compile(r"单位[:：]?\s*([^\s;；)）]{1,24})")
@@ -248,32 +279,36 @@ def find_layout(
     if not rows:
         return None
     n = min(len(rows), HEADER_SEARCH_ROWS)
-    width = max((len(r) for r in rows[: n + 1]), default=0)
-    best: tuple[int, int, int, list[HeaderCell]] | None = None  # (score, -rows, -r, headers)
-    texts = [_merged_fill(_row_texts(rows, r, width), r, merged, rows) for r in range(n + 1)]
+    width = max((len(r) for r in rows[: n + 2]), default=0)
+    # (score, -text rows, -r, header rows with a units row, headers)
+    best: tuple[int, int, int, int, list[HeaderCell]] | None = None
+    texts = [_merged_fill(_row_texts(rows, r, width), r, merged, rows) for r in range(n + 2)]
     for r in range(n):
-        one = _headers_one(texts[r])
-        cand = [(_score(one), 1, one)]
-        if r + 1 < len(rows):
-            below = texts[r + 1]
-            if _is_units_row(below):  # （万元） under 补偿总额: a two-row header of units
-                two = _headers_two(texts[r], [f"({u.strip('()')})" if u else "" for u in below])
-                cand = [(_score(two), 2, two)]
-            else:
-                two = _headers_two(texts[r], below)
-                cand.append((_score(two), 2, two))
-        for score, nrows, headers in cand:
+        levels = [(1, _headers_one(texts[r]))]
+        below = texts[r + 1]
+        # a two-row header has text in both rows; a units row under a header is no second level
+        if r + 1 < len(rows) and any(texts[r]) and any(below) and not _is_units_row(below):
+            levels.append((2, _headers_two(texts[r], below)))
+        for nrows, headers in levels:
+            # （万元） under 补偿总额, under a one- or a two-row header: part of the header
+            units = r + nrows < len(rows) and _is_units_row(texts[r + nrows])
+            if units:
+                headers = _with_units(headers, texts[r + nrows])
+            score = _score(headers)
             if score < 2:
                 continue
             key = (score, -nrows, -r)
             if best is None or key > best[:3]:
-                best = (score, -nrows, -r, headers)
+                best = (score, -nrows, -r, nrows + units, headers)
     if best is None:
         return None
-    _, neg_rows, neg_r, headers = best
-    header_row, header_rows = -neg_r, -neg_rows
+    _, neg_levels, neg_r, header_rows, headers = best
+    header_row = -neg_r
     above = [" ".join(t for t in texts[i] if t) for i in range(header_row)]
     title_text = " ".join(t for t in above if t)
+    stated = title_text
+    if header_rows > -neg_levels:  # a units row's 单位：万元 is the sheet's unit, as in a title
+        stated += " " + " ".join(t for t in texts[header_row + header_rows - 1] if t)
     m_year = _TITLE_YEAR.search(title_text)
     known = _all_keys()
     return SheetLayout(
@@ -281,7 +316,7 @@ def find_layout(
         header_rows=header_rows,
         headers=headers,
         title_text=title_text,
-        title_unit=_title_money_unit(title_text),
+        title_unit=_title_money_unit(stated),
         title_year=int(m_year.group(1)) if m_year else None,
         title_rows=sum(1 for t in above if t),
         unmatched=[h.text for h in headers if not any(k in known for k in h.keys)],

@@ -1,7 +1,8 @@
 """Which parsed rows of a sheet cannot enter their table, and the record kept for each.
 
 A row is rejected, never silently dropped (docs/data_contract.md §2): it goes to ``rejected.csv``
-with every reason that applies and the cells of its mapped columns. The rules, in the order their
+with every reason that applies and every cell of the row as the office wrote it (:class:`RowCells`;
+personal-data columns blanked), also when it is rejected later, as a duplicate key. The rules, in the order their
 reasons are listed: a required column missing or unparseable; a negative area/amount (or a payment
 or inflow that is not positive); a value outside a closed vocabulary; a site promised or delivered
 before it was started; a transition ending before it began; a fee per m² without the area, per
@@ -10,17 +11,28 @@ person without the number of persons.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Iterator
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..schemas import TRANSITION, Table
-from .classify import MappedColumn
+from .classify import MappedColumn, excel_column
 from .ingest import RawSheet
+from .layout import SheetLayout, is_pii_header
 
-__all__ = ["reject_reasons", "rejected_rows"]
+__all__ = [
+    "RowCells",
+    "as_written",
+    "quote_origins",
+    "reject_reasons",
+    "rejected_rows",
+    "row_cells",
+]
 
 #: A rule's verdict: which rows it rejects (may hold NA = not rejected) and why.
 _Flag = tuple[pd.Series, str]
@@ -125,11 +137,111 @@ def reject_reasons(frame: pd.DataFrame, t: Table, mapped: dict[str, MappedColumn
     return pd.Series(parts, index=frame.index[hit], dtype="str").str.removesuffix("; ")
 
 
+def as_written(value: object) -> str:
+    """A cell as a person reads it in the ledger: the reader's value as text, without float noise.
+
+    Text stays as it is; a number is written with at most 15 significant digits, as Excel shows
+    it (``753700.0`` → ``753700``, ``0.1 + 0.2`` → ``0.3``, never an exponent); a date at
+    midnight as ``2021-03-15``; a truth value as ``TRUE``/``FALSE``; an empty cell as ``""``.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        if math.isnan(v):
+            return ""
+        if math.isinf(v):
+            return str(v)
+        text = f"{v:.15g}"
+        return np.format_float_positional(float(text), trim="-") if "e" in text else text
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time():
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+@dataclass(frozen=True)
+class RowCells:
+    """The data rows of one sheet as the office wrote them, to quote a rejected row.
+
+    Attributes
+    ----------
+    rows
+        The data rows, cells as the reader returned them (merged cells not spread), indexed by
+        0-based sheet row, columns by 0-based position.
+    keys
+        One key per column: the header text (levels joined, as the quality log names it), or
+        ``""`` for a column without a header.
+    personal
+        Positions of the personal-data columns (docs/data_contract.md §6): their key is kept,
+        their value never copied.
+    """
+
+    rows: pd.DataFrame
+    keys: Sequence[str]
+    personal: frozenset[int]
+
+    def quote(self, index: Iterable[int]) -> list[str]:
+        """The rows at ``index`` (0-based sheet rows) as JSON objects, header → cell as written.
+
+        Every column with a header is there, in sheet order (an empty cell as ``""``, a
+        personal-data cell as ``""``); a filled cell under no header is keyed by its column
+        letter (``列H``).
+        """
+        out = []
+        for i in index:
+            row = self.rows.loc[i].tolist()
+            cells: dict[str, str] = {}
+            for j, (key, value) in enumerate(zip(self.keys, row, strict=True)):
+                text = "" if j in self.personal else as_written(value)
+                if key:
+                    cells[key] = text
+                elif text:
+                    cells[f"列{excel_column(j)}"] = text
+            out.append(json.dumps(cells, ensure_ascii=False))
+        return out
+
+
+def row_cells(rows: pd.DataFrame, layout: SheetLayout) -> RowCells:
+    """The :class:`RowCells` of a sheet's data rows, keyed by the sheet's header.
+
+    Two columns with the same header text are told apart by their column letter
+    (``备注``, ``备注 (列F)``).
+    """
+    by_col = {h.col: h.text for h in layout.headers}
+    keys: list[str] = []
+    for j in range(rows.shape[1]):
+        key = by_col.get(j, "")
+        if key and key in keys:
+            key = f"{key} (列{excel_column(j)})"
+        keys.append(key)
+    personal = frozenset(h.col for h in layout.headers if is_pii_header(h.text))
+    return RowCells(rows, keys, personal)
+
+
+def quote_origins(origins: Iterable[str], cells: Mapping[str, RowCells]) -> list[str]:
+    """The rows named by ``origins`` (``FILE#SHEET!ROW``) as written, from their sheets' cells.
+
+    ``cells`` maps ``FILE#SHEET`` to the sheet's :class:`RowCells`; a row of an unknown sheet
+    gives ``{}``.
+    """
+    out = []
+    for origin in origins:
+        where, _, row = str(origin).rpartition("!")
+        sheet = cells.get(where)
+        out.append(sheet.quote([int(row) - 1])[0] if sheet is not None else "{}")
+    return out
+
+
 def rejected_rows(
     reasons: pd.Series,
-    data: pd.DataFrame,
+    cells: RowCells,
     sheet: RawSheet,
-    mapped: dict[str, MappedColumn],
     t: Table,
 ) -> pd.DataFrame:
     """The rejected-row records of one sheet.
@@ -138,21 +250,19 @@ def rejected_rows(
     ----------
     reasons
         From :func:`reject_reasons`, indexed by 0-based sheet row.
-    data
-        The sheet's raw data rows (cells by 0-based column position).
+    cells
+        The sheet's data rows as written (:func:`row_cells`).
     sheet
         The raw sheet (for the origin ``FILE#SHEET!ROW``).
-    mapped
-        Its mapped columns: only their cells are kept. An unmapped column may hold personal data
-        under a header no word list foresees (产权人, 代理人 …), so it is never copied.
     t
         The table the sheet feeds.
 
     Returns
     -------
     pandas.DataFrame
-        ``origin, table, reason, raw_cells`` (the mapped cells as JSON, header → value, empty
-        cells left out), indexed like ``reasons``; empty (``int64`` index) when no row is rejected.
+        ``origin, table, reason, raw_cells`` (every cell of the row as JSON, header → cell as
+        written, personal-data cells blanked), indexed like ``reasons``; empty (``int64`` index)
+        when no row is rejected.
     """
     if reasons.empty:
         return pd.DataFrame(
@@ -163,24 +273,13 @@ def rejected_rows(
                 "raw_cells": pd.Series(dtype="str"),
             }
         ).set_index(pd.Index([], dtype="int64"))
-    cols = sorted((m.col, m.header) for m in mapped.values())
-    rows = data.loc[reasons.index, [c for c, _ in cols]]
-    names = [h for _, h in cols]
-    cells = [
-        json.dumps(
-            {k: v for k, v in zip(names, rec, strict=True) if v != "" and v is not None},
-            ensure_ascii=False,
-            default=str,
-        )
-        for rec in rows.itertuples(index=False, name=None)
-    ]
     prefix = f"{sheet.file}#{sheet.sheet}!"
     return pd.DataFrame(
         {
             "origin": prefix + pd.Series(reasons.index + 1, index=reasons.index).astype("str"),
             "table": t.name,
             "reason": reasons,
-            "raw_cells": cells,
+            "raw_cells": cells.quote(reasons.index),
         },
         index=reasons.index,
     )

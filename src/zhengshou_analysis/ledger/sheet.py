@@ -23,7 +23,7 @@ from .columns import header_unit_fits, normalize_values, parse_column
 from .findings import finding
 from .ingest import RawSheet
 from .layout import SheetLayout, classify_rows, is_pii_header
-from .rejections import reject_reasons, rejected_rows
+from .rejections import RowCells, reject_reasons, rejected_rows, row_cells
 from .totals import check_totals
 
 __all__ = ["CleanedSheet", "clean_sheet"]
@@ -46,6 +46,8 @@ class CleanedSheet:
         Its manifest entry: file, sheet, table, header position and a count of every kind of row.
     findings
         Its quality-log frames, in order.
+    cells
+        Its data rows as written, to quote a row rejected later (a duplicate key).
     """
 
     table: str
@@ -53,6 +55,7 @@ class CleanedSheet:
     rejected: pd.DataFrame
     counts: dict
     findings: list[pd.DataFrame] = field(default_factory=list)
+    cells: RowCells | None = None
 
 
 def _grid(sheet: RawSheet) -> pd.DataFrame:
@@ -343,6 +346,7 @@ def clean_sheet(
     data = block[kinds == "data"]
     origins = prefix + pd.Series(data.index + 1, index=data.index).astype("str")
     is_csv = sheet.file.lower().endswith(".csv")
+    cells = row_cells(data, layout)  # as written: before merged cells are spread
 
     data, findings = _spread_merged_categories(data, grid, sheet, layout, t, mapped)
     findings += _header_findings(layout, t, mapped, prefix)
@@ -363,6 +367,5 @@ def clean_sheet(
     )
     counts = _row_counts(sheet, layout, t, kinds, len(data))
     kept = frame.drop(index=reasons.index)
-    return CleanedSheet(
-        t.name, kept, rejected_rows(reasons, data, sheet, mapped, t), counts, findings
-    )
+    rejected = rejected_rows(reasons, cells, sheet, t)
+    return CleanedSheet(t.name, kept, rejected, counts, findings, cells)
