@@ -26,6 +26,7 @@ from .exceptions import ParameterError, SchemaError
 __all__ = [
     "BLOCKERS",
     "CATEGORIES",
+    "IGNORED_HEADERS",
     "KIND_COMPENSATION",
     "KIND_TRANSITION",
     "PII_WORDS",
@@ -560,6 +561,10 @@ BLOCKERS: tuple[str, ...] = tuple(b for b in _canonical_values(PROJECTS, "blocke
 KIND_COMPENSATION = "补偿款"
 KIND_TRANSITION = "过渡安置费"
 
+#: Headers a ledger may carry that feed no canonical column and hold nothing personal: their cells
+#: are quoted in ``rejected.csv`` like mapped ones (docs/data_contract.md §6).
+IGNORED_HEADERS: tuple[str, ...] = ("序号",)
+
 PII_WORDS: tuple[str, ...] = (
     "被征收人",
     "户主",
@@ -576,6 +581,20 @@ PII_WORDS: tuple[str, ...] = (
     "银行账号",
     "银行卡号",
     "家庭住址",
+    "住址",
+    "产权人",
+    "所有权人",
+    "权利人",
+    "代理人",
+    "委托人",
+    "受托人",
+    "承租人",
+    "联系人",
+    "经办人",
+    "签字",
+    "签名",
+    "微信",
+    "邮箱",
 )
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..schemas import TRANSITION, Table
+from ..schemas import IGNORED_HEADERS, TRANSITION, Table
 from .classify import MappedColumn, excel_column
 from .ingest import RawSheet
 from .layout import SheetLayout, is_pii_header
@@ -165,6 +165,10 @@ def as_written(value: object) -> str:
     return str(value)
 
 
+#: What ``rejected.csv`` writes for a filled cell of a column no canonical column maps.
+WITHHELD = "〔未抄录：未识别的列〕"
+
+
 @dataclass(frozen=True)
 class RowCells:
     """The data rows of one sheet as the office wrote them, to quote a rejected row.
@@ -180,11 +184,16 @@ class RowCells:
     personal
         Positions of the personal-data columns (docs/data_contract.md §6): their key is kept,
         their value never copied.
+    withheld
+        Positions of the columns no canonical column maps (an unforeseen header may hold personal
+        data no word list foresees: 被拆迁人, 产权人 …): their key is kept, their value replaced by
+        :data:`WITHHELD`.
     """
 
     rows: pd.DataFrame
     keys: Sequence[str]
     personal: frozenset[int]
+    withheld: frozenset[int] = frozenset()
 
     def quote(self, index: Iterable[int]) -> list[str]:
         """The rows at ``index`` (0-based sheet rows) as JSON objects, header → cell as written.
@@ -199,6 +208,8 @@ class RowCells:
             cells: dict[str, str] = {}
             for j, (key, value) in enumerate(zip(self.keys, row, strict=True)):
                 text = "" if j in self.personal else as_written(value)
+                if text and (j in self.withheld or not key):
+                    text = WITHHELD
                 if key:
                     cells[key] = text
                 elif text:
@@ -207,11 +218,14 @@ class RowCells:
         return out
 
 
-def row_cells(rows: pd.DataFrame, layout: SheetLayout) -> RowCells:
+def row_cells(
+    rows: pd.DataFrame, layout: SheetLayout, mapped_cols: Iterable[int] | None = None
+) -> RowCells:
     """The :class:`RowCells` of a sheet's data rows, keyed by the sheet's header.
 
     Two columns with the same header text are told apart by their column letter
-    (``备注``, ``备注 (列F)``).
+    (``备注``, ``备注 (列F)``). With ``mapped_cols`` (the positions of the mapped columns), the
+    cells of every other column are withheld (:data:`WITHHELD`).
     """
     by_col = {h.col: h.text for h in layout.headers}
     keys: list[str] = []
@@ -221,7 +235,13 @@ def row_cells(rows: pd.DataFrame, layout: SheetLayout) -> RowCells:
             key = f"{key} (列{excel_column(j)})"
         keys.append(key)
     personal = frozenset(h.col for h in layout.headers if is_pii_header(h.text))
-    return RowCells(rows, keys, personal)
+    harmless = frozenset(h.col for h in layout.headers if h.text in IGNORED_HEADERS)
+    withheld = (
+        frozenset()
+        if mapped_cols is None
+        else frozenset(range(rows.shape[1])) - frozenset(mapped_cols) - personal - harmless
+    )
+    return RowCells(rows, keys, personal, withheld)
 
 
 def quote_origins(origins: Iterable[str], cells: Mapping[str, RowCells]) -> list[str]:

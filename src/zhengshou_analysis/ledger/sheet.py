@@ -346,7 +346,8 @@ def clean_sheet(
     data = block[kinds == "data"]
     origins = prefix + pd.Series(data.index + 1, index=data.index).astype("str")
     is_csv = sheet.file.lower().endswith(".csv")
-    cells = row_cells(data, layout)  # as written: before merged cells are spread
+    # as written, before merged cells are spread; unmapped columns withheld (docs/data_contract.md §6)
+    cells = row_cells(data, layout, (m.col for m in mapped.values()))
 
     data, findings = _spread_merged_categories(data, grid, sheet, layout, t, mapped)
     findings += _header_findings(layout, t, mapped, prefix)
