@@ -178,6 +178,9 @@ def test_quality_log_records_normalisations(result):
     assert (q.loc[q["action"] == "rejected", "severity"] == "warning").all()
     assert list(q.columns) == [
         "origin",
+        "file",
+        "sheet",
+        "row",
         "table",
         "column",
         "raw_value",

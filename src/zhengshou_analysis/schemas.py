@@ -26,10 +26,12 @@ from .exceptions import ParameterError, SchemaError
 __all__ = [
     "BLOCKERS",
     "CATEGORIES",
+    "IGNORED_HEADERS",
     "KIND_COMPENSATION",
     "KIND_TRANSITION",
     "PII_WORDS",
     "TABLES",
+    "ZONE_HEADERS",
     "ZONE_NAMES",
     "Column",
     "Table",
@@ -130,6 +132,9 @@ ZONES = {
     "外围": "城区外围片区",
 }
 
+#: Headers of a 片区 column, accepted alike in every ledger that has one (projects, sites).
+ZONE_HEADERS: tuple[str, ...] = ("片区", "所属片区", "指挥部")
+
 _ZONE_DESC = "片区: 贵城片区, 港城片区, 城区外围片区 (贵城/港城/城区外围/外围 accepted); other values kept as written"
 
 PROJECTS = Table(
@@ -151,7 +156,7 @@ PROJECTS = Table(
             "zone",
             "str",
             "片区",
-            ("片区", "所属片区", "指挥部"),
+            ZONE_HEADERS,
             values=ZONES,
             category=True,
             description=_ZONE_DESC,
@@ -424,7 +429,7 @@ SITES = Table(
             "site_name", "str", "安置区名称", ("安置区名称", "安置区", "安置小区"), required=True
         ),
         Column(
-            "zone", "str", "片区", ("片区",), values=ZONES, category=True, description=_ZONE_DESC
+            "zone", "str", "片区", ZONE_HEADERS, values=ZONES, category=True, description=_ZONE_DESC
         ),
         Column("start_date", "date", "开工日期", ("开工日期", "开工时间"), required=True),
         Column(
@@ -559,6 +564,13 @@ BLOCKERS: tuple[str, ...] = tuple(b for b in _canonical_values(PROJECTS, "blocke
 #: Payment kinds the definitions use (docs/indicators.md), from ``payments.kind``.
 KIND_COMPENSATION = "补偿款"
 KIND_TRANSITION = "过渡安置费"
+
+#: Headers a ledger often has that the package knows and deliberately does not read: a row's
+#: running number, ratios it recomputes (完成率), free-text progress and remarks where the table
+#: has no column for them (备注 is read only into ``projects.note``). Unmapped, but listed as
+#: ignored rather than warned about (compared after NFKC, spaces and the unit in brackets
+#: removed, like every header). A header mapped in a table is never ignored there.
+IGNORED_HEADERS: tuple[str, ...] = ("序号", "行号", "完成率", "完成比例", "形象进度", "备注", "说明")
 
 PII_WORDS: tuple[str, ...] = (
     "被征收人",
