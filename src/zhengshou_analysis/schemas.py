@@ -570,7 +570,15 @@ KIND_TRANSITION = "过渡安置费"
 #: has no column for them (备注 is read only into ``projects.note``). Unmapped, but listed as
 #: ignored rather than warned about (compared after NFKC, spaces and the unit in brackets
 #: removed, like every header). A header mapped in a table is never ignored there.
-IGNORED_HEADERS: tuple[str, ...] = ("序号", "行号", "完成率", "完成比例", "形象进度", "备注", "说明")
+IGNORED_HEADERS: tuple[str, ...] = (
+    "序号",
+    "行号",
+    "完成率",
+    "完成比例",
+    "形象进度",
+    "备注",
+    "说明",
+)
 
 PII_WORDS: tuple[str, ...] = (
     "被征收人",

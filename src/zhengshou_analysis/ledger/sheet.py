@@ -310,7 +310,7 @@ def _unknown_zone_findings(
                 "unknown_zone",
                 "warning",
                 f"{m.where}: 片区「{value}」不是已知片区（{len(rows)} 行，首见 {first}），按原文保留；"
-                f"如为某片区的别名，在 zhengshou.toml 的 [zones] 中加入，如 \"某某片区\" = [{word}] "
+                f'如为某片区的别名，在 zhengshou.toml 的 [zones] 中加入，如 "某某片区" = [{word}] '
                 f"(unknown 片区 kept as written; add it to [zones] as an alias or a 片区)",
             )
         )
