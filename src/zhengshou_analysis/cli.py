@@ -38,7 +38,7 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     from .ledger.clean import clean_ledgers, write_clean_outputs
 
     try:
-        result = clean_ledgers(args.raw_dir, strict=args.strict)
+        result = clean_ledgers(args.raw_dir, strict=args.strict, profile=args.profile_obj)
     except CleanError as exc:
         # keep what was found (quality log, rejected rows, manifest), but no untrustworthy table
         write_clean_outputs(exc.result, args.out, tables=False)
@@ -59,7 +59,8 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     from .figures.year import compute_year_figures
     from .ledger.store import load_ledgers
 
-    result = load_ledgers(args.raw_dir)  # cleaned once, shared with notebooks and batches
+    # cleaned once, shared with notebooks and batches
+    result = load_ledgers(args.raw_dir, profile=args.profile_obj)
     figures = compute_year_figures(result.tables, year=args.year, as_of=args.as_of)
     sys.stdout.write(key_figures_json(figures))
     return 0
@@ -76,6 +77,7 @@ def _run_reports(args: argparse.Namespace, years) -> int:
         jobs=getattr(args, "jobs", None),
         force=args.force,
         progress=sys.stderr.isatty(),
+        profile=args.profile_obj,
     )
     counts = {s: sum(r.status == s for r in result.runs) for s in ("ok", "skipped", "failed")}
     sys.stdout.write(

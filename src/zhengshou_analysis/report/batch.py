@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .._version import __version__
 from ..exceptions import ParameterError
@@ -37,6 +37,9 @@ from .files import atomic_write_text, read_json_dict
 from .index import refresh_index
 from .pages import embed_shared_font
 from .runs import RunResult, RunTask, digest, execute_run, prepare_worker, run_key
+
+if TYPE_CHECKING:
+    from ..profile import Profile
 
 __all__ = ["BatchResult", "parse_years", "run_batch"]
 
@@ -102,6 +105,7 @@ class _FigureJob(NamedTuple):
     seed: int
     horizon: int
     ydir: str
+    profile_path: str = ""
 
 
 @dataclass
@@ -128,6 +132,7 @@ class _Inputs:
     seed: int
     horizon_months: int
     extra_parameters: dict
+    profile_path: str = ""
 
 
 def run_batch(
@@ -145,6 +150,7 @@ def run_batch(
     notebook_dir: Path | None = None,
     progress: bool = True,
     on_run: Callable[[RunResult], None] | None = None,
+    profile: Profile | None = None,
 ) -> BatchResult:
     """Run the report notebooks for several years, in parallel, into ``out_dir``.
 
@@ -172,15 +178,33 @@ def run_batch(
         Show a progress bar of the runs.
     on_run
         Called with each executed run's result as it finishes.
+    profile
+        The office profile the ledgers are cleaned with (``None``: the one
+        :func:`~zhengshou_analysis.profile.load_profile` finds for ``data_dir``); its fingerprint
+        joins the data's in every run key. The notebooks get its file through
+        ``$ZHENGSHOU_PROFILE`` (:func:`~.session.open_report`); without a file (a profile built
+        in Python) they look it up as :func:`~zhengshou_analysis.profile.load_profile` does.
 
     Returns
     -------
     BatchResult
         Every run's status; the caller decides the exit status from ``result.failed``.
     """
+    from ..profile import load_profile
+
     out = Path(out_dir).resolve()
+    if profile is None:  # as the notebooks do: data_dir/zhengshou.toml, else built in
+        profile = load_profile(None, raw_dir=data_dir)
     inputs = _check_inputs(
-        data_dir, notebook_dir, notebooks, years, as_of, seed, horizon_months, extra_parameters
+        data_dir,
+        notebook_dir,
+        notebooks,
+        years,
+        as_of,
+        seed,
+        horizon_months,
+        extra_parameters,
+        profile,
     )
     plan = _plan(inputs, out, force=force)
     runs = plan.skipped + _execute(
@@ -214,6 +238,7 @@ def _check_inputs(
     seed: int,
     horizon_months: int,
     extra_parameters: dict | None,
+    profile: Profile | None = None,
 ) -> _Inputs:
     """Find the notebooks, clean (or load) the ledgers and settle the years of the batch.
 
@@ -232,9 +257,11 @@ def _check_inputs(
     for n in names:
         if not (nb_dir / f"{n}.ipynb").is_file():
             raise ParameterError(f"notebook {n}.ipynb not found in {nb_dir}")
-    result_clean = load_ledgers(data)  # raises CleanError on untrustworthy data
+    result_clean = load_ledgers(data, profile=profile)  # raises CleanError on untrustworthy data
     demo = bool(result_clean.manifest.get("synthetic"))
     data_fp = data_fingerprint(data)
+    if profile is not None:
+        data_fp = digest(data_fp, profile.fingerprint)  # a changed profile re-runs the pages
     available = sorted({int(y) for y in result_clean.tables["projects"]["year"].dropna()})
     year_list = sorted({int(y) for y in years}) if years is not None else available
     if as_of is not None and len(year_list) != 1:
@@ -250,6 +277,7 @@ def _check_inputs(
         seed=seed,
         horizon_months=horizon_months,
         extra_parameters=extra_parameters or {},
+        profile_path="" if profile is None or profile.source is None else str(profile.source),
     )
 
 
@@ -287,6 +315,7 @@ def _plan(inputs: _Inputs, out: Path, *, force: bool) -> _Plan:
                     inputs.seed,
                     inputs.horizon_months,
                     str(ydir),
+                    inputs.profile_path,
                 )
             )
         for name in inputs.names:
@@ -323,7 +352,9 @@ def _plan_run(
             )
         )
     else:
-        plan.tasks.append(RunTask(year, name, str(src), str(ydir), params, key, inputs.demo))
+        plan.tasks.append(
+            RunTask(year, name, str(src), str(ydir), params, key, inputs.demo, inputs.profile_path)
+        )
 
 
 def _unchanged(prev: dict, key: str, page: Path, *, force: bool) -> bool:
@@ -340,14 +371,22 @@ def _unchanged(prev: dict, key: str, page: Path, *, force: bool) -> bool:
 
 
 def _write_key_figures(
-    data_dir: str, year: int, as_of: str | None, seed: int, horizon: int, ydir: str
+    data_dir: str,
+    year: int,
+    as_of: str | None,
+    seed: int,
+    horizon: int,
+    ydir: str,
+    profile_path: str = "",
 ) -> None:
     """Compute every figure of ``year`` and write ``key_figures.json`` (runs in a pool worker)."""
     from ..figures.keyfile import key_figures_json
     from ..figures.year import compute_year_figures
     from ..ledger.store import load_ledgers
+    from ..profile import load_profile
 
-    tables = load_ledgers(data_dir).tables  # from the cache the batch just filled
+    profile = load_profile(profile_path or None, raw_dir=data_dir)
+    tables = load_ledgers(data_dir, profile=profile).tables  # from the cache the batch filled
     figures = compute_year_figures(
         tables, year=year, as_of=as_of, seed=seed, horizon_months=horizon
     )

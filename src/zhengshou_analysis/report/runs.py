@@ -66,6 +66,7 @@ class RunTask:
     parameters: dict
     run_key: str
     demo: bool
+    profile_path: str = ""  # the office profile given to the batch (``ZHENGSHOU_PROFILE``)
 
 
 def digest(*parts: str) -> str:
@@ -105,6 +106,11 @@ def run_key(data_fp: str, nb_path: Path, parameters: dict) -> str:
     ):
         h.update(part.encode())
     return h.hexdigest()[:24]
+
+
+#: The environment variable that hands a batch's office profile to the notebooks' kernels
+#: (:func:`~.session.open_report` reads it when no ``profile_path`` is given).
+PROFILE_ENV = "ZHENGSHOU_PROFILE"
 
 
 class _QuietClientGC(logging.Filter):
@@ -167,6 +173,12 @@ def _papermill(task: RunTask) -> tuple[Path, str | None]:
 
     ipc_dir = tempfile.mkdtemp(prefix="zs-kernel-")
     km = KernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=f"{ipc_dir}/k")
+    # the kernel inherits the environment: open_report reads the batch's profile from it
+    saved_profile = os.environ.get(PROFILE_ENV)
+    if task.profile_path:
+        os.environ[PROFILE_ENV] = task.profile_path
+    else:
+        os.environ.pop(PROFILE_ENV, None)
     try:
         pm.execute_notebook(
             task.source,
@@ -190,6 +202,10 @@ def _papermill(task: RunTask) -> tuple[Path, str | None]:
             km.shutdown_kernel(now=True)
         km.cleanup_resources()
         shutil.rmtree(ipc_dir, ignore_errors=True)
+        if saved_profile is None:
+            os.environ.pop(PROFILE_ENV, None)
+        else:
+            os.environ[PROFILE_ENV] = saved_profile
     return tmp_nb, None
 
 

@@ -84,6 +84,7 @@ def open_report(
     title: str | None = None,
     horizon_months: int = 12,
     seed: int = 2021,
+    profile_path: str = "",
 ) -> Report:
     """Load the ledgers for ``year`` and show the page header (banner, title, reporting date).
 
@@ -99,14 +100,22 @@ def open_report(
         Page title shown under the banner (``None``: no title).
     horizon_months, seed
         Forecast settings of the page's analysis context.
+    profile_path
+        The office profile (``zhengshou.toml``) the ledgers are cleaned with. ``""``: the one a
+        batch hands over (``$ZHENGSHOU_PROFILE``), else the usual lookup
+        (:func:`~zhengshou_analysis.profile.load_profile`: ``data_dir/zhengshou.toml``, then the
+        current folder, then the built-in defaults).
     """
     from ..ledger.store import load_ledgers
+    from ..profile import load_profile
     from ..settings import resolve_as_of
     from .plots import use_report_style
+    from .runs import PROFILE_ENV
 
     use_report_style()
     as_of = as_of or None  # "" (the notebooks' default) means 31 December
-    ledgers = load_ledgers(data_dir)
+    profile = load_profile(profile_path or os.environ.get(PROFILE_ENV) or None, raw_dir=data_dir)
+    ledgers = load_ledgers(data_dir, profile=profile)
     as_of_ts = resolve_as_of(as_of, year=year)
     demo = bool(ledgers.manifest.get("synthetic"))
     header = banner_html() if demo else ""
