@@ -287,19 +287,22 @@ def _unknown_zone_findings(
     mapped: dict[str, MappedColumn],
     origins: pd.Series,
     t: Table,
-) -> list[pd.DataFrame]:
+) -> tuple[list[pd.DataFrame], list[dict]]:
     """One ``unknown_zone`` warning per distinct 片区 value that is no 片区 or alias, per sheet.
 
-    The warning counts the rows with that value and names the first (its origin).
+    The warning counts the rows with that value and names the first (its origin). Also returns
+    the same as records (``value``, ``rows``, ``first``) for the sheet's manifest entry.
     """
     mask = unknown.get("zone")
     if mask is None or not mask.any():
-        return []
+        return [], []
     m = mapped["zone"]
     written = values["zone"][mask].astype("str")
     findings = []
+    records = []
     for value, rows in written.groupby(written, sort=False):
         first = origins[rows.index[0]]
+        records.append({"value": value, "rows": len(rows), "first": first})
         word = json.dumps(value, ensure_ascii=False)
         findings.append(
             finding(
@@ -314,7 +317,7 @@ def _unknown_zone_findings(
                 f"(unknown 片区 kept as written; add it to [zones] as an alias or a 片区)",
             )
         )
-    return findings
+    return findings, records
 
 
 def _raw_columns(
@@ -544,7 +547,8 @@ def clean_sheet(
     unknown: dict[str, pd.Series] = {}
     values, factors, parse_findings = _typed_columns(parsed, mapped, t, prefix, unknown)
     findings += parse_findings
-    findings += _unknown_zone_findings(values, unknown, mapped, origins, t)
+    zone_findings, unknown_zones = _unknown_zone_findings(values, unknown, mapped, origins, t)
+    findings += zone_findings
 
     frame = pd.DataFrame(values, index=data.index)
     frame["origin"] = origins
@@ -556,6 +560,7 @@ def clean_sheet(
         block, kinds, mapped, values, factors, layout=layout, t=t, prefix=prefix
     )
     counts = _row_counts(sheet, layout, t, kinds, len(data), columns)
+    counts["unknown_zones"] = unknown_zones
     kept = frame.drop(index=reasons.index)
     return CleanedSheet(
         t.name, kept, rejected_rows(reasons, data, sheet, mapped, t), counts, findings
