@@ -115,3 +115,17 @@ def test_use_cache_false_cleans_afresh(raw, cache_root, cleans):
     assert _first_inflow(store.load_ledgers(raw, use_cache=False)) == 1000.0
     assert len(cleans) == 2
     assert len(_entries(cache_root)) == 1  # the same key, refreshed
+
+
+def test_a_changed_profile_is_cleaned_again(raw, cache_root, cleans):
+    from zhengshou_analysis.profile import parse_profile
+
+    write_csv(raw / "安置区台账.csv", [SITES[0], ["城东花园", "城东", *SITES[1][2:]]])
+    plain = store.load_ledgers(raw)
+    assert plain.tables["sites"]["zone"].tolist() == ["城东"]
+    aliased = parse_profile('[zones]\n"城东片区" = ["城东"]\n')
+    assert store.load_ledgers(raw, profile=aliased).tables["sites"]["zone"].tolist() == ["城东片区"]
+    assert len(cleans) == 2, "a changed profile was served the cache entry of another"
+    store.load_ledgers(raw, profile=parse_profile('[zones]\n"城东片区" = ["城东"]\n'))
+    assert len(cleans) == 2, "the same profile content must be served from the cache"
+    assert len(_entries(cache_root)) == 2

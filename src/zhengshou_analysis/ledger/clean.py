@@ -36,7 +36,7 @@ from .ingest import RawSheet, list_raw_files, read_raw_file
 from .layout import SheetLayout, find_layout
 from .manifest import build_manifest
 from .outputs import write_clean_outputs
-from .sheet import CleanedSheet, clean_sheet, column_map
+from .sheet import CleanedSheet, clean_sheet, column_map, header_findings
 
 if TYPE_CHECKING:
     from ..profile import Profile
@@ -160,7 +160,11 @@ def _route_sheet(sheet: RawSheet, profile: Profile | None = None) -> _Routed:
             "error",
             exc.reason,
         )
-        return _Routed({**entry, "table": t.name, "status": "error"}, [failed], error=exc)
+        # the headers it did not map say what to add to the profile
+        unmapped = header_findings(entry["columns"], sheet, layout, t)
+        return _Routed(
+            {**entry, "table": t.name, "status": "error"}, [failed, *unmapped], error=exc
+        )
     out = clean_sheet(sheet, layout, t, mapped, profile=profile)
     return _Routed(out.counts, out.findings, cleaned=out)
 
