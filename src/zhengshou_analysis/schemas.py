@@ -757,6 +757,11 @@ def render_data_dictionary() -> str:
         + "、".join(PII_WORDS)
         + ", are never read into any output (tables, logs, rejected rows, reports).",
         "",
+        "Headers known but deliberately not read where no column takes them: "
+        + "、".join(IGNORED_HEADERS)
+        + " (listed as ignored; any other header that maps to no column is an `unmapped_header` "
+        "warning naming the `[headers.<table>]` line of the office profile that would map it).",
+        "",
     ]
     for t in TABLES.values():
         key = ", ".join(f"`{k}`" for k in t.key) or "none (one row per event)"
