@@ -634,3 +634,11 @@ def test_file_sheet_row_columns_are_the_parts_of_origin(small_ledgers, demo_ledg
     skipped = q[q["action"] == "sheet_skipped"].iloc[0]
     assert (skipped["file"], skipped["sheet"], skipped["row"]) == ("项目台账.xlsx", "说明", "")
     assert (demo_ledgers.quality_log["file"] != "").all()
+
+
+def test_every_action_has_a_chinese_label(small_ledgers, demo_ledgers):
+    from zhengshou_analysis.ledger.quality import ACTION_LABELS
+
+    assert {"unmapped_header", "unknown_zone", "pii_ignored"} <= set(ACTION_LABELS)
+    for result in (small_ledgers, demo_ledgers):
+        assert set(result.quality_log["action"]) <= set(ACTION_LABELS)

@@ -27,6 +27,7 @@ ACTION_LABELS: dict[str, str] = {
     "unparseable": "无法识别的值",
     "ffill": "合并/空白分类单元格已填充",
     "not_stated": "台账未填，计算时按单位政策补足",
+    "derived": "由标题行推得（如年度）",
     "unmatched_name": "名称在项目/安置区台账中找不到",
     "total_checked": "合计/小计与明细一致",
     "total_mismatch": "合计/小计与明细不符",
