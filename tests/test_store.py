@@ -129,3 +129,24 @@ def test_a_changed_profile_is_cleaned_again(raw, cache_root, cleans):
     store.load_ledgers(raw, profile=parse_profile('[zones]\n"城东片区" = ["城东"]\n'))
     assert len(cleans) == 2, "the same profile content must be served from the cache"
     assert len(_entries(cache_root)) == 2
+
+
+def test_open_report_cleans_with_the_folder_profile_or_the_batch_one(
+    tmp_path, cache_root, monkeypatch
+):
+    from zhengshou_analysis.report.runs import PROFILE_ENV
+    from zhengshou_analysis.report.session import open_report
+
+    raw = tmp_path / "raw2"
+    raw.mkdir()
+    write_csv(raw / "项目台账.csv", [["片区", "项目名称", "年度"], ["城东", "东环路", "2021"]])
+    (raw / "zhengshou.toml").write_text('[zones]\n"城东片区" = ["城东"]\n', encoding="utf-8")
+    monkeypatch.delenv(PROFILE_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert open_report(raw, year=2021).tables["projects"]["zone"].tolist() == ["城东片区"]
+    other = tmp_path / "other.toml"
+    other.write_text('[zones]\n"东城片区" = ["城东"]\n', encoding="utf-8")
+    rep = open_report(raw, year=2021, profile_path=str(other))
+    assert rep.tables["projects"]["zone"].tolist() == ["东城片区"]
+    monkeypatch.setenv(PROFILE_ENV, str(other))  # what a batch given --profile hands its kernels
+    assert open_report(raw, year=2021).tables["projects"]["zone"].tolist() == ["东城片区"]
