@@ -179,6 +179,9 @@ def test_quality_log_records_normalisations(result):
     assert (q.loc[q["action"] == "rejected", "severity"] == "warning").all()
     assert list(q.columns) == [
         "origin",
+        "file",
+        "sheet",
+        "row",
         "table",
         "column",
         "raw_value",
@@ -511,3 +514,139 @@ def test_duplicate_headers_non_unit_brackets_and_absurd_amounts_are_flagged(tmp_
     assert q.loc["duplicate_header", "raw_value"] == "协议金额"
     assert "约" in q.loc["header_unit", "message"]
     assert q.loc["implausible", "column"] == "compensation_yuan"
+
+
+# --- the office profile, and no silent loss -------------------------------------------------------
+
+#: A sites ledger in a layout the demo never uses: 安置点 and 所在街道 are in no built-in list.
+STREET_SITES = {
+    "2021": {
+        "rows": [
+            ["XX区安置房建设情况表"],
+            ["序号", "安置点", "所在街道", "开工日期", "约定交房日期", "实际交房日期", "总套数"],
+            [1, "城东花园", "城东", "2019-01-01", "2021-06-30", "", 300],
+            [2, "港城新居", "港城", "2019-03-01", "2021-12-31", "2021-12-01", 200],
+            [3, "城东雅苑", "城东", "2019-05-01", "2022-06-30", "", 120],
+        ]
+    }
+}
+STREET_PROFILE = '[headers.sites]\nsite_name = ["安置点"]\nzone = ["所在街道"]\n'
+ZONES_PROFILE = '[zones]\n"城东片区" = ["城东"]\n'
+
+
+def _raw_with(tmp_path, files: dict[str, dict]) -> Path:
+    raw = tmp_path / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for name, sheets in files.items():
+        write_xlsx(raw / name, sheets)
+    return raw
+
+
+def test_sites_accept_the_zone_headers_of_projects(tmp_path):
+    from zhengshou_analysis.schemas import TABLES, ZONE_HEADERS
+
+    assert TABLES["sites"].column("zone").headers == TABLES["projects"].column("zone").headers
+    assert TABLES["sites"].column("zone").headers == ZONE_HEADERS
+    for header in ZONE_HEADERS:
+        rows = [
+            ["安置区名称", header, "开工日期", "约定交房日期"],
+            ["蓝田安置区", "贵城", "2017-01-01", "2019-12-31"],
+        ]
+        (tmp_path / header).mkdir()
+        r = _one(tmp_path / header, {"安置区": {"rows": rows}}, name="安置区台账.xlsx")
+        assert r.tables["sites"]["zone"].tolist() == ["贵城片区"], header
+        assert not (r.quality_log["action"] == "unmapped_header").any()
+
+
+def test_unknown_headers_are_warnings_naming_what_to_add_to_the_profile(tmp_path):
+    raw = _raw_with(tmp_path, {"安置房建设.xlsx": STREET_SITES})
+    with pytest.raises(CleanError) as info:
+        clean_ledgers(raw)  # 安置点 unknown: the sites ledger lacks its required name column
+    q = info.value.result.quality_log
+    assert q.loc[q["action"] == "missing_column", "column"].tolist() == ["site_name"]
+    unmapped = q[q["action"] == "unmapped_header"].set_index("raw_value")
+    assert sorted(unmapped.index) == ["安置点", "所在街道"]  # not 序号: deliberately ignored
+    assert (unmapped["severity"] == "warning").all()
+    assert (unmapped["origin"] == "安置房建设.xlsx#2021!2").all()
+    msg = unmapped.at["所在街道", "message"]
+    for part in ("安置房建设.xlsx", "2021", "列 C", "所在街道", "[headers.sites]"):
+        assert part in msg, part
+    assert 'zhengshou.toml 的 [headers.sites] 中把 "所在街道" 加到对应字段' in msg
+    entry = info.value.result.manifest["sheets"][0]
+    assert entry["status"] == "error" and entry["header_row"] == 2
+    assert {c["header"]: c["status"] for c in entry["columns"]}["安置点"] == "unmapped"
+
+
+def test_a_profile_maps_unknown_headers_and_flags_unknown_zones(tmp_path):
+    from zhengshou_analysis.profile import parse_profile
+
+    raw = _raw_with(tmp_path, {"安置房建设.xlsx": STREET_SITES})
+    r = clean_ledgers(raw, profile=parse_profile(STREET_PROFILE))
+    sites = r.tables["sites"]
+    assert sites["site_name"].tolist() == ["城东花园", "港城新居", "城东雅苑"]
+    assert sites["zone"].tolist() == ["城东", "港城片区", "城东"]  # 城东: kept as written …
+    assert sites["units"].tolist() == [300, 200, 120]
+    q = r.quality_log
+    assert not (q["action"] == "unmapped_header").any()
+    zone = q[q["action"] == "unknown_zone"]  # … and warned about once, with its count
+    assert zone["raw_value"].tolist() == ["城东"]
+    assert zone["severity"].tolist() == ["warning"]
+    assert zone["origin"].tolist() == ["安置房建设.xlsx#2021!3"]
+    assert "2 行" in zone["message"].iloc[0] and "[zones]" in zone["message"].iloc[0]
+    entry = r.manifest["sheets"][0]
+    assert entry["unknown_zones"] == [
+        {"value": "城东", "rows": 2, "first": "安置房建设.xlsx#2021!3"}
+    ]
+    assert entry["ignored_headers"] == ["序号"] and entry["unmapped_headers"] == []
+
+
+def test_a_profile_zone_alias_is_written_as_its_zone_in_projects_and_sites(tmp_path):
+    from zhengshou_analysis.profile import parse_profile
+
+    projects = {
+        "2021年": {
+            "rows": [
+                ["片区", "项目名称", "年度", "征地任务（亩）"],
+                ["城东", "东环路项目", 2021, 10],
+                ["贵城", "中山路项目", 2021, 5],
+            ]
+        }
+    }
+    raw = _raw_with(tmp_path, {"安置房建设.xlsx": STREET_SITES, "项目台账.xlsx": projects})
+    r = clean_ledgers(raw, profile=parse_profile(STREET_PROFILE + ZONES_PROFILE))
+    assert r.tables["sites"]["zone"].tolist() == ["城东片区", "港城片区", "城东片区"]
+    assert r.tables["projects"]["zone"].tolist() == ["城东片区", "贵城片区"]
+    assert not r.quality_log["action"].isin(["unknown_zone", "unmapped_header"]).any()
+    # without the profile the projects' 城东 is kept as written and warned about
+    q = clean_ledgers(_raw_with(tmp_path / "p", {"项目台账.xlsx": projects})).quality_log
+    assert q.loc[q["action"] == "unknown_zone", "raw_value"].tolist() == ["城东"]
+
+
+def test_personal_data_headers_are_an_info_with_the_header_only(small_ledgers):
+    q = small_ledgers.quality_log
+    pii = q[q["action"] == "pii_ignored"]
+    assert len(pii) and (pii["severity"] == "info").all()
+    for value in PERSONAL_DATA:
+        assert not q["raw_value"].str.contains(value, regex=False).any()
+        assert not q["message"].str.contains(value, regex=False).any()
+
+
+def test_file_sheet_row_columns_are_the_parts_of_origin(small_ledgers, demo_ledgers):
+    for result in (small_ledgers, demo_ledgers):
+        for df in (result.quality_log, result.rejected):
+            assert list(df.columns[:4]) == ["origin", "file", "sheet", "row"]
+            rebuilt = df["file"] + df["sheet"].map(lambda s: f"#{s}" if s else "")
+            rebuilt += df["row"].map(lambda r: f"!{r}" if r else "")
+            assert rebuilt.tolist() == df["origin"].tolist()
+    q = small_ledgers.quality_log
+    skipped = q[q["action"] == "sheet_skipped"].iloc[0]
+    assert (skipped["file"], skipped["sheet"], skipped["row"]) == ("项目台账.xlsx", "说明", "")
+    assert (demo_ledgers.quality_log["file"] != "").all()
+
+
+def test_every_action_has_a_chinese_label(small_ledgers, demo_ledgers):
+    from zhengshou_analysis.ledger.quality import ACTION_LABELS
+
+    assert {"unmapped_header", "unknown_zone", "pii_ignored"} <= set(ACTION_LABELS)
+    for result in (small_ledgers, demo_ledgers):
+        assert set(result.quality_log["action"]) <= set(ACTION_LABELS)

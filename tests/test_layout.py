@@ -130,3 +130,49 @@ def test_labels_are_looked_for_in_the_descriptive_columns_only():
 def test_total_labels(label, kind):
     block = pd.DataFrame([[label, 1]], dtype=object)
     assert classify_rows(block, label_cols=[0]).tolist() == [kind]
+
+
+def test_header_index_adds_profile_words_and_is_cached_per_fingerprint():
+    from zhengshou_analysis.ledger.layout import header_index, zone_values
+    from zhengshou_analysis.profile import DEFAULT_PROFILE, parse_profile
+
+    builtin = header_index()
+    assert header_index(DEFAULT_PROFILE) is builtin  # no words, no zones: the built-in index
+    assert "安置点" not in builtin["sites"]
+    text = '[headers.sites]\nsite_name = ["安置点"]\nzone = ["所在街道"]\n[zones]\n"城东片区" = ["城东"]\n'
+    profile = parse_profile(text)
+    index = header_index(profile)
+    assert index is header_index(parse_profile(text))  # same content: the same cached index
+    col, prio = index["sites"]["安置点"]
+    assert col.name == "site_name" and prio == len(TABLES["sites"].column("site_name").headers)
+    assert index["sites"]["所在街道"][0].name == "zone"
+    # the profile's 片区 ride on every zone column; the built-in index is untouched
+    assert index["projects"]["片区"][0].values["城东"] == "城东片区"
+    assert "城东" not in builtin["projects"]["片区"][0].values
+    assert zone_values(profile)["城东片区"] == "城东片区"
+    # the built-in index is what the schemas declare, nothing more
+    for t in TABLES.values():
+        declared = {canonical_header(h) for c in t.columns for h in c.headers}
+        assert set(builtin[t.name]) == declared
+
+
+def test_profile_words_count_when_finding_the_header():
+    from zhengshou_analysis.profile import parse_profile
+
+    rows = [
+        ["安置点", "所在街道", "总套数"],
+        ["城东花园", "城东", 300],
+    ]
+    assert find_layout(rows) is None  # one known header only
+    profile = parse_profile('[headers.sites]\nsite_name = ["安置点"]\nzone = ["所在街道"]\n')
+    layout = find_layout(rows, profile=profile)
+    assert layout is not None and layout.header_row == 0
+
+
+def test_ignored_headers_are_known_and_unread():
+    from zhengshou_analysis.ledger.layout import is_ignored_header
+    from zhengshou_analysis.schemas import IGNORED_HEADERS
+
+    assert all(is_ignored_header(h) for h in IGNORED_HEADERS)
+    assert is_ignored_header("序 号") and is_ignored_header("完成率（%）")
+    assert not is_ignored_header("所在街道")

@@ -115,3 +115,34 @@ def test_use_cache_false_cleans_afresh(raw, cache_root, cleans):
     assert _first_inflow(store.load_ledgers(raw, use_cache=False)) == 1000.0
     assert len(cleans) == 2
     assert len(_entries(cache_root)) == 1  # the same key, refreshed
+
+
+def test_a_changed_profile_is_cleaned_again(raw, cache_root, cleans):
+    from zhengshou_analysis.profile import parse_profile
+
+    write_csv(raw / "安置区台账.csv", [SITES[0], ["城东花园", "城东", *SITES[1][2:]]])
+    plain = store.load_ledgers(raw)
+    assert plain.tables["sites"]["zone"].tolist() == ["城东"]
+    aliased = parse_profile('[zones]\n"城东片区" = ["城东"]\n')
+    assert store.load_ledgers(raw, profile=aliased).tables["sites"]["zone"].tolist() == ["城东片区"]
+    assert len(cleans) == 2, "a changed profile was served the cache entry of another"
+    store.load_ledgers(raw, profile=parse_profile('[zones]\n"城东片区" = ["城东"]\n'))
+    assert len(cleans) == 2, "the same profile content must be served from the cache"
+    assert len(_entries(cache_root)) == 2
+
+
+def test_open_report_cleans_with_the_folder_profile_or_the_batch_one(
+    tmp_path, cache_root, monkeypatch
+):
+    from zhengshou_analysis.report.session import open_report
+
+    raw = tmp_path / "raw2"
+    raw.mkdir()
+    write_csv(raw / "项目台账.csv", [["片区", "项目名称", "年度"], ["城东", "东环路", "2021"]])
+    (raw / "zhengshou.toml").write_text('[zones]\n"城东片区" = ["城东"]\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert open_report(raw, year=2021).tables["projects"]["zone"].tolist() == ["城东片区"]
+    other = tmp_path / "other.toml"
+    other.write_text('[zones]\n"东城片区" = ["城东"]\n', encoding="utf-8")
+    rep = open_report(raw, year=2021, profile_path=str(other))
+    assert rep.tables["projects"]["zone"].tolist() == ["东城片区"]  # what a batch passes

@@ -38,7 +38,7 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     from .ledger.clean import clean_ledgers, write_clean_outputs
 
     try:
-        result = clean_ledgers(args.raw_dir, strict=args.strict)
+        result = clean_ledgers(args.raw_dir, strict=args.strict, profile=args.profile_obj)
     except CleanError as exc:
         # keep what was found (quality log, rejected rows, manifest), but no untrustworthy table
         write_clean_outputs(exc.result, args.out, tables=False)
@@ -54,12 +54,26 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    import json
+
+    from .ledger.inspect import inspect_ledgers
+
+    inspection = inspect_ledgers(args.raw_dir, profile=args.profile_obj)
+    if args.json:
+        sys.stdout.write(json.dumps(inspection.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(inspection.to_text())
+    return 0
+
+
 def _cmd_figures(args: argparse.Namespace) -> int:
     from .figures.keyfile import key_figures_json
     from .figures.year import compute_year_figures
     from .ledger.store import load_ledgers
 
-    result = load_ledgers(args.raw_dir)  # cleaned once, shared with notebooks and batches
+    # cleaned once, shared with notebooks and batches
+    result = load_ledgers(args.raw_dir, profile=args.profile_obj)
     figures = compute_year_figures(
         result.tables, year=args.year, as_of=args.as_of, profile=args.profile_obj
     )
@@ -182,6 +196,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="any rejected row is an error")
     _add_profile_option(p)
     p.set_defaults(func=_cmd_clean)
+
+    p = sub.add_parser(
+        "inspect",
+        help="explain, writing nothing, what the cleaner makes of each file, sheet and header",
+    )
+    p.add_argument("raw_dir", type=Path, nargs="?", default=DEFAULT_DATA)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a text table")
+    _add_profile_option(p)
+    p.set_defaults(func=_cmd_inspect)
 
     p = sub.add_parser("figures", help="print the key figures of a year as JSON")
     p.add_argument("raw_dir", type=Path, nargs="?", default=DEFAULT_DATA)

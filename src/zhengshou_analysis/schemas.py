@@ -29,8 +29,10 @@ __all__ = [
     "IGNORED_HEADERS",
     "KIND_COMPENSATION",
     "KIND_TRANSITION",
+    "NON_PERSONAL_HEADERS",
     "PII_WORDS",
     "TABLES",
+    "ZONE_HEADERS",
     "ZONE_NAMES",
     "Column",
     "Table",
@@ -131,6 +133,9 @@ ZONES = {
     "外围": "城区外围片区",
 }
 
+#: Headers of a 片区 column, accepted alike in every ledger that has one (projects, sites).
+ZONE_HEADERS: tuple[str, ...] = ("片区", "所属片区", "指挥部")
+
 _ZONE_DESC = "片区: 贵城片区, 港城片区, 城区外围片区 (贵城/港城/城区外围/外围 accepted); other values kept as written"
 
 PROJECTS = Table(
@@ -152,7 +157,7 @@ PROJECTS = Table(
             "zone",
             "str",
             "片区",
-            ("片区", "所属片区", "指挥部"),
+            ZONE_HEADERS,
             values=ZONES,
             category=True,
             description=_ZONE_DESC,
@@ -425,7 +430,7 @@ SITES = Table(
             "site_name", "str", "安置区名称", ("安置区名称", "安置区", "安置小区"), required=True
         ),
         Column(
-            "zone", "str", "片区", ("片区",), values=ZONES, category=True, description=_ZONE_DESC
+            "zone", "str", "片区", ZONE_HEADERS, values=ZONES, category=True, description=_ZONE_DESC
         ),
         Column("start_date", "date", "开工日期", ("开工日期", "开工时间"), required=True),
         Column(
@@ -561,9 +566,23 @@ BLOCKERS: tuple[str, ...] = tuple(b for b in _canonical_values(PROJECTS, "blocke
 KIND_COMPENSATION = "补偿款"
 KIND_TRANSITION = "过渡安置费"
 
-#: Headers a ledger may carry that feed no canonical column and hold nothing personal: their cells
-#: are quoted in ``rejected.csv`` like mapped ones (docs/data_contract.md §6).
-IGNORED_HEADERS: tuple[str, ...] = ("序号",)
+#: Headers a ledger often has that the package knows and deliberately does not read: a row's
+#: running number, ratios it recomputes (完成率), free-text progress and remarks where the table
+#: has no column for them (备注 is read only into ``projects.note``). Unmapped, but listed as
+#: ignored rather than warned about (compared after NFKC, spaces and the unit in brackets
+#: removed, like every header). A header mapped in a table is never ignored there.
+IGNORED_HEADERS: tuple[str, ...] = (
+    "序号",
+    "行号",
+    "完成率",
+    "完成比例",
+    "形象进度",
+    "备注",
+    "说明",
+)
+#: Of those, the headers whose cells hold nothing personal (numbers): ``rejected.csv`` quotes them
+#: (every other unmapped column is withheld there, docs/data_contract.md §6).
+NON_PERSONAL_HEADERS: tuple[str, ...] = ("序号", "行号", "完成率", "完成比例")
 
 PII_WORDS: tuple[str, ...] = (
     "被征收人",
@@ -755,6 +774,11 @@ def render_data_dictionary() -> str:
         "Personal-data columns, whose header contains any of "
         + "、".join(PII_WORDS)
         + ", are never read into any output (tables, logs, rejected rows, reports).",
+        "",
+        "Headers known but deliberately not read where no column takes them: "
+        + "、".join(IGNORED_HEADERS)
+        + " (listed as ignored; any other header that maps to no column is an `unmapped_header` "
+        "warning naming the `[headers.<table>]` line of the office profile that would map it).",
         "",
     ]
     for t in TABLES.values():

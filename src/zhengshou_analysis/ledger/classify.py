@@ -10,14 +10,24 @@ are never mapped.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..schemas import TABLES, Column, Table
 from ..units import FEE_RATE_BASIS
 from .ingest import RawSheet
 from .layout import SheetLayout, header_index, is_pii_header
 
-__all__ = ["Classification", "MappedColumn", "classify_sheet", "excel_column", "map_headers"]
+if TYPE_CHECKING:
+    from ..profile import Profile
+
+__all__ = [
+    "Classification",
+    "MappedColumn",
+    "classify_sheet",
+    "excel_column",
+    "map_headers",
+    "name_hint",
+]
 
 
 def excel_column(j: int) -> str:
@@ -74,7 +84,9 @@ class Classification(NamedTuple):
     note: str
 
 
-def map_headers(layout: SheetLayout, t: Table) -> tuple[dict[str, MappedColumn], list[str]]:
+def map_headers(
+    layout: SheetLayout, t: Table, profile: Profile | None = None
+) -> tuple[dict[str, MappedColumn], list[str]]:
     """Map a sheet's header cells to the columns of table ``t``.
 
     Parameters
@@ -83,6 +95,9 @@ def map_headers(layout: SheetLayout, t: Table) -> tuple[dict[str, MappedColumn],
         The sheet's layout (its header cells with their match keys).
     t
         The candidate table.
+    profile
+        The office profile: its header words map too, and its 片区 aliases ride on the ``zone``
+        column (:func:`~zhengshou_analysis.ledger.layout.header_index`).
 
     Returns
     -------
@@ -92,7 +107,7 @@ def map_headers(layout: SheetLayout, t: Table) -> tuple[dict[str, MappedColumn],
     ignored : list[str]
         Header texts of the losing duplicates, in the order they lost.
     """
-    index = header_index()[t.name]
+    index = header_index(profile)[t.name]
     mapped: dict[str, MappedColumn] = {}
     ignored = []
     for h in layout.headers:
@@ -124,7 +139,15 @@ def _derivable(t: Table, name: str, layout: SheetLayout, mapped: dict[str, Mappe
     return False
 
 
-def classify_sheet(sheet: RawSheet, layout: SheetLayout) -> Classification:
+def name_hint(sheet: RawSheet, t: Table) -> str | None:
+    """The word of the file or sheet name that hints at table ``t`` (``协议``), else ``None``."""
+    hint_text = f"{sheet.file} {sheet.sheet}"
+    return next((h for h in t.name_hints if h in hint_text), None)
+
+
+def classify_sheet(
+    sheet: RawSheet, layout: SheetLayout, profile: Profile | None = None
+) -> Classification:
     """Pick the table a sheet feeds.
 
     Parameters
@@ -133,6 +156,8 @@ def classify_sheet(sheet: RawSheet, layout: SheetLayout) -> Classification:
         The raw sheet (its file and sheet names are the hint).
     layout
         Its layout, from :func:`~zhengshou_analysis.ledger.layout.find_layout`.
+    profile
+        The office profile (extra header words).
 
     Returns
     -------
@@ -141,11 +166,10 @@ def classify_sheet(sheet: RawSheet, layout: SheetLayout) -> Classification:
         fewer than two columns match, or when the best match lacks required columns and has
         neither a name hint nor at least four matched columns (then ``note`` explains).
     """
-    hint_text = f"{sheet.file} {sheet.sheet}"
     scored = []
     for t in TABLES.values():
-        mapped, _ = map_headers(layout, t)
-        hint = any(h in hint_text for h in t.name_hints)
+        mapped, _ = map_headers(layout, t, profile)
+        hint = name_hint(sheet, t) is not None
         req = sum(c in mapped for c in t.required)
         scored.append((len(mapped), hint, req, t, mapped))
     scored.sort(key=lambda s: (s[0], s[1], s[2]), reverse=True)

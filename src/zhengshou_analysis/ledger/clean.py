@@ -23,7 +23,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import pandas as pd
 
@@ -31,12 +31,15 @@ from ..exceptions import CleanError, InputError, SchemaError
 from ..schemas import TABLES, Table
 from .assemble import assemble_tables
 from .classify import classify_sheet
-from .findings import REJECTED_COLUMNS, concat_findings, finding
+from .findings import concat_findings, finding, rejected_frame
 from .ingest import RawSheet, list_raw_files, read_raw_file
 from .layout import SheetLayout, find_layout
 from .manifest import build_manifest
 from .outputs import write_clean_outputs
-from .sheet import CleanedSheet, clean_sheet
+from .sheet import CleanedSheet, clean_sheet, column_map, header_findings
+
+if TYPE_CHECKING:
+    from ..profile import Profile
 
 __all__ = ["CleanError", "CleanResult", "clean_ledgers", "write_clean_outputs"]
 
@@ -52,9 +55,11 @@ class CleanResult:
     tables
         The six canonical tables (docs/data_contract.md §3), each with ``origin``.
     quality_log
-        One row per finding: ``origin, table, column, raw_value, action, severity, message``.
+        One row per finding: ``origin, file, sheet, row, table, column, raw_value, action,
+        severity, message``.
     rejected
-        Every raw data row that could not enter its table: ``origin, table, reason, raw_cells``
+        Every raw data row that could not enter its table: ``origin, file, sheet, row, table,
+        reason, raw_cells``
         (the row's cells as JSON, header → value, personal-data columns blanked).
     manifest
         Inputs with SHA-256 and size, per-sheet and per-table row counts, version, run time.
@@ -109,8 +114,12 @@ def _missing_columns_error(
     )
 
 
-def _route_sheet(sheet: RawSheet) -> _Routed:
-    """Skip a sheet (hidden, or feeding no table) with a finding, fail it, or clean it."""
+def _route_sheet(sheet: RawSheet, profile: Profile | None = None) -> _Routed:
+    """Skip a sheet (hidden, or feeding no table) with a finding, fail it, or clean it.
+
+    A skipped or failed sheet whose header was found keeps its ``header_row`` and ``columns``
+    in its manifest entry, so that what was not read can be shown.
+    """
     origin = f"{sheet.file}#{sheet.sheet}"
     entry = {"file": sheet.file, "sheet": sheet.sheet, "rows_in_sheet": len(sheet.rows)}
     if sheet.hidden:
@@ -124,10 +133,17 @@ def _route_sheet(sheet: RawSheet) -> _Routed:
             "隐藏的工作表未读取 (hidden sheet skipped; unhide it to include its rows)",
         )
         return _Routed({**entry, "table": None, "status": "hidden"}, [hidden])
-    layout = find_layout(sheet.rows, sheet.merged)
+    layout = find_layout(sheet.rows, sheet.merged, profile=profile)
     t, mapped, missing, note = (
-        (None, {}, [], "no header found") if layout is None else classify_sheet(sheet, layout)
+        (None, {}, [], "no header found")
+        if layout is None
+        else classify_sheet(sheet, layout, profile)
     )
+    columns: list[dict] = []
+    if layout is not None and (t is None or missing):
+        columns = column_map(sheet.rows, layout, t, mapped, profile)
+        entry["header_row"] = layout.header_row + 1
+        entry["columns"] = columns
     if t is None or layout is None:
         sev = "warning" if note.startswith("header looks") else "info"
         skipped = finding(
@@ -146,8 +162,12 @@ def _route_sheet(sheet: RawSheet) -> _Routed:
             "error",
             exc.reason,
         )
-        return _Routed({**entry, "table": t.name, "status": "error"}, [failed], error=exc)
-    out = clean_sheet(sheet, layout, t, mapped)
+        # the headers it did not map say what to add to the profile
+        unmapped = header_findings(columns, sheet, layout, t)
+        return _Routed(
+            {**entry, "table": t.name, "status": "error"}, [failed, *unmapped], error=exc
+        )
+    out = clean_sheet(sheet, layout, t, mapped, profile=profile)
     return _Routed(out.counts, out.findings, cleaned=out)
 
 
@@ -161,7 +181,7 @@ def _unreadable_input(path: Path, raw_dir: Path, exc: InputError) -> dict:
     }
 
 
-def _read_folder(raw_dir: Path) -> _FolderRead:
+def _read_folder(raw_dir: Path, profile: Profile | None = None) -> _FolderRead:
     """Read every raw file and route every sheet; an unreadable file is an error, not a crash."""
     read = _FolderRead()
     for path in list_raw_files(raw_dir):
@@ -183,7 +203,7 @@ def _read_folder(raw_dir: Path) -> _FolderRead:
                 "sheets": [s.sheet for s in rf.sheets],
             }
         )
-        for routed in map(_route_sheet, rf.sheets):
+        for routed in (_route_sheet(s, profile) for s in rf.sheets):
             read.sheets.append(routed.entry)
             read.findings += routed.findings
             if routed.error is not None:
@@ -211,12 +231,7 @@ def _sort_by_origin(df: pd.DataFrame) -> pd.DataFrame:
 
 def _all_rejected(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """The rejected rows of every sheet and table, in ledger order (file, sheet, row)."""
-    rejected = (
-        pd.concat(parts, ignore_index=True)
-        if parts
-        else pd.DataFrame({c: pd.Series(dtype="str") for c in REJECTED_COLUMNS})
-    )[REJECTED_COLUMNS]
-    return _sort_by_origin(rejected)
+    return _sort_by_origin(rejected_frame(parts))
 
 
 def _rejection_findings(rejected: pd.DataFrame, *, strict: bool) -> pd.DataFrame:
@@ -262,6 +277,7 @@ def clean_ledgers(
     raw_dir: str | os.PathLike,
     *,
     strict: bool = False,
+    profile: Profile | None = None,
 ) -> CleanResult:
     """Clean a folder of raw ledgers into the canonical tables.
 
@@ -271,6 +287,10 @@ def clean_ledgers(
         The raw folder (read-only; nothing is ever written there).
     strict
         Any rejected row is an ``error`` (the run fails) instead of a ``warning``.
+    profile
+        The office profile (:func:`~zhengshou_analysis.profile.load_profile`): its header words
+        are accepted beside the built-in ones, its 片区 aliases are written as their 片区.
+        ``None``: the built-in lists only.
 
     Returns
     -------
@@ -286,7 +306,7 @@ def clean_ledgers(
     """
     started = time.time()
     raw_dir = Path(raw_dir)
-    read = _read_folder(raw_dir)
+    read = _read_folder(raw_dir, profile)
     errors = read.errors
     # a fatal sheet never reaches assembly (it is not cleaned); the tables it may have fed are
     # assembled from the rest, for the manifest and the log, and are never written

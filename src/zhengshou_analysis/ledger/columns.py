@@ -16,7 +16,15 @@ from .classify import MappedColumn
 from .layout import SheetLayout
 from .parse import parse_dates, parse_numbers, parse_text
 
-__all__ = ["NOT_DELIVERED", "column_factor", "header_unit_fits", "normalize_values", "parse_column"]
+__all__ = [
+    "NOT_DELIVERED",
+    "UNIT_SOURCES",
+    "column_factor",
+    "column_unit",
+    "header_unit_fits",
+    "normalize_values",
+    "parse_column",
+]
 
 #: Words that mean "not delivered" in a delivery-date column (NA, not an error).
 NOT_DELIVERED = ("未交付", "在建", "未完成", "未交房")
@@ -25,6 +33,55 @@ NOT_DELIVERED = ("未交付", "在建", "未完成", "未交房")
 def header_unit_fits(m: MappedColumn) -> bool:
     """Whether the unit in the header's brackets is a unit of this column (not ``（含奖励）``)."""
     return m.unit is not None and unit_factor(m.unit, m.column.unit) is not None
+
+
+#: Where the scale of a column's bare numbers is stated: the header's brackets, a units row under
+#: the header, the title rows (``单位：万元``, money only), or nowhere (the canonical unit). A unit
+#: written in a cell (``3.2亿``) overrides any of them for that cell.
+UNIT_SOURCES = ("header", "units row", "title", "default")
+
+#: The canonical units as a ledger writes them (the unit of a column whose numbers state none).
+_UNIT_TEXT = {
+    "yuan": "元",
+    "m2": "平方米",
+    "mu": "亩",
+    "month": "月",
+    "person": "人",
+    "unit": "套",
+    "yuan_per_month": "元/月",
+}
+
+
+def column_unit(
+    m: MappedColumn, layout: SheetLayout, *, units_row: bool = False
+) -> tuple[str | None, str]:
+    """The unit the bare numbers of a column are read in, and where it is stated.
+
+    Parameters
+    ----------
+    m
+        The mapped column.
+    layout
+        The sheet's layout (for the title's ``单位`` row).
+    units_row
+        The header's second row is a units row (:func:`~.layout.units_row_below`) with a unit in
+        this column: a fitting bracket came from there.
+
+    Returns
+    -------
+    unit : str or None
+        The unit as written (``万元``), the canonical unit's name for ``default``; ``None`` for
+        text, dates and plain numbers (``year``).
+    source : str
+        One of :data:`UNIT_SOURCES`, ``""`` when the column has no unit.
+    """
+    if header_unit_fits(m):
+        return m.unit, "units row" if units_row else "header"
+    if m.column.unit == "yuan" and layout.title_unit in MONEY_UNITS:
+        return layout.title_unit, "title"
+    if m.column.unit is None:
+        return None, ""
+    return _UNIT_TEXT.get(m.column.unit, m.column.unit), "default"
 
 
 def column_factor(m: MappedColumn, layout: SheetLayout) -> float:
@@ -41,13 +98,16 @@ def column_factor(m: MappedColumn, layout: SheetLayout) -> float:
     -------
     float
         Canonical units per written unit: the header bracket's factor when it is a unit of the
-        column (``万元`` → 1e4 for yuan), else the title's money unit for a yuan column, else 1.
+        column (``万元`` → 1e4 for yuan), else the title's money unit for a yuan column, else 1
+        (:func:`column_unit` decides).
     """
-    factor = unit_factor(m.unit, m.column.unit) if m.unit is not None else None
-    if factor is not None:  # header_unit_fits(m)
-        return float(factor)
-    if m.column.unit == "yuan" and layout.title_unit in MONEY_UNITS:
-        return MONEY_UNITS[layout.title_unit]
+    unit, source = column_unit(m, layout)
+    if unit is not None and source == "header":
+        factor = unit_factor(unit, m.column.unit)
+        if factor is not None:
+            return float(factor)
+    if unit is not None and source == "title":
+        return MONEY_UNITS[unit]
     return 1.0
 
 

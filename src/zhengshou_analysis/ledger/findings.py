@@ -12,12 +12,49 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-__all__ = ["QUALITY_COLUMNS", "REJECTED_COLUMNS", "concat_findings", "finding", "findings_frame"]
+__all__ = [
+    "ORIGIN_PARTS",
+    "QUALITY_COLUMNS",
+    "REJECTED_COLUMNS",
+    "concat_findings",
+    "finding",
+    "findings_frame",
+    "origin_parts",
+    "rejected_frame",
+]
 
+#: The parts of an ``origin`` (``FILE#SHEET!ROW``), each also a column of the log and the
+#: rejected rows: the file (relative to the raw folder), the sheet (a CSV's: the file name without
+#: ``.csv``) and the 1-based row; empty when the origin does not name it (``FILE#SHEET``, ``FILE``).
+ORIGIN_PARTS = ["file", "sheet", "row"]
 #: Columns of the quality log (``quality_log.csv``), in order.
-QUALITY_COLUMNS = ["origin", "table", "column", "raw_value", "action", "severity", "message"]
+QUALITY_COLUMNS = [
+    "origin",
+    *ORIGIN_PARTS,
+    "table",
+    "column",
+    "raw_value",
+    "action",
+    "severity",
+    "message",
+]
 #: Columns of the rejected rows (``rejected.csv``), in order.
-REJECTED_COLUMNS = ["origin", "table", "reason", "raw_cells"]
+REJECTED_COLUMNS = ["origin", *ORIGIN_PARTS, "table", "reason", "raw_cells"]
+
+_ORIGIN = r"^(?P<file>[^#]*)(?:#(?P<sheet>.*?)(?:!(?P<row>[0-9]+))?)?$"
+
+
+def origin_parts(origin: pd.Series) -> pd.DataFrame:
+    """Split origins into :data:`ORIGIN_PARTS` (all ``str``, ``""`` for a part not named).
+
+    ``a.xlsx#协议!12`` → ``a.xlsx``, ``协议``, ``12``; ``a.xlsx#协议`` → ``a.xlsx``, ``协议``, ``""``;
+    ``a.xlsx`` → ``a.xlsx``, ``""``, ``""``. The file ends at the first ``#``; the row is the
+    number after the last ``!`` (a ``!`` in a sheet name stays in the sheet).
+    """
+    if origin.empty:
+        return pd.DataFrame({c: pd.Series(dtype="str") for c in ORIGIN_PARTS}, index=origin.index)
+    parts = origin.astype("str").str.extract(_ORIGIN)
+    return parts[ORIGIN_PARTS].fillna("").astype("str")
 
 
 def findings_frame(rows: list[dict] | pd.DataFrame) -> pd.DataFrame:
@@ -32,14 +69,15 @@ def findings_frame(rows: list[dict] | pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Exactly :data:`QUALITY_COLUMNS`, in order, all of dtype ``str``; a column the input lacks
-        is empty (NA). An empty input gives an empty frame with these columns.
+        :data:`QUALITY_COLUMNS` but the origin's parts (:func:`concat_findings` derives them), in
+        order, all of dtype ``str``; a column the input lacks is empty (NA). An empty input gives
+        an empty frame with these columns.
     """
     df = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows
     for c in QUALITY_COLUMNS:
-        if c not in df:
+        if c not in df and c not in ORIGIN_PARTS:
             df[c] = pd.Series(dtype="str")
-    return df[QUALITY_COLUMNS].astype("str")
+    return df[[c for c in QUALITY_COLUMNS if c not in ORIGIN_PARTS]].astype("str")
 
 
 def finding(
@@ -95,10 +133,27 @@ def concat_findings(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        :data:`QUALITY_COLUMNS`, all ``str``, a fresh ``RangeIndex``; empty (with these columns)
-        when no frame has a row.
+        :data:`QUALITY_COLUMNS`, all ``str``, a fresh ``RangeIndex``; ``file``, ``sheet`` and
+        ``row`` derived from ``origin`` (:func:`origin_parts`) here, the one place the log is
+        assembled. Empty (with these columns) when no frame has a row.
     """
     parts = [findings_frame(f) for f in frames if len(f)]
-    if not parts:
-        return findings_frame([])
-    return pd.concat(parts, ignore_index=True)
+    log = pd.concat(parts, ignore_index=True) if parts else findings_frame([])
+    return _with_origin_parts(log, QUALITY_COLUMNS)
+
+
+def _with_origin_parts(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    return pd.concat([df, origin_parts(df["origin"])], axis=1)[columns]
+
+
+def rejected_frame(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate rejected-row frames (``origin, table, reason, raw_cells``) into
+    :data:`REJECTED_COLUMNS`, the origin's parts derived (:func:`origin_parts`)."""
+    base = [c for c in REJECTED_COLUMNS if c not in ORIGIN_PARTS]
+    frames = [p[base] for p in parts if len(p)]
+    df = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame({c: pd.Series(dtype="str") for c in base})
+    )
+    return _with_origin_parts(df, REJECTED_COLUMNS)

@@ -14,14 +14,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from ..schemas import PII_WORDS, TABLES, Column
+from ..schemas import IGNORED_HEADERS, PII_WORDS, TABLES, ZONES, Column
 from ..units import split_header_unit
+
+if TYPE_CHECKING:
+    from ..profile import Profile
 
 __all__ = [
     "HeaderCell",
@@ -30,7 +34,10 @@ __all__ = [
     "classify_rows",
     "find_layout",
     "header_index",
+    "is_ignored_header",
     "is_pii_header",
+    "units_row_below",
+    "zone_values",
 ]
 
 #: How far down a sheet the header is looked for.
@@ -63,22 +70,93 @@ def canonical_header(text: str) -> str:
     return name.strip(":：")
 
 
-@cache
-def header_index() -> dict[str, dict[str, tuple[Column, int]]]:
-    """For each table: canonical header key → (column, priority); priority 0 is the first synonym."""
-    index: dict[str, dict[str, tuple[Column, int]]] = {}
+#: Header index: table → canonical header key → (column, priority).
+HeaderIndex = dict[str, dict[str, tuple[Column, int]]]
+
+
+def zone_values(profile: Profile | None = None) -> dict[str, str]:
+    """The 片区 value map: the built-in spellings (``schemas.ZONES``) plus the profile's ``[zones]``.
+
+    Each profile 片区 maps to itself and each of its aliases to it (``城东`` → ``城东片区``).
+    """
+    values = dict(ZONES)
+    for zone, aliases in (profile.zones if profile is not None else {}).items():
+        values.setdefault(zone, zone)
+        for alias in aliases:
+            values[alias] = zone
+    return values
+
+
+def _build_index(profile: Profile | None) -> HeaderIndex:
+    """The header index of the built-in words, plus the profile's words and 片区 aliases.
+
+    A profile word ranks after the column's built-in words (priority ``len(headers) + i``); the
+    ``zone`` columns carry the profile's 片区 value map, so that an alias is written as its 片区.
+    """
+    extra = profile.headers if profile is not None else {}
+    zones = zone_values(profile) if profile is not None and profile.zones else None
+    index: HeaderIndex = {}
     for t in TABLES.values():
         keys: dict[str, tuple[Column, int]] = {}
         for col in t.columns:
+            words = extra.get(t.name, {}).get(col.name, ())
+            if words:
+                col = replace(col, headers=(*col.headers, *words))
+            if zones is not None and col.name == "zone":
+                col = replace(col, values=zones)
             for prio, h in enumerate(col.headers):
                 keys.setdefault(canonical_header(h), (col, prio))
         index[t.name] = keys
     return index
 
 
+_PROFILE_INDEXES: dict[str, HeaderIndex] = {}
+
+
+def header_index(profile: Profile | None = None) -> HeaderIndex:
+    """For each table: canonical header key → (column, priority); priority 0 is the first synonym.
+
+    Parameters
+    ----------
+    profile
+        The office profile: its ``[headers]`` words are accepted beside the built-in ones and its
+        ``[zones]`` extend the 片区 value map of the ``zone`` columns. ``None`` (or a profile
+        without either): the built-in index. Cached per profile fingerprint.
+    """
+    if profile is None or not (profile.headers or profile.zones):
+        return _builtin_index()
+    index = _PROFILE_INDEXES.get(profile.fingerprint)
+    if index is None:
+        index = _PROFILE_INDEXES[profile.fingerprint] = _build_index(profile)
+    return index
+
+
 @cache
-def _all_keys() -> frozenset[str]:
-    return frozenset(k for keys in header_index().values() for k in keys)
+def _builtin_index() -> HeaderIndex:
+    return _build_index(None)
+
+
+_KNOWN: dict[str, frozenset[str]] = {}
+
+
+def _all_keys(profile: Profile | None = None) -> frozenset[str]:
+    """Every header key of every table (built-in, plus the profile's words)."""
+    fp = profile.fingerprint if profile is not None and profile.headers else ""
+    known = _KNOWN.get(fp)
+    if known is None:
+        index = header_index(profile)
+        known = _KNOWN[fp] = frozenset(k for keys in index.values() for k in keys)
+    return known
+
+
+@cache
+def _ignored_keys() -> frozenset[str]:
+    return frozenset(canonical_header(h) for h in IGNORED_HEADERS)
+
+
+def is_ignored_header(text: str) -> bool:
+    """Whether a header is known but deliberately not read (``序号``; ``schemas.IGNORED_HEADERS``)."""
+    return canonical_header(text) in _ignored_keys()
 
 
 def is_pii_header(text: str) -> bool:
@@ -178,8 +256,8 @@ def _unit_of(parts: Sequence[str]) -> str | None:
     return unit
 
 
-def _score(headers: Sequence[HeaderCell]) -> int:
-    known = _all_keys()
+def _score(headers: Sequence[HeaderCell], profile: Profile | None = None) -> int:
+    known = _all_keys(profile)
     return sum(any(k in known for k in h.keys) for h in headers)
 
 
@@ -244,6 +322,15 @@ def _with_units(headers: Sequence[HeaderCell], units_row: Sequence[str]) -> list
     return out
 
 
+def units_row_below(rows: Sequence[Sequence[object]], layout: SheetLayout) -> int | None:
+    """0-based index of the units row of a two-row header (``（万元）`` under 补偿总额), else None."""
+    if layout.header_rows != 2:
+        return None
+    r = layout.header_row + 1
+    width = max((len(row) for row in rows[layout.header_row : r + 1]), default=0)
+    return r if _is_units_row(_row_texts(rows, r, width)) else None
+
+
 _TITLE_UNIT = re.compile(r"单位[:：]?\s*([^\s;；)）]{1,24})")
 _UNIT_SPLIT = re.compile(r"[、,，/|]+")
 
@@ -263,13 +350,17 @@ _TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 
 
 def find_layout(
-    rows: Sequence[Sequence[object]], merged: Sequence[tuple[int, int, int, int]] = ()
+    rows: Sequence[Sequence[object]],
+    merged: Sequence[tuple[int, int, int, int]] = (),
+    *,
+    profile: Profile | None = None,
 ) -> SheetLayout | None:
     """Find the header of a sheet by content.
 
     Each of the first :data:`HEADER_SEARCH_ROWS` rows is tried as a one-row header and, with the row
     below, as a two-row header (levels joined, merged cells filled); the candidate whose cells match
     the most known headers wins, a one-row header winning ties. At least two cells must match.
+    The profile's header words count as known.
 
     Returns
     -------
@@ -294,7 +385,7 @@ def find_layout(
             units = r + nrows < len(rows) and _is_units_row(texts[r + nrows])
             if units:
                 headers = _with_units(headers, texts[r + nrows])
-            score = _score(headers)
+            score = _score(headers, profile)
             if score < 2:
                 continue
             key = (score, -nrows, -r)
@@ -310,7 +401,7 @@ def find_layout(
     if header_rows > -neg_levels:  # a units row's 单位：万元 is the sheet's unit, as in a title
         stated += " " + " ".join(t for t in texts[header_row + header_rows - 1] if t)
     m_year = _TITLE_YEAR.search(title_text)
-    known = _all_keys()
+    known = _all_keys(profile)
     return SheetLayout(
         header_row=header_row,
         header_rows=header_rows,

@@ -7,7 +7,13 @@ import pandas as pd
 from ..schemas import TABLES
 from .clean import CleanResult
 
-__all__ = ["ACTION_LABELS", "summarize_findings", "summarize_sheets", "summarize_totals"]
+__all__ = [
+    "ACTION_LABELS",
+    "summarize_findings",
+    "summarize_mapping",
+    "summarize_sheets",
+    "summarize_totals",
+]
 
 #: Chinese names of the quality-log actions.
 ACTION_LABELS: dict[str, str] = {
@@ -21,6 +27,7 @@ ACTION_LABELS: dict[str, str] = {
     "unparseable": "无法识别的值",
     "ffill": "合并/空白分类单元格已填充",
     "not_stated": "台账未填，计算时按单位政策补足",
+    "derived": "由标题行推得（如年度）",
     "unmatched_name": "名称在项目/安置区台账中找不到",
     "total_checked": "合计/小计与明细一致",
     "total_mismatch": "合计/小计与明细不符",
@@ -28,6 +35,9 @@ ACTION_LABELS: dict[str, str] = {
     "hidden_sheet": "隐藏工作表未读取",
     "sheet_skipped": "工作表不对应任何台账",
     "duplicate_header": "重复表头已忽略",
+    "unmapped_header": "表头不对应任何字段，该列未读取",
+    "pii_ignored": "个人信息列不读取",
+    "unknown_zone": "片区不在已知片区及别名中",
     "header_unit": "表头括号内容不是单位",
     "implausible": "数值或日期明显异常",
     "missing_column": "缺少必填列",
@@ -86,3 +96,49 @@ def summarize_totals(result: CleanResult) -> pd.DataFrame:
     return t.assign(
         ok=t["action"].eq("total_checked").map({True: "一致", False: "不符"})
     ).sort_values(["ok", "origin"], ascending=[False, True])[["origin", "column", "ok", "message"]]
+
+
+#: Chinese names of a header's status in a sheet's column map (manifest ``columns``).
+HEADER_STATUS_LABELS: dict[str, str] = {
+    "mapped": "已读取",
+    "duplicate": "重复，已忽略",
+    "unmapped": "未对应（未读取）",
+    "ignored": "不需读取",
+    "personal_data": "个人信息，不读取",
+}
+#: Chinese names of where a column's unit is stated (:data:`~.columns.UNIT_SOURCES`).
+UNIT_SOURCE_LABELS: dict[str, str] = {
+    "header": "表头括号",
+    "units row": "表头下的单位行",
+    "title": "标题行（单位：…）",
+    "default": "默认（标准单位）",
+}
+
+
+def summarize_mapping(result: CleanResult) -> pd.DataFrame:
+    """What the cleaner did with every header of every sheet it recognised.
+
+    One row per header cell, from the manifest's per-sheet ``columns`` (what the cleaner used):
+    ``file``, ``sheet``, ``table`` (Chinese label), ``col`` (the column letter), ``raw_header``,
+    ``column`` (the canonical column, empty when not read), ``status`` (Chinese), ``unit`` and
+    ``unit_source`` (Chinese; empty for text and dates).
+    """
+    rows = []
+    for s in result.manifest.get("sheets", []):
+        table = s.get("table")
+        for c in s.get("columns") or []:
+            rows.append(
+                {
+                    "file": s.get("file"),
+                    "sheet": s.get("sheet"),
+                    "table": TABLES[table].label if table in TABLES else "（未使用）",
+                    "col": c.get("col"),
+                    "raw_header": c.get("header"),
+                    "column": c.get("column") or "",
+                    "status": HEADER_STATUS_LABELS.get(c.get("status"), c.get("status")),
+                    "unit": c.get("unit") or "",
+                    "unit_source": UNIT_SOURCE_LABELS.get(c.get("unit_source"), ""),
+                }
+            )
+    columns = ["file", "sheet", "table", "col", "raw_header", "column", "status", "unit"]
+    return pd.DataFrame(rows, columns=[*columns, "unit_source"])

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..schemas import IGNORED_HEADERS, TRANSITION, Table
+from ..schemas import NON_PERSONAL_HEADERS, TRANSITION, Table
 from .classify import MappedColumn, excel_column
 from .ingest import RawSheet
 from .layout import SheetLayout, is_pii_header
@@ -235,7 +235,7 @@ def row_cells(
             key = f"{key} (列{excel_column(j)})"
         keys.append(key)
     personal = frozenset(h.col for h in layout.headers if is_pii_header(h.text))
-    harmless = frozenset(h.col for h in layout.headers if h.text in IGNORED_HEADERS)
+    harmless = frozenset(h.col for h in layout.headers if h.text in NON_PERSONAL_HEADERS)
     withheld = (
         frozenset()
         if mapped_cols is None

@@ -11,22 +11,38 @@ for the manifest. Nothing of a personal-data column is read.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..schemas import Table
-from ..units import FEE_RATE_BASIS
-from .classify import MappedColumn, map_headers
-from .columns import header_unit_fits, normalize_values, parse_column
+from ..units import FEE_RATE_BASIS, split_header_unit
+from .classify import MappedColumn, excel_column, map_headers, name_hint
+from .columns import column_unit, header_unit_fits, normalize_values, parse_column
 from .findings import finding
 from .ingest import RawSheet
-from .layout import SheetLayout, classify_rows, is_pii_header
+from .layout import (
+    SheetLayout,
+    classify_rows,
+    header_index,
+    is_ignored_header,
+    is_pii_header,
+    units_row_below,
+)
 from .rejections import RowCells, reject_reasons, rejected_rows, row_cells
 from .totals import check_totals
 
-__all__ = ["CleanedSheet", "clean_sheet"]
+if TYPE_CHECKING:
+    from ..profile import Profile
+
+__all__ = ["CleanedSheet", "clean_sheet", "column_map", "header_findings"]
+
+#: The statuses of a header in a sheet's column map (the manifest's ``columns``).
+HEADER_STATUSES = ("mapped", "duplicate", "unmapped", "ignored", "personal_data")
 
 
 @dataclass
@@ -120,11 +136,15 @@ def _spread_merged_categories(
 
 
 def _header_findings(
-    layout: SheetLayout, t: Table, mapped: dict[str, MappedColumn], prefix: str
+    layout: SheetLayout,
+    t: Table,
+    mapped: dict[str, MappedColumn],
+    prefix: str,
+    profile: Profile | None = None,
 ) -> list[pd.DataFrame]:
     """Warnings about the header: a second column for one field, a bracket that is no unit."""
     findings = []
-    _, ignored = map_headers(layout, t)
+    _, ignored = map_headers(layout, t, profile)
     for header in ignored:
         findings.append(
             finding(
@@ -153,6 +173,155 @@ def _header_findings(
                 )
             )
     return findings
+
+
+def column_map(
+    rows: Sequence[Sequence[object]],
+    layout: SheetLayout,
+    t: Table | None,
+    mapped: dict[str, MappedColumn],
+    profile: Profile | None = None,
+) -> list[dict]:
+    """What the cleaner does with each header cell of a sheet (the manifest's ``columns``).
+
+    Parameters
+    ----------
+    rows
+        The sheet's cells (for a units row under the header).
+    layout
+        Its layout.
+    t
+        The table it feeds (``None``: a skipped sheet; no header is mapped).
+    mapped
+        Its mapped columns.
+    profile
+        The office profile the mapping used.
+
+    Returns
+    -------
+    list of dict
+        One entry per non-empty header cell, left to right: ``col`` (the column letter),
+        ``header`` (as written, levels joined), ``status`` (:data:`HEADER_STATUSES`: ``mapped``;
+        ``duplicate``, a second column for a mapped field; ``unmapped``; ``ignored``, a header of
+        ``schemas.IGNORED_HEADERS``; ``personal_data``, never read), ``column`` (the canonical
+        column, mapped only), ``unit`` and ``unit_source`` (:func:`~.columns.column_unit`; mapped
+        numbers only, else ``None`` and ``""``).
+    """
+    by_col = {m.col: name for name, m in mapped.items()}
+    units_at = units_row_below(rows, layout)
+    index = {} if t is None else header_index(profile)[t.name]
+    out = []
+    for h in layout.headers:
+        entry: dict = {"col": excel_column(h.col), "header": h.text, "column": None}
+        entry |= {"unit": None, "unit_source": ""}
+        if is_pii_header(h.text):
+            entry["status"] = "personal_data"
+        elif h.col in by_col:
+            name = by_col[h.col]
+            in_units_row = (
+                units_at is not None
+                and h.col < len(rows[units_at])
+                and str(rows[units_at][h.col]).strip() != ""
+            )
+            unit, source = column_unit(mapped[name], layout, units_row=in_units_row)
+            entry |= {"status": "mapped", "column": name, "unit": unit, "unit_source": source}
+        elif any(k in index for k in h.keys):
+            entry["status"] = "duplicate"
+        elif is_ignored_header(h.text):
+            entry["status"] = "ignored"
+        else:
+            entry["status"] = "unmapped"
+        out.append(entry)
+    return out
+
+
+def _profile_word(header: str) -> str:
+    """The header as a profile word: without its unit bracket (``补助（元）`` → ``补助``)."""
+    name, _ = split_header_unit(header)
+    return name or header
+
+
+def header_findings(
+    columns: list[dict], sheet: RawSheet, layout: SheetLayout, t: Table
+) -> list[pd.DataFrame]:
+    """No silent loss: a warning per unmapped header, an info per personal-data header.
+
+    ``unmapped_header`` (warning) names file, sheet, column letter and header, and the profile
+    line that would map it; ``pii_ignored`` (info) gives the header text only, never a cell.
+    """
+    origin = f"{sheet.file}#{sheet.sheet}!{layout.header_row + 1}"
+    where = f"文件「{sheet.file}」工作表「{sheet.sheet}」"
+    findings = []
+    for c in columns:
+        if c["status"] == "unmapped":
+            word = json.dumps(_profile_word(c["header"]), ensure_ascii=False)
+            findings.append(
+                finding(
+                    origin,
+                    t.name,
+                    "",
+                    c["header"],
+                    "unmapped_header",
+                    "warning",
+                    f"{where}列 {c['col']} 表头「{c['header']}」不对应{t.label}的任何字段，"
+                    f"该列未读取；如需读取，在 zhengshou.toml 的 [headers.{t.name}] 中把 {word} "
+                    f"加到对应字段 (unmapped header, column not read; add it to "
+                    f"[headers.{t.name}] under its column)",
+                )
+            )
+        elif c["status"] == "personal_data":
+            findings.append(
+                finding(
+                    origin,
+                    t.name,
+                    "",
+                    c["header"],
+                    "pii_ignored",
+                    "info",
+                    f"{where}列 {c['col']} 表头「{c['header']}」为个人信息，该列不读取 "
+                    "(personal data: the column is never read)",
+                )
+            )
+    return findings
+
+
+def _unknown_zone_findings(
+    values: dict[str, pd.Series],
+    unknown: dict[str, pd.Series],
+    mapped: dict[str, MappedColumn],
+    origins: pd.Series,
+    t: Table,
+) -> tuple[list[pd.DataFrame], list[dict]]:
+    """One ``unknown_zone`` warning per distinct 片区 value that is no 片区 or alias, per sheet.
+
+    The warning counts the rows with that value and names the first (its origin). Also returns
+    the same as records (``value``, ``rows``, ``first``) for the sheet's manifest entry.
+    """
+    mask = unknown.get("zone")
+    if mask is None or not mask.any():
+        return [], []
+    m = mapped["zone"]
+    written = values["zone"][mask].astype("str")
+    findings = []
+    records = []
+    for value, rows in written.groupby(written, sort=False):
+        first = origins[rows.index[0]]
+        records.append({"value": value, "rows": len(rows), "first": first})
+        word = json.dumps(value, ensure_ascii=False)
+        findings.append(
+            finding(
+                first,
+                t.name,
+                "zone",
+                value,
+                "unknown_zone",
+                "warning",
+                f"{m.where}: 片区「{value}」不是已知片区（{len(rows)} 行，首见 {first}），按原文保留；"
+                f'如为某片区的别名，在 zhengshou.toml 的 [zones] 中加入，如 "某某片区" = [{word}] '
+                f"(unknown 片区 kept as written; add it to [zones] as an alias or a 片区)",
+            )
+        )
+    return findings, records
 
 
 def _raw_columns(
@@ -216,11 +385,13 @@ def _typed_columns(
     mapped: dict[str, MappedColumn],
     t: Table,
     prefix: str,
+    unknown: dict[str, pd.Series] | None = None,
 ) -> tuple[dict[str, pd.Series], dict[str, float], list[pd.DataFrame]]:
     """Canonical values per column, the scale of each, and the parsers' findings with origins.
 
     Text of a vocabulary column is mapped to canonical values; for a closed vocabulary, an
-    ``_unknown_<column>`` mask (before the column) marks the values outside it.
+    ``_unknown_<column>`` mask (before the column) marks the values outside it; for an open one,
+    the mask of the values kept as written goes into ``unknown`` (when given).
     """
     values: dict[str, pd.Series] = {}
     factors: dict[str, float] = {}
@@ -232,6 +403,8 @@ def _typed_columns(
             vals, known = normalize_values(vals, m.column)
             if m.column.closed and not known.all():
                 values[f"_unknown_{name}"] = ~known
+            elif unknown is not None and m.column.values and not known.all():
+                unknown[name] = ~known
         values[name] = vals
         if len(finds):
             findings.append(
@@ -292,9 +465,15 @@ def _derive_sheet_columns(
 
 
 def _row_counts(
-    sheet: RawSheet, layout: SheetLayout, t: Table, kinds: pd.Series, n_data: int
+    sheet: RawSheet,
+    layout: SheetLayout,
+    t: Table,
+    kinds: pd.Series,
+    n_data: int,
+    columns: list[dict],
 ) -> dict:
-    """The sheet's manifest entry: where its header is and how many rows of each kind it has."""
+    """The sheet's manifest entry: where its header is, how many rows of each kind it has, why
+    it feeds its table and what became of each header (``columns``, :func:`column_map`)."""
     return {
         "file": sheet.file,
         "sheet": sheet.sheet,
@@ -312,13 +491,26 @@ def _row_counts(
         "note_rows": int((kinds == "note").sum()),
         "raw_data_rows": n_data,
         "synthetic_label": "示例数据" in layout.title_text,
-        "unmapped_headers": [h for h in layout.unmatched if not is_pii_header(h)],
-        "personal_data_columns_ignored": [h.text for h in layout.headers if is_pii_header(h.text)],
+        "unmapped_headers": [c["header"] for c in columns if c["status"] == "unmapped"],
+        "ignored_headers": [c["header"] for c in columns if c["status"] == "ignored"],
+        "personal_data_columns_ignored": [
+            c["header"] for c in columns if c["status"] == "personal_data"
+        ],
+        "decided_by": {
+            "headers": [c["header"] for c in columns if c["status"] == "mapped"],
+            "name_hint": name_hint(sheet, t),
+        },
+        "columns": columns,
     }
 
 
 def clean_sheet(
-    sheet: RawSheet, layout: SheetLayout, t: Table, mapped: dict[str, MappedColumn]
+    sheet: RawSheet,
+    layout: SheetLayout,
+    t: Table,
+    mapped: dict[str, MappedColumn],
+    *,
+    profile: Profile | None = None,
 ) -> CleanedSheet:
     """Clean one sheet that feeds table ``t``.
 
@@ -332,6 +524,8 @@ def clean_sheet(
         The table it feeds (from :func:`~.classify.classify_sheet`).
     mapped
         Its mapped columns; at least one.
+    profile
+        The office profile the mapping used (its 片区 aliases ride on the mapped ``zone``).
 
     Returns
     -------
@@ -349,13 +543,18 @@ def clean_sheet(
     # as written, before merged cells are spread; unmapped columns withheld (docs/data_contract.md §6)
     cells = row_cells(data, layout, (m.col for m in mapped.values()))
 
+    columns = column_map(sheet.rows, layout, t, mapped, profile)
     data, findings = _spread_merged_categories(data, grid, sheet, layout, t, mapped)
-    findings += _header_findings(layout, t, mapped, prefix)
+    findings += _header_findings(layout, t, mapped, prefix, profile)
+    findings += header_findings(columns, sheet, layout, t)
     raws, ffilled = _raw_columns(data, mapped, origins, t, is_csv=is_csv)
     findings += ffilled
     parsed = _parse_columns(raws, mapped, layout)
-    values, factors, parse_findings = _typed_columns(parsed, mapped, t, prefix)
+    unknown: dict[str, pd.Series] = {}
+    values, factors, parse_findings = _typed_columns(parsed, mapped, t, prefix, unknown)
     findings += parse_findings
+    zone_findings, unknown_zones = _unknown_zone_findings(values, unknown, mapped, origins, t)
+    findings += zone_findings
 
     frame = pd.DataFrame(values, index=data.index)
     frame["origin"] = origins
@@ -366,7 +565,8 @@ def clean_sheet(
     findings += check_totals(
         block, kinds, mapped, values, factors, layout=layout, t=t, prefix=prefix
     )
-    counts = _row_counts(sheet, layout, t, kinds, len(data))
+    counts = _row_counts(sheet, layout, t, kinds, len(data), columns)
+    counts["unknown_zones"] = unknown_zones
     kept = frame.drop(index=reasons.index)
     rejected = rejected_rows(reasons, cells, sheet, t)
     return CleanedSheet(t.name, kept, rejected, counts, findings, cells)

@@ -1,8 +1,9 @@
 """A cache of cleaned ledgers, keyed by content, so that notebooks and batches clean only once.
 
 :func:`load_ledgers` returns the same :class:`~zhengshou_analysis.ledger.clean.CleanResult` as
-:func:`~zhengshou_analysis.ledger.clean.clean_ledgers`. The key is the SHA-256 of every raw file's bytes
-and of the package's own source, so a changed ledger or a changed cleaner is never served stale.
+:func:`~zhengshou_analysis.ledger.clean.clean_ledgers`. The key is the SHA-256 of every raw file's bytes,
+of the package's own source and of the office profile's fingerprint, so a changed ledger, cleaner
+or profile is never served stale.
 The cache lives outside the raw folder (which is never written): ``$ZHENGSHOU_CACHE_DIR`` or
 ``~/.cache/zhengshou-analysis``.
 """
@@ -17,6 +18,7 @@ import shutil
 import tempfile
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -24,6 +26,9 @@ from .._version import __version__
 from ..schemas import TABLES, pandas_dtype
 from .clean import CleanResult, clean_ledgers
 from .ingest import list_raw_files
+
+if TYPE_CHECKING:
+    from ..profile import Profile
 
 __all__ = ["cache_dir", "data_fingerprint", "load_ledgers"]
 
@@ -63,7 +68,11 @@ def _restore(df: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def load_ledgers(
-    raw_dir: str | os.PathLike, *, use_cache: bool = True, cache_root: Path | None = None
+    raw_dir: str | os.PathLike,
+    *,
+    profile: Profile | None = None,
+    use_cache: bool = True,
+    cache_root: Path | None = None,
 ) -> CleanResult:
     """Clean ``raw_dir``, or load the result of an identical earlier clean from the cache.
 
@@ -71,6 +80,9 @@ def load_ledgers(
     ----------
     raw_dir
         The raw folder (read-only).
+    profile
+        The office profile the cleaner applies (``None``: the built-in lists); its fingerprint is
+        part of the cache key, so a changed profile cleans again.
     use_cache
         ``False`` always cleans afresh (and refreshes the cache).
     cache_root
@@ -81,7 +93,10 @@ def load_ledgers(
     CleanError
         As :func:`~zhengshou_analysis.ledger.clean.clean_ledgers` (a failed clean is never cached).
     """
-    key = hashlib.sha256((data_fingerprint(raw_dir) + code_fingerprint()).encode()).hexdigest()[:24]
+    profile_fp = "" if profile is None else profile.fingerprint
+    key = hashlib.sha256(
+        (data_fingerprint(raw_dir) + code_fingerprint() + profile_fp).encode()
+    ).hexdigest()[:24]
     root = (cache_root or cache_dir()) / key
     if use_cache and (root / "manifest.json").is_file():
         try:
@@ -95,7 +110,7 @@ def load_ledgers(
             )
         except (OSError, ValueError) as exc:  # a damaged cache entry: clean again
             log.warning("cache entry %s unreadable (%s); cleaning again", root, exc)
-    result = clean_ledgers(raw_dir)
+    result = clean_ledgers(raw_dir, profile=profile)
     try:
         root.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{key}."))

@@ -273,7 +273,7 @@ def _check_inputs(
     for n in names:
         if not (nb_dir / f"{n}.ipynb").is_file():
             raise ParameterError(f"notebook {n}.ipynb not found in {nb_dir}")
-    result_clean = load_ledgers(data)  # raises CleanError on untrustworthy data
+    result_clean = load_ledgers(data, profile=profile)  # raises CleanError on untrustworthy data
     demo = bool(result_clean.manifest.get("synthetic"))
     data_fp = data_fingerprint(data)
     available = sorted({int(y) for y in result_clean.tables["projects"]["year"].dropna()})
@@ -420,10 +420,10 @@ def _write_key_figures(
     from ..figures.keyfile import key_figures_json
     from ..figures.year import compute_year_figures
     from ..ledger.store import load_ledgers
-    from ..profile import DEFAULT_PROFILE, load_profile
+    from ..profile import load_profile
 
-    profile = load_profile(profile_path) if profile_path else DEFAULT_PROFILE
-    tables = load_ledgers(data_dir).tables  # from the cache the batch just filled
+    profile = load_profile(profile_path or None, raw_dir=data_dir)
+    tables = load_ledgers(data_dir, profile=profile).tables  # from the cache the batch filled
     figures = compute_year_figures(
         tables, year=year, as_of=as_of, profile=profile, seed=seed, horizon_months=horizon
     )

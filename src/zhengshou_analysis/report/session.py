@@ -125,7 +125,7 @@ def open_report(
     profile = load_profile(profile_path or None, raw_dir=data_dir)
     use_report_style()
     as_of = as_of or None  # "" (the notebooks' default) means 31 December
-    ledgers = load_ledgers(data_dir)
+    ledgers = load_ledgers(data_dir, profile=profile)
     as_of_ts = resolve_as_of(as_of, year=year)
     demo = bool(ledgers.manifest.get("synthetic"))
     header = banner_html() if demo else ""
