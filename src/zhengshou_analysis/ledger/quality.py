@@ -115,12 +115,23 @@ UNIT_SOURCE_LABELS: dict[str, str] = {
 }
 
 
+def _column_label(table: str | None, column: str | None) -> str:
+    """The Chinese name of a canonical column (``补偿总额``), empty when there is none."""
+    if table not in TABLES or not column:
+        return ""
+    try:
+        return TABLES[table].column(column).label
+    except KeyError:
+        return ""
+
+
 def summarize_mapping(result: CleanResult) -> pd.DataFrame:
     """What the cleaner did with every header of every sheet it recognised.
 
     One row per header cell, from the manifest's per-sheet ``columns`` (what the cleaner used):
     ``file``, ``sheet``, ``table`` (Chinese label), ``col`` (the column letter), ``raw_header``,
-    ``column`` (the canonical column, empty when not read), ``status`` (Chinese), ``unit`` and
+    ``column`` (the canonical column, empty when not read), ``column_label`` (its Chinese name),
+    ``status`` (Chinese), ``unit`` and
     ``unit_source`` (Chinese; empty for text and dates).
     """
     rows = []
@@ -135,10 +146,21 @@ def summarize_mapping(result: CleanResult) -> pd.DataFrame:
                     "col": c.get("col"),
                     "raw_header": c.get("header"),
                     "column": c.get("column") or "",
+                    "column_label": _column_label(table, c.get("column")),
                     "status": HEADER_STATUS_LABELS.get(c.get("status"), c.get("status")),
                     "unit": c.get("unit") or "",
                     "unit_source": UNIT_SOURCE_LABELS.get(c.get("unit_source"), ""),
                 }
             )
-    columns = ["file", "sheet", "table", "col", "raw_header", "column", "status", "unit"]
+    columns = [
+        "file",
+        "sheet",
+        "table",
+        "col",
+        "raw_header",
+        "column",
+        "column_label",
+        "status",
+        "unit",
+    ]
     return pd.DataFrame(rows, columns=[*columns, "unit_source"])
