@@ -297,8 +297,8 @@ PROFILE_KEYS: tuple[ProfileKey, ...] = (
         "office.name",
         _check_text,
         None,
-        "单位（区）名称，用于每个标题、文件名和文档；不设时使用通用称呼",
-        "office (district) name, used in every title, file name and document; unset: a generic name",
+        "单位（区）名称，用于每个报告页和目录页的标题；不设时使用通用称呼",
+        "office (district) name, in the title of every report page and of the index; unset: a generic name",
         example="港北区",
     ),
     ProfileKey(
@@ -662,7 +662,7 @@ class Profile:
     Attributes
     ----------
     office_name
-        The office (district) name used in titles, file names and documents; ``None``: unset.
+        The office (district) name used in the titles of the pages; ``None``: unset.
     headers
         Canonical table → canonical column → extra header words.
     zones
