@@ -152,10 +152,12 @@ def test_summarize_mapping_is_what_the_cleaner_recorded(demo_ledgers):
         "col",
         "raw_header",
         "column",
+        "column_label",
         "status",
         "unit",
         "unit_source",
     ]
+    assert set(m.loc[m["column"].eq("compensation_yuan"), "column_label"]) == {"补偿总额（元）"}
     used = [s for s in demo_ledgers.manifest["sheets"] if s["status"] == "used"]
     assert len(m) == sum(len(s["columns"]) for s in used)
     row = m[(m["sheet"] == "2021年") & (m["column"] == "amount_yuan")].iloc[0]

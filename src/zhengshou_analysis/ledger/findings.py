@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
     "ORIGIN_PARTS",
@@ -53,8 +56,22 @@ def origin_parts(origin: pd.Series) -> pd.DataFrame:
     """
     if origin.empty:
         return pd.DataFrame({c: pd.Series(dtype="str") for c in ORIGIN_PARTS}, index=origin.index)
-    parts = origin.astype("str").str.extract(_ORIGIN)
-    return parts[ORIGIN_PARTS].fillna("").astype("str")
+    # once per distinct origin (a row's findings share it), on pyarrow's regex engine: a log has
+    # hundreds of thousands of findings, and pandas' extract with named groups loops in Python
+    codes, uniques = pd.factorize(origin.astype("str").fillna(""))
+    parts = pc.extract_regex(pa.array(list(uniques), type=pa.string()), _ORIGIN)
+    take = pa.array(codes, type=pa.int64())
+    dtype = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' "str"
+    return pd.DataFrame(
+        {
+            c: pd.Series(
+                pd.array(pc.fill_null(pc.take(parts.field(c), take), ""), dtype=dtype),
+                index=origin.index,
+            )
+            for c in ORIGIN_PARTS
+        },
+        index=origin.index,
+    )
 
 
 def findings_frame(rows: list[dict] | pd.DataFrame) -> pd.DataFrame:

@@ -203,8 +203,7 @@ class RowCells:
         letter (``列H``).
         """
         out = []
-        for i in index:
-            row = self.rows.loc[i].tolist()
+        for row in self.rows.loc[list(index)].to_numpy(dtype=object).tolist():
             cells: dict[str, str] = {}
             for j, (key, value) in enumerate(zip(self.keys, row, strict=True)):
                 text = "" if j in self.personal else as_written(value)
