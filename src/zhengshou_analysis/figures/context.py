@@ -183,6 +183,8 @@ class Analysis:
         as_of=None,
         profile: Profile,
         n_paths: int = DEFAULT_N_PATHS,
+        seed: int | None = None,
+        horizon_months: int | None = None,
     ) -> Analysis:
         """The context of an office: its policy, forecast horizon, seed and scenario set.
 
@@ -192,14 +194,16 @@ class Analysis:
             As for :class:`Analysis`.
         profile
             The office profile (:func:`~zhengshou_analysis.profile.load_profile`).
+        seed, horizon_months
+            Override the profile's forecast seed and horizon (``None``: the profile's).
         """
         return cls(
             tables,
             year=year,
             as_of=as_of,
             policy=profile.policy,
-            horizon_months=profile.horizon_months,
-            seed=profile.seed,
+            horizon_months=profile.horizon_months if horizon_months is None else horizon_months,
+            seed=profile.seed if seed is None else seed,
             n_paths=n_paths,
             scenarios=profile.scenarios,
         )

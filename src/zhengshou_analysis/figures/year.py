@@ -42,14 +42,12 @@ def compute_year_figures(
     """
     from ..profile import DEFAULT_PROFILE
 
-    profile = profile or DEFAULT_PROFILE
-    analysis = Analysis(
+    analysis = Analysis.from_profile(
         tables,
         year=year,
         as_of=as_of,
-        policy=profile.policy,
-        horizon_months=profile.horizon_months if horizon_months is None else horizon_months,
-        seed=profile.seed if seed is None else seed,
-        scenarios=profile.scenarios,
+        profile=profile or DEFAULT_PROFILE,
+        seed=seed,
+        horizon_months=horizon_months,
     )
     return analysis.key_figures(forecasts=True)
