@@ -13,7 +13,7 @@ PKG = ROOT / "src" / "zhengshou_analysis"
 DOC = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
 #: Lower layers may not import upper ones (docs/architecture.md, "Layers"): the per-topic figure
 #: modules sit below the forecasts, the registry and the analysis context above them.
-FIGURE_TOPICS = {"common", "progress", "funding", "fees", "sites"}
+FIGURE_TOPICS = {"common", "progress", "funding", "fees", "sites", "vintage"}
 
 
 def _layer(module: str) -> int | None:

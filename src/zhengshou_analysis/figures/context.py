@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from ..exceptions import EmptyPeriodError
-from ..schemas import TABLES, table_from
+from ..schemas import TABLES
 from ..settings import DEFAULT_POLICY, Policy, resolve_as_of
 from .common import check_choice, group_label, unique_values
 from .fees import aggregate_fees, compute_transition_fees, site_lookup
@@ -35,6 +35,7 @@ from .funding import (
 from .progress import compute_blocked_mu, compute_progress
 from .registry import FIGURES, Figure, definitions
 from .sites import BuildTimeKM, fit_build_time_km, site_status_of, waiting_households
+from .vintage import cut_tables_at
 
 if TYPE_CHECKING:
     from ..forecast import DeliveryModel, InflowModel
@@ -169,8 +170,9 @@ class Analysis:
         self.n_paths = int(n_paths)
         self.scenarios = None if scenarios is None else tuple(scenarios)
         self.provided = provided_ledgers(tables)
+        # as known at as_of: no row or event after the reporting date is ever shown as a fact
         self.tables: Mapping[str, pd.DataFrame] = MappingProxyType(
-            {name: table_from(tables, name) for name in TABLES}
+            cut_tables_at(tables, self.as_of)
         )
         check_period_has_rows(self.tables, year=self.year, as_of=self.as_of)
 
