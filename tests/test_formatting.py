@@ -86,3 +86,15 @@ def test_round_half_up():
     assert str(round_half_up(0.125, 2)) == "0.13"
     assert str(round_half_up(-0.004, 2)) == "0.00"
     assert str(round_half_up(2.5, 0)) == "3"
+
+
+def test_forecast_dates_are_written_to_the_month_or_as_half_year_ranges():
+    from zhengshou_analysis.formatting import fmt_half_year_range_zh, fmt_month_zh
+
+    assert fmt_month_zh("2023-07-31") == "2023年7月"
+    assert fmt_month_zh(None) == "—"
+    assert fmt_half_year_range_zh("2023-07-01", "2025-06-30") == "2023年下半年—2025年上半年"
+    assert fmt_half_year_range_zh("2024-01-15", "2024-06-30") == "2024年上半年"
+    assert fmt_half_year_range_zh("2024-06-30", "2024-07-01") == "2024年上半年—2024年下半年"
+    assert fmt_half_year_range_zh("2024-03-01", None) == "2024年上半年以后"
+    assert fmt_half_year_range_zh(pd.NaT, "2024-03-01") == "—"

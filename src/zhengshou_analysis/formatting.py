@@ -19,6 +19,8 @@ __all__ = [
     "NA_REP",
     "fmt_count",
     "fmt_date_zh",
+    "fmt_half_year_range_zh",
+    "fmt_month_zh",
     "fmt_months",
     "fmt_mu",
     "fmt_pct",
@@ -138,3 +140,40 @@ def fmt_date_zh(date, *, na_rep: str = NA_REP) -> str:
         return na_rep
     ts = pd.Timestamp(date)
     return f"{ts.year}年{ts.month}月{ts.day}日"
+
+
+def fmt_month_zh(date, *, na_rep: str = NA_REP) -> str:
+    """A date to the month, as a forecast date is written for readers: ``2023年7月``."""
+    if _is_na(date):
+        return na_rep
+    ts = pd.Timestamp(date)
+    return f"{ts.year}年{ts.month}月"
+
+
+def _half_year(ts: pd.Timestamp) -> str:
+    return f"{ts.year}年{'上' if ts.month <= 6 else '下'}半年"
+
+
+def fmt_half_year_range_zh(start, end, *, na_rep: str = NA_REP) -> str:
+    """Two forecast dates as a range of half-years: ``2023年下半年—2025年上半年``.
+
+    Parameters
+    ----------
+    start, end
+        The earlier and the later date (e.g. a P50 and a P90 date); a missing ``end`` gives
+        ``2023年下半年以后``.
+    na_rep
+        Shown when ``start`` is missing.
+
+    Returns
+    -------
+    str
+        One half-year when both fall in the same one (``2024年上半年``).
+    """
+    if _is_na(start):
+        return na_rep
+    a = _half_year(pd.Timestamp(start))
+    if _is_na(end):
+        return f"{a}以后"
+    b = _half_year(pd.Timestamp(end))
+    return a if a == b else f"{a}—{b}"

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from ..forecast.scenarios import Scenario
     from ..profile import Profile
     from ..results import ForecastResult
+    from .review import ForecastReview
 
 __all__ = [
     "DEFAULT_N_PATHS",
@@ -477,6 +478,27 @@ class Analysis:
             gap=self.gap,
             delivery_forecast=self.delivery_forecast,
             survival=self.survival,
+        )
+
+    @cached_property
+    def review(self) -> ForecastReview:
+        """Forecast review (预测回顾): past forecasts whose horizon is over, against what happened.
+
+        Origins are year-ends when ``as_of`` is a year-end, else month-ends (a monthly run); see
+        :func:`~zhengshou_analysis.figures.review.review_forecasts`.
+        """
+        from .review import review_forecasts
+
+        frequency: Literal["year", "month"] = (
+            "year" if (self.as_of.month, self.as_of.day) == (12, 31) else "month"
+        )
+        return review_forecasts(
+            self.tables,
+            as_of=self.as_of,
+            horizon_months=self.horizon_months,
+            policy=self.policy,
+            seed=self.seed,
+            frequency=frequency,
         )
 
     def key_figures(self, *, forecasts: bool = True) -> dict[str, Any]:

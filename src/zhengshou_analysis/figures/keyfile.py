@@ -76,6 +76,7 @@ def assemble_key_figures(a: Analysis, *, forecasts: bool = True) -> dict[str, An
         _figure_values(a.forecast_records, out)
         out["horizon_months"] = a.horizon_months
         out["forecast_assumptions"] = a.forecast_figures["forecast_assumptions"]
+        out["calibration"] = a.review.to_json()
     for b in BREAKDOWNS:
         if forecasts or b.section != "forecast":
             out[b.name] = b.build(a)
@@ -122,8 +123,9 @@ def compute_key_figures(
         breakdown, ``missing_ledgers`` (the tables absent or empty), and ``parameters`` (the
         policy and how often each of its fills applied: ``payment_term_days_applied_to``,
         ``agreed_months_from_site_applied_to``, ``default_transition_months_applied_to``,
-        ``agreed_months_missing``). With forecasts, also ``horizon_months`` and
-        ``forecast_assumptions``.
+        ``agreed_months_missing``). With forecasts, also ``horizon_months``,
+        ``forecast_assumptions`` and ``calibration`` (the forecast review,
+        :meth:`ForecastReview.to_json <zhengshou_analysis.figures.review.ForecastReview.to_json>`).
 
     Notes
     -----

@@ -410,8 +410,13 @@ def write_work_summary(
     return WorkSummary(text=text, figures=f.frame(), year=int(year), as_of=as_of)
 
 
-def write_forward_answers(gap, delivery, *, horizon_months: int | None = None) -> str:
+def write_forward_answers(
+    gap, delivery, *, horizon_months: int | None = None, previous: pd.DataFrame | None = None
+) -> str:
     """The three forward questions of the overview, answered from forecast results, in Chinese.
+
+    Plain words for leaders: dates to the month, counts as whole numbers, "一半把握" (the median)
+    and "九成把握" (the 90th percentile) instead of P50/P90, no method names.
 
     Parameters
     ----------
@@ -421,14 +426,17 @@ def write_forward_answers(gap, delivery, *, horizon_months: int | None = None) -
         ``survival.forecast_site_delivery(...)`` result.
     horizon_months
         The forecast horizon (default: from ``gap.assumptions``).
+    previous
+        :attr:`ForecastReview.previous <zhengshou_analysis.figures.review.ForecastReview.previous>`
+        (the previous run's forecast): its gap median is set beside this one's.
 
     Returns
     -------
     str
         Three paragraphs: when sites will be delivered, what transitional fees will cost, whether
-        the money will be there; each gives its median and P90 and says how uncertain it is.
+        the money will be there (the stock gap and the full gap); each says how uncertain it is.
     """
-    from ..formatting import fmt_date_zh, fmt_pct, fmt_wan_yuan
+    from ..formatting import fmt_count, fmt_month_zh, fmt_pct, fmt_wan_yuan
 
     h = int(horizon_months or gap.assumptions.get("horizon_months", 12))
     sites = delivery.summary
@@ -438,10 +446,11 @@ def write_forward_answers(gap, delivery, *, horizon_months: int | None = None) -
         expected = float(sites["prob_delivered_in_horizon"].sum())
         first = sites.sort_values("p50_date").iloc[0]
         q1 = (
-            f"一、安置区何时交付：{len(sites)}个未交付安置区，按中位数预测最早的是"
-            f"{first['site_name']}（{fmt_date_zh(first['p50_date'])}），最晚的预计在"
-            f"{fmt_date_zh(sites['p50_date'].max())}；按较保守的90%分位，最晚可能拖到"
-            f"{fmt_date_zh(sites['p90_date'].max())}。未来{h}个月内预计交付约{expected:.1f}个。"
+            f"一、安置区何时交付：{len(sites)}个未交付安置区，有一半把握最早交付的是"
+            f"{first['site_name']}（{fmt_month_zh(first['p50_date'])}前），最晚的一半把握在"
+            f"{fmt_month_zh(sites['p50_date'].max())}前；要有九成把握，最晚的可能拖到"
+            f"{fmt_month_zh(sites['p90_date'].max())}。未来{h}个月内预计交付约"
+            f"{fmt_count(expected)}个。"
         )
     base = gap.summary.iloc[0]
     by_site = gap.frames.get("fees_by_site")
@@ -452,27 +461,36 @@ def write_forward_answers(gap, delivery, *, horizon_months: int | None = None) -
     )
     q2 = (
         f"二、过渡安置费要花多少：未来{h}个月预计需支付过渡安置费{fmt_wan_yuan(base['fee_p50_yuan'])}"
-        f"（90%分位{fmt_wan_yuan(base['fee_p90_yuan'])}）；未交付安置区每再推迟交付1个月，"
+        f"左右（多则{fmt_wan_yuan(base['fee_p90_yuan'])}）；未交付安置区每再推迟交付1个月，"
         f"约增加{fmt_wan_yuan(delay)}。"
     )
-    gap50, gap90 = float(base["gap_p50_yuan"]), float(base["gap_p90_yuan"])
 
     def gap_text(x: float) -> str:
         return f"缺口{fmt_wan_yuan(x)}" if x > 0 else f"结余{fmt_wan_yuan(-x)}"
 
     q3 = (
-        f"三、资金够不够：按基准情景，到预测期末（{h}个月后）应付未付的补偿款和过渡费减去资金结余和"
-        f"新增到位资金，中位数为{gap_text(gap50)}，90%分位为{gap_text(gap90)}，"
-        f"资金能够覆盖的概率为{fmt_pct(base['prob_gap_closed'])}。"
+        f"三、资金够不够：到预测期末（{h}个月后），只算统计日已有的应付款（到期的补偿款、拖欠和预测期内"
+        f"应付的过渡费）减去资金结余和预计新增到位资金，中间估计为"
+        f"{gap_text(float(base['stock_gap_p50_yuan']))}；再算上预测期内预计新签协议中到期要付的补偿款"
+        f"（全口径），中间估计为{gap_text(float(base['gap_p50_yuan']))}，九成把握不超过"
+        f"{gap_text(float(base['gap_p90_yuan']))}，资金够用的可能性约为"
+        f"{fmt_pct(base['prob_gap_closed'], decimals=0)}。"
     )
     others = gap.summary.iloc[1:]
     if len(others):
         q3 += (
             "其他情景："
             + "；".join(
-                f"{r['description']}时概率为{fmt_pct(r['prob_gap_closed'])}"
+                f"{r['description']}时可能性为{fmt_pct(r['prob_gap_closed'], decimals=0)}"
                 for _, r in others.iterrows()
             )
             + "。"
+        )
+    if previous is not None and len(previous) and "gap_p50_yuan" in previous:
+        p = previous.iloc[0]
+        q3 += (
+            f"上期（{pd.Timestamp(p['origin']).year}年{pd.Timestamp(p['origin']).month}月末）"
+            f"预测的全口径中间估计为{gap_text(float(p['gap_p50_yuan']))}，"
+            f"够用的可能性约为{fmt_pct(p['prob_gap_closed'], decimals=0)}。"
         )
     return f"{q1}\n{q2}\n{q3}"

@@ -16,6 +16,8 @@ import pandas as pd
 from ..formatting import (
     fmt_count,
     fmt_date_zh,
+    fmt_half_year_range_zh,
+    fmt_month_zh,
     fmt_months,
     fmt_mu,
     fmt_pct,
@@ -26,11 +28,14 @@ from ..formatting import (
 __all__ = [
     "DEMO_LABEL",
     "banner_html",
+    "delivery_outlook",
     "format_table",
+    "review_html",
     "show_html",
     "show_table",
     "show_text",
     "table_html",
+    "technical_note_html",
 ]
 
 #: The label every page produced from demo data carries.
@@ -69,6 +74,7 @@ FORMATS: dict[str, Formatter] = {
     "count": _count,
     "months": lambda v: fmt_months(v, unit=False),
     "date": fmt_date_zh,
+    "month": fmt_month_zh,
 }
 
 
@@ -119,7 +125,9 @@ def table_html(
     parts.append("</tr></thead><tbody>")
     for row in shown.itertuples(index=False, name=None):
         cells = (
-            ("<td>" if kind in ("text", "date") else '<td class="num">') + html.escape(v) + "</td>"
+            ("<td>" if kind in ("text", "date", "month") else '<td class="num">')
+            + html.escape(v)
+            + "</td>"
             for v, kind in zip(row, kinds, strict=True)
         )
         parts.append("<tr>" + "".join(cells) + "</tr>")
@@ -245,17 +253,20 @@ def _model_label(name) -> str:
 FORECAST_SITE_COLUMNS = {
     "site_name": ("安置区", "text"),
     "zone": ("片区", "text"),
-    "promised_date": ("约定交房日期", "date"),
+    "promised_date": ("约定交房", "month"),
     "overdue_months": ("已逾期（月）", "months"),
-    "p50_date": ("预计交付（中位数）", "date"),
-    "p90_date": ("较保守估计（P90）", "date"),
-    "prob_delivered_in_horizon": ("预测期内交付的概率", "pct"),
+    "window_zh": ("预计交付时段（一半把握—九成把握）", "text"),
+    "p50_date": ("一半把握在此前交付", "month"),
+    "p90_date": ("九成把握在此前交付", "month"),
+    "prob_delivered_in_horizon": ("预测期内交付的可能性", "pct"),
+    "previous_p50_date": ("上期预测（一半把握）", "month"),
 }
 SCENARIO_COLUMNS = {
     "description": ("情景", "text"),
-    "gap_p50_yuan": ("资金缺口中位数（万元）", "wan_yuan"),
-    "gap_p90_yuan": ("资金缺口P90（万元）", "wan_yuan"),
-    "prob_gap_closed": ("缺口弥合的概率", "pct"),
+    "stock_gap_p50_yuan": ("存量缺口中位数（万元）", "wan_yuan"),
+    "gap_p50_yuan": ("全口径缺口中位数（万元）", "wan_yuan"),
+    "gap_p90_yuan": ("全口径缺口（九成把握不超过，万元）", "wan_yuan"),
+    "prob_gap_closed": ("资金够用的可能性（全口径）", "pct"),
     "fee_p50_yuan": ("过渡费中位数（万元）", "wan_yuan"),
     "inflow_p50_yuan": ("新增到位资金中位数（万元）", "wan_yuan"),
 }
@@ -271,7 +282,9 @@ FEE_FORECAST_COLUMNS = {
     "zone": ("片区", "text"),
     "households": ("在外过渡（户）", "count"),
     "fee_p50_yuan": ("预测期过渡费中位数（万元）", "wan_yuan"),
-    "fee_p90_yuan": ("P90（万元）", "wan_yuan"),
+    "fee_p10_yuan": ("少则（万元）", "wan_yuan"),
+    "fee_p90_yuan": ("多则（万元）", "wan_yuan"),
+    "prob_pays_whole_horizon": ("整个预测期都要付的可能性", "pct"),
     "delay_cost_month_yuan": ("每推迟交付1个月增加（万元）", "wan_yuan"),
 }
 
@@ -325,3 +338,128 @@ def assumptions_html(*results, title: str = "预测依据与假设") -> str:
     return (
         f'{warn}<div class="zs-assume"><strong>{html.escape(title)}</strong><ul>{items}</ul></div>'
     )
+
+
+def _origin_label(v) -> str:
+    if v is None or pd.isna(v):
+        return "合计"
+    return f"{pd.Timestamp(v).year}年末"
+
+
+def _score(v) -> str:
+    return "—" if v is None or pd.isna(v) else f"{float(v):.3f}"
+
+
+REVIEW_DELIVERY_COLUMNS = {
+    "origin": ("预测时间", _origin_label),
+    "n_sites": ("预测的安置区（个）", "count"),
+    "n_delivered": ("预测期内实际交付（个）", "count"),
+    "coverage_p50": ("一半把握日期前交付的比例", "pct"),
+    "coverage_p90": ("九成把握日期前交付的比例", "pct"),
+    "n_censored_p90": ("尚不能判断（个）", "count"),
+    "brier_model": ("误差分数：本模型", _score),
+    "brier_promise": ("约定加典型延期", _score),
+    "brier_base_rate": ("历史平均比例", _score),
+}
+REVIEW_MONEY_COLUMNS = {
+    "origin": ("预测时间", _origin_label),
+    "label": ("项目", "text"),
+    "p10_yuan": ("预测少则（万元）", "wan_yuan"),
+    "p50_yuan": ("预测中位数（万元）", "wan_yuan"),
+    "p90_yuan": ("预测多则（万元）", "wan_yuan"),
+    "realised_yuan": ("实际（万元）", "wan_yuan"),
+    "pit": ("实际所处位置（0—1）", lambda v: "—" if pd.isna(v) else f"{float(v):.2f}"),
+    "inside_p10_p90": ("在八成区间内", lambda v: "是" if v is True else "否"),
+}
+
+
+def delivery_outlook(forecast: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The delivery forecast as readers see it: a half-year window and the previous run beside it.
+
+    Parameters
+    ----------
+    forecast
+        :func:`~zhengshou_analysis.forecast.delivery.forecast_site_delivery` summary.
+    previous
+        :attr:`ForecastReview.previous <zhengshou_analysis.figures.review.ForecastReview.previous>`
+        (``site_id``, ``p50_date``), or ``None``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``forecast`` plus ``window_zh`` (``2023年下半年—2025年上半年`` from P50 to P90) and
+        ``previous_p50_date`` (NaT for a site the previous run did not forecast); not modified.
+    """
+    window = [
+        fmt_half_year_range_zh(a, b)
+        for a, b in zip(forecast["p50_date"], forecast["p90_date"], strict=True)
+    ]
+    prev = (
+        pd.Series(pd.NaT, index=forecast.index, dtype="datetime64[us]")
+        if previous is None or not len(previous)
+        else forecast["site_id"].map(
+            previous.drop_duplicates("site_id").set_index("site_id")["p50_date"]
+        )
+    )
+    return forecast.assign(window_zh=window, previous_p50_date=prev)
+
+
+def review_html(review, part: str) -> str:
+    """The forecast review of one page: plain sentences first, then the scores table.
+
+    Parameters
+    ----------
+    review
+        :class:`~zhengshou_analysis.figures.review.ForecastReview`.
+    part
+        ``"delivery"`` (per origin: coverage and scores beside the baselines) or ``"money"``
+        (inflows and both gaps: forecast range against the realised value).
+
+    Returns
+    -------
+    str
+        Escaped HTML: ``<p>`` sentences, then a table (none when there is nothing to review).
+    """
+    if part not in ("delivery", "money"):
+        raise ValueError(f"part must be 'delivery' or 'money', got {part!r}")
+    prose = "".join(
+        f'<p class="zs-prose">{html.escape(t)}</p>' for t in review.statements.get(part, ())
+    )
+    frame = review.delivery if part == "delivery" else review.money
+    if not len(frame):
+        return prose
+    columns = REVIEW_DELIVERY_COLUMNS if part == "delivery" else REVIEW_MONEY_COLUMNS
+    caption = (
+        "预测回顾：当时对交付的预测与实际"
+        if part == "delivery"
+        else "预测回顾：当时对资金的预测与实际"
+    )
+    return prose + table_html(frame, columns, caption=caption)
+
+
+def technical_note_html(*results, review=None, title: str = "技术说明") -> str:
+    """The technical note at the end of a page: methods, assumptions and scores by name.
+
+    Method names (Kaplan–Meier, MASE, SARIMAX, χ² …) appear here and only here; the page above
+    speaks in plain words.
+
+    Parameters
+    ----------
+    *results
+        Forecast results whose assumptions are listed (see :func:`assumptions_html`).
+    review
+        A :class:`~zhengshou_analysis.figures.review.ForecastReview` whose method notes are added.
+    title
+        Heading of the note.
+    """
+    parts = [assumptions_html(*results, title="方法与假设")] if results else []
+    if review is not None:
+        notes = [v for v in review.notes.values() if v]
+        notes += list(review.skipped.values())
+        if notes:
+            items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+            parts.append(
+                f'<div class="zs-assume"><strong>预测回顾的做法</strong><ul>{items}</ul></div>'
+            )
+    body = "".join(parts)
+    return f'<section class="zs-tech"><h2>{html.escape(title)}</h2>{body}</section>'
