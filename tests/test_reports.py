@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -243,3 +244,39 @@ def test_the_profile_joins_the_run_keys_and_the_titles(report_env, tmp_path, mon
     assert [r.status for r in batch().runs] == ["ok"]  # a changed profile re-runs the page
     figures = json.loads((out / "2021" / "key_figures.json").read_text(encoding="utf-8"))
     assert figures["parameters"]["payment_term_days"] == 90
+
+
+#: Method names a reader-facing page keeps for its technical note (issue 13: words for leaders).
+METHOD_WORDS = (
+    "MASE",
+    "SARIMAX",
+    "ETS",
+    "Kaplan",
+    "χ²",
+    "Brier",
+    "CRPS",
+    "PIT",
+    "P50",
+    "P90",
+    "AIC",
+)
+
+
+def _reader_text(page: str) -> str:
+    """The visible text of a page above its technical note (styles, scripts, data URIs removed)."""
+    page = re.sub(r"<style.*?</style>", " ", page, flags=re.DOTALL)
+    page = re.sub(r"data:[^\"')\s]+", " ", page)
+    page = page.split("技术说明", 1)[0]
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def test_pages_speak_plain_words_and_keep_method_names_for_the_technical_note(
+    batch_run, report_env
+):
+    for name in NOTEBOOKS:
+        page = (report_env["out"] / "2021" / f"{name}.html").read_text(encoding="utf-8")
+        text = _reader_text(page)
+        used = [w for w in METHOD_WORDS if w in text]
+        assert not used, f"{name}: {used} above the technical note"
+        if name in ("30_funding", "50_delivery"):
+            assert "预测回顾" in text and "技术说明" in page
