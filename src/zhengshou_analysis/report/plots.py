@@ -187,7 +187,7 @@ def plot_monthly_inflows(
             _wan(forecast["inflow_p10_yuan"]),
             _wan(forecast["inflow_p90_yuan"]),
             color=PALETTE["band"],
-            label="预测区间（P10–P90）",
+            label="八成把握范围",
         )
         ax.plot(
             x,
@@ -256,7 +256,7 @@ def plot_site_timeline(sites: pd.DataFrame, *, as_of, ax=None):
 
 
 def plot_build_survival(
-    curve: pd.DataFrame, *, ax=None, title: str = "安置区建设周期 Kaplan–Meier 曲线"
+    curve: pd.DataFrame, *, ax=None, title: str = "安置区建设周期：开工后仍未交房的比例"
 ):
     """The Kaplan–Meier curve of build time: share of sites not yet delivered after t months.
 
