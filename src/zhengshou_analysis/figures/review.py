@@ -406,9 +406,10 @@ def review_forecasts(
     known_sites = tables["sites"]
     done: list[pd.Timestamp] = []
     settings = {"policy": policy, "horizon_months": h, "seed": int(seed), "n_paths": int(n_paths)}
+    made: dict[pd.Timestamp, Analysis] = {}
     for origin in origins:
         try:
-            a_then = _analysis_at(tables, origin, **settings)
+            a_then = made[origin] = _analysis_at(tables, origin, **settings)
             sites, info = _review_sites(a_then, known_sites, origin, as_of, h)
             money = _money_rows(a_then, tables, origin, policy=policy, h=h)
         except (ZhengshouError, ValueError, np.linalg.LinAlgError) as exc:
@@ -426,7 +427,7 @@ def review_forecasts(
         delivery_rows.append({"origin": pd.NaT, **_delivery_scores(sites_all)})
     delivery = pd.DataFrame(delivery_rows)
     money_frame = pd.DataFrame(money_rows)
-    previous = _previous_forecast(tables, as_of, frequency, settings)
+    previous = _previous_forecast(tables, as_of, frequency, settings, made)
     review = ForecastReview(
         as_of=as_of,
         horizon_months=h,
@@ -467,11 +468,15 @@ def _previous_forecast(
     as_of: pd.Timestamp,
     frequency: Frequency,
     settings: Mapping[str, Any],
+    made: Mapping[pd.Timestamp, Analysis],
 ) -> pd.DataFrame:
-    """The previous run's P50/P90 per site and its full-gap P50 (empty when it cannot be made)."""
+    """The previous run's P50/P90 per site and its full-gap P50 (empty when it cannot be made).
+
+    The analysis of that origin is reused from ``made`` when the review already made it.
+    """
     origin = _previous_origin(as_of, frequency)
     try:
-        a_then = _analysis_at(tables, origin, **settings)
+        a_then = made.get(origin) or _analysis_at(tables, origin, **settings)
         fc = a_then.delivery_forecast.summary
         gap = a_then.gap.summary.set_index("scenario").loc["baseline"]
     except (ZhengshouError, ValueError, KeyError, np.linalg.LinAlgError) as exc:
