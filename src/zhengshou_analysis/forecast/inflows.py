@@ -73,6 +73,8 @@ BACKTEST_SEED = 20211231
 #: SARIMAX: parameter draws per simulation (paths in blocks, one draw per block).
 SARIMAX_PARAM_DRAWS = 20
 BACKTEST_SARIMAX_PARAM_DRAWS = 5
+#: One-sided 95 % normal quantile: how far inside its region an estimate must be for draws.
+Z95 = 1.645
 #: Season length of monthly inflows.
 SEASON = 12
 #: Fewer months of inflow history than this: block bootstrap instead of a model.
@@ -235,9 +237,10 @@ def _arima_psi(res, h: int) -> np.ndarray:
 def _sarimax_uncertainty_problem(res) -> str | None:
     """Why the SARIMAX parameter covariance is not used for draws (``None``: it is used).
 
-    Used when finite and positive definite, every AR/MA coefficient at least two standard errors
-    inside (−1, 1) and the innovation variance two standard errors above 0: at the boundary the
-    Hessian-based covariance is unreliable (the likelihood is flat there).
+    Used when finite and positive definite, every AR/MA coefficient at least 1.645 standard errors
+    inside (−1, 1) (95 % of its approximate normal on the nearer side of the boundary) and the
+    innovation variance 1.645 standard errors above 0. Nearer the boundary the Hessian-based
+    covariance is unreliable (the likelihood is flat there) and many draws would fall outside.
     """
     params = np.asarray(res.params, dtype="float64")
     with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -251,10 +254,10 @@ def _sarimax_uncertainty_problem(res) -> str | None:
         return "covariance of the estimates not positive definite"
     se = np.sqrt(np.diag(cov))
     for name, p, s in zip(res.model.param_names, params, se, strict=True):
-        if name.startswith(("ar.", "ma.")) and abs(p) + 2 * s >= 1:
-            return f"{name} = {p:.3f} (s.e. {s:.3f}) within 2 s.e. of the invertibility boundary"
-        if name == "sigma2" and p - 2 * s <= 0:
-            return f"sigma2 within 2 s.e. of 0 ({p:.3g}, s.e. {s:.3g})"
+        if name.startswith(("ar.", "ma.")) and abs(p) + Z95 * s >= 1:
+            return f"{name} = {p:.3f} (s.e. {s:.3f}) within 1.645 s.e. of the boundary ±1"
+        if name == "sigma2" and p - Z95 * s <= 0:
+            return f"sigma2 within 1.645 s.e. of 0 ({p:.3g}, s.e. {s:.3g})"
     return None
 
 
@@ -279,7 +282,7 @@ def _sarimax_param_draws(res, n_draws: int, rng: np.random.Generator) -> np.ndar
         kept.extend(cand[ok])
         if len(kept) >= n_draws:
             break
-    kept.extend([params] * max(n_draws - len(kept), 0))  # practically never: 2 s.e. inside
+    kept.extend([params] * max(n_draws - len(kept), 0))  # practically never: ≥ 95 % accepted
     return np.asarray(kept[:n_draws])
 
 
