@@ -22,11 +22,11 @@ from zhengshou_analysis.figures import compute_transition_fees
 from zhengshou_analysis.figures.keyfile import key_figures_json
 from zhengshou_analysis.forecast import (
     Scenario,
-    backtest_inflow_models,
     compute_forecast_figures,
     compute_monthly_inflows,
     forecast_funding_gap,
     forecast_inflows,
+    rolling_backtest_inflow_models,
     simulate_transition_fees,
 )
 
@@ -290,7 +290,7 @@ def test_backtest_prefers_a_seasonal_model_on_a_seasonal_series():
     rng = np.random.default_rng(0)
     t = np.arange(72)
     y = 1e6 * (100 + 60 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 5, 72))
-    bt = backtest_inflow_models(pd.Series(y))
+    bt = rolling_backtest_inflow_models(pd.Series(y))
     mase = bt.assumptions["mase"]
     assert mase["seasonal_naive"] < mase["naive"] / 3
     assert bt.assumptions["winner"] in ("seasonal_naive", "ets", "sarimax")
@@ -304,7 +304,7 @@ def test_backtest_prefers_a_trend_model_on_a_trending_series():
     # 0.5 million, and a model with a trend follows the drift
     rng = np.random.default_rng(1)
     y = 1e7 + np.cumsum(rng.normal(5e5, 3e5, 60))
-    bt = backtest_inflow_models(pd.Series(y))
+    bt = rolling_backtest_inflow_models(pd.Series(y))
     mase = bt.assumptions["mase"]
     assert mase["naive"] < mase["seasonal_naive"]
     assert bt.assumptions["winner"] in ("ets", "sarimax")
@@ -533,7 +533,7 @@ def fit_counts(monkeypatch):
         "tail": count_calls(monkeypatch, "fit_survival_tail", tail.fit_survival_tail),
         "inflow_model": count_calls(monkeypatch, "fit_inflow_model", inflows.fit_inflow_model),
         "backtest": count_calls(
-            monkeypatch, "backtest_inflow_models", inflows.backtest_inflow_models
+            monkeypatch, "rolling_backtest_inflow_models", inflows.rolling_backtest_inflow_models
         ),
     }
 

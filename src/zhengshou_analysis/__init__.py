@@ -17,7 +17,6 @@ from .figures.keyfile import key_figures_json
 from .forecast import (
     DEFAULT_SCENARIOS,
     Scenario,
-    backtest_inflow_models,
     compute_delivery_survival,
     compute_forecast_figures,
     compute_monthly_inflows,
@@ -25,6 +24,7 @@ from .forecast import (
     forecast_funding_gap,
     forecast_inflows,
     forecast_site_delivery,
+    rolling_backtest_inflow_models,
     simulate_transition_fees,
 )
 from .ledger.clean import CleanResult, clean_ledgers, write_clean_outputs
@@ -48,7 +48,6 @@ __all__ = [
     "SchemaError",
     "ZhengshouError",
     "__version__",
-    "backtest_inflow_models",
     "clean_ledgers",
     "compute_delivery_survival",
     "compute_forecast_figures",
@@ -63,6 +62,7 @@ __all__ = [
     "forecast_site_delivery",
     "key_figures_json",
     "months_between",
+    "rolling_backtest_inflow_models",
     "simulate_transition_fees",
     "table",
     "write_clean_outputs",

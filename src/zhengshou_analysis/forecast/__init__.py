@@ -6,9 +6,9 @@ Three forward questions, answered with their uncertainty and the assumptions beh
   log-rank, Cox), :func:`fit_survival_tail` (parametric tail), :func:`fit_delivery_model` and
   :func:`forecast_site_delivery`;
 * **what will the transitional fees cost meanwhile** — :func:`simulate_transition_fees`;
-* **will the money be there** — :func:`compute_monthly_inflows`, :func:`backtest_inflow_models`,
-  :func:`forecast_inflows` and :func:`forecast_funding_gap` (:class:`Scenario` objects side by
-  side);
+* **will the money be there** — :func:`compute_monthly_inflows`,
+  :func:`rolling_backtest_inflow_models`, :func:`forecast_inflows` and
+  :func:`forecast_funding_gap` (:class:`Scenario` objects side by side);
 
 and :func:`compute_forecast_figures`, the forecast figures of the registry, JSON-ready.
 
@@ -28,10 +28,10 @@ from .gap import forecast_funding_gap
 from .inflows import (
     MODEL_LABELS,
     InflowModel,
-    backtest_inflow_models,
     compute_monthly_inflows,
     fit_inflow_model,
     forecast_inflows,
+    rolling_backtest_inflow_models,
 )
 from .keyfigures import compute_forecast_figures, flatten_forecast_figures
 from .scenarios import DEFAULT_SCENARIOS, Scenario
@@ -48,7 +48,6 @@ __all__ = [
     "InflowModel",
     "Scenario",
     "TailFit",
-    "backtest_inflow_models",
     "compute_delivery_survival",
     "compute_forecast_figures",
     "compute_monthly_inflows",
@@ -59,6 +58,7 @@ __all__ = [
     "forecast_funding_gap",
     "forecast_inflows",
     "forecast_site_delivery",
+    "rolling_backtest_inflow_models",
     "simulate_transition_fees",
     "single_threaded_blas",
 ]

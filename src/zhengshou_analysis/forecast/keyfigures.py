@@ -345,9 +345,17 @@ def _assumption_figures(
         "gap_components": {k: _yuan(v) for k, v in a["gap_components"].items()},
         "inflow_model": {
             k: a["inflows"][k]
-            for k in ("method", "spec", "why", "fallback_reason", "backtest_mase")
-        }
-        | {"backtest_holdout_months": a["inflows"]["backtest_holdout_months"]},
+            for k in (
+                "method",
+                "spec",
+                "why",
+                "fallback_reason",
+                "backtest_mase",
+                "backtest_holdout_months",
+                "n_origins",
+                "selection_mase_out_of_sample",
+            )
+        },
         "delivery_model": {
             "statement": delivery["statement"],
             "tail": delivery["tail"],
