@@ -365,9 +365,11 @@ def test_prob_pays_whole_horizon_when_delivery_is_certain(
     # D1 delivered 2021-11-20: ceil of −1.36 months = −1, + 2 → 1 more fee month: never whole
     assert s.loc["D1", "prob_pays_whole_horizon"] == 0.0
     assert s.loc["D1", "fee_p90_yuan"] == pytest.approx(100.0)
+    # a 片区 and the total: every undelivered site still paying (the delivered D1 pays 100 on
+    # every path, so it does not move the quantiles); NaN without an undelivered site
     z = by_zone.set_index("zone")["prob_pays_whole_horizon"]
-    assert z["贵城片区"] == whole and z["港城片区"] == 0.0
-    assert summary["prob_pays_whole_horizon"].iloc[0] == 0.0  # D1 never pays the whole horizon
+    assert z["贵城片区"] == whole and np.isnan(z["港城片区"])
+    assert summary["prob_pays_whole_horizon"].iloc[0] == whole
 
 
 def test_prob_pays_whole_horizon_in_between_explains_p50_equal_p90(sites_and_households):
@@ -387,3 +389,17 @@ def test_prob_pays_whole_horizon_in_between_explains_p50_equal_p90(sites_and_hou
     assert u1["prob_pays_whole_horizon"] == pytest.approx(0.7)
     assert u1["fee_p50_yuan"] == u1["fee_p90_yuan"] == pytest.approx(1200.0)
     assert u1["fee_p10_yuan"] == pytest.approx(600.0)
+
+
+def test_registry_definitions_name_the_model_the_code_uses():
+    from zhengshou_analysis.figures.registry import definitions
+    from zhengshou_analysis.forecast.gap import (
+        NEW_AGREEMENT_BLOCK_MONTHS,
+        NEW_AGREEMENT_WINDOW_MONTHS,
+    )
+
+    d = definitions(Policy(payment_term_days=45))
+    assert f"最近{NEW_AGREEMENT_WINDOW_MONTHS}个完整月" in d["gap_p50_yuan"]
+    assert f"连续{NEW_AGREEMENT_BLOCK_MONTHS}个月" in d["gap_p50_yuan"]
+    assert "签约后45天" in d["gap_p50_yuan"] and "签约后45天" in d["stock_gap_p50_yuan"]
+    assert "过渡安置费拖欠" in d["stock_gap_p50_yuan"]

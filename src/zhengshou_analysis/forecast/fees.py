@@ -169,18 +169,22 @@ class FeeModel:
         -------
         (pandas.DataFrame, pandas.DataFrame, pandas.DataFrame)
             ``summary`` (one row: households, quantiles of the total and
-            ``prob_pays_whole_horizon`` — the share of paths in which every household is still
-            in transition at the horizon end; NaN without households), ``by_site`` and
-            ``by_zone`` (the same share per site and per 片区).
+            ``prob_pays_whole_horizon``), ``by_site`` (``prob_pays_whole_horizon``: share of
+            paths in which the group is still in transition at the horizon end) and ``by_zone``.
+            For the total and a 片区, ``prob_pays_whole_horizon`` is the share of paths in which
+            the households of every undelivered (simulated) site are still in transition at the
+            horizon end — the others' fees are the same on every path, so this is how often the
+            fee is at its maximum — and NaN without an undelivered site.
         """
         g = self.groups
+        forecast = g["rule"].eq("forecast").to_numpy(dtype=bool)
         total = fees.sum(axis=1)
         q = path_quantiles(total)
         summary = pd.DataFrame(
             {
                 "households": [int(g["households"].sum())],
                 **{f"fee_{k}_yuan": [float(v)] for k, v in q.items()},
-                "prob_pays_whole_horizon": [_share_all(whole) if len(g) else np.nan],
+                "prob_pays_whole_horizon": [_share_all(whole[:, forecast])],
             }
         )
         qs = (
@@ -188,7 +192,6 @@ class FeeModel:
             if len(g)
             else {k: np.zeros(0) for k in ("mean", "p10", "p50", "p90")}
         )
-        forecast = g["rule"].eq("forecast").to_numpy()
         by_site = g.drop(columns=["fixed_months", "site_index"]).assign(
             **{f"fee_{k}_yuan": v for k, v in qs.items()},
             prob_pays_whole_horizon=whole.mean(axis=0) if len(g) else np.zeros(0),
@@ -211,7 +214,7 @@ class FeeModel:
                     "zone": z,
                     "households": int(g.loc[cols, "households"].sum()),
                     **{f"fee_{k}_yuan": float(v) for k, v in zq.items()},
-                    "prob_pays_whole_horizon": _share_all(whole[:, cols]),
+                    "prob_pays_whole_horizon": _share_all(whole[:, cols & forecast]),
                 }
             )
         by_zone = pd.DataFrame(
@@ -292,8 +295,13 @@ class FeeModel:
 
 
 def _share_all(whole: np.ndarray) -> float:
-    """Share of paths (rows) in which every group (column) is still in transition at the end."""
-    return float(np.mean(whole.all(axis=1))) if whole.shape[0] else float("nan")
+    """Share of paths (rows) in which every group (column) is still in transition at the end.
+
+    NaN without a column (no simulated site) or without a path.
+    """
+    if not whole.shape[0] or not whole.shape[1]:
+        return float("nan")
+    return float(np.mean(whole.all(axis=1)))
 
 
 def _classify_households(
@@ -506,15 +514,16 @@ def simulate_transition_fees(
     ForecastResult
         ``summary``: one row — ``households``, ``fee_mean_yuan``, ``fee_p10_yuan``,
         ``fee_p50_yuan``, ``fee_p90_yuan`` (total over the horizon) and
-        ``prob_pays_whole_horizon`` (share of paths in which every household is still in
-        transition at the horizon end; NaN without households). ``frames``: ``"by_site"``
+        ``prob_pays_whole_horizon`` (share of paths in which the households of every undelivered
+        site are still in transition at the horizon end, so the total is at its maximum; NaN
+        without an undelivered site). ``frames``: ``"by_site"``
         (per site, plus one row ``未注明`` for households without a known site: ``rule``
         ``forecast``/``delivered``/``no_site``, ``households``, the same quantiles,
         ``prob_pays_whole_horizon`` — share of paths in which the site's households still pay
         for every month of the horizon — and for forecast sites ``delay_cost_month_yuan`` — the
         expected cost of one more month of delay — and ``delay_cost_month_in_horizon_yuan``),
         ``"by_zone"`` (per 片区: quantiles of the per-path sum and ``prob_pays_whole_horizon``,
-        all of the 片区's households paying the whole horizon), ``"households"`` (inputs per
+        as for the total over the 片区's undelivered sites), ``"households"`` (inputs per
         household). ``samples``: ``"total"``
         ``(n_paths,)`` and ``"by_site"`` ``(n_paths, sites)`` (columns as ``by_site`` rows; they
         add up to ``total`` path by path). ``assumptions``: the exit and fee rules.
