@@ -461,16 +461,10 @@ def write_forward_answers(gap, delivery, *, horizon_months: int | None = None) -
         return f"缺口{fmt_wan_yuan(x)}" if x > 0 else f"结余{fmt_wan_yuan(-x)}"
 
     q3 = (
-        f"三、资金够不够：按基准情景，到预测期末（{h}个月后）应付未付的补偿款（含预测期内新签协议"
-        f"到期的部分）、过渡费拖欠和预测期内过渡费，减去资金结余和新增到位资金，中位数为"
-        f"{gap_text(gap50)}，90%分位为{gap_text(gap90)}，"
+        f"三、资金够不够：按基准情景，到预测期末（{h}个月后）应付未付的补偿款和过渡费减去资金结余和"
+        f"新增到位资金，中位数为{gap_text(gap50)}，90%分位为{gap_text(gap90)}，"
         f"资金能够覆盖的概率为{fmt_pct(base['prob_gap_closed'])}。"
     )
-    if "stock_gap_p50_yuan" in base:
-        q3 += (
-            f"只计统计日已有的义务（存量缺口）时中位数为{gap_text(float(base['stock_gap_p50_yuan']))}，"
-            f"覆盖的概率为{fmt_pct(base['prob_stock_gap_closed'])}。"
-        )
     others = gap.summary.iloc[1:]
     if len(others):
         q3 += (
