@@ -531,7 +531,7 @@ FIGURES: tuple[Figure, ...] = (
         "存量义务可覆盖的概率",
         "ratio",
         "forecast",
-        "模拟路径中预测期末存量缺口 ≤ 0 的比例（不含预测期内新签协议的义务，高于全口径的概率）。",
+        "模拟路径中预测期末存量缺口 ≤ 0 的比例（不含预测期内新签协议的义务，不低于全口径的概率）。",
         build=outlook.build_forecast_figure,
     ),
     Figure(
@@ -635,17 +635,18 @@ BREAKDOWNS: tuple[Breakdown, ...] = (
         "forecast_fee_by_site",
         "过渡安置费预测（按安置区）",
         "forecast",
-        "Fees over the horizon per site (mean/P10/P50/P90), the probability its households pay "
-        "every month of the horizon (P90 is then the cap), and the cost of one more month of "
-        "delay.",
+        "Fees over the horizon per site (mean/P10/P50/P90), `prob_pays_whole_horizon` (share of "
+        "paths on which its households pay every month of the horizon: above 0.1, P90 is the "
+        "cap; above 0.5, P50 too), and the cost of one more month of delay.",
         build=outlook.build_forecast_fee_by_site,
     ),
     Breakdown(
         "forecast_fee_by_zone",
         "过渡安置费预测（按片区）",
         "forecast",
-        "Fees over the horizon per 片区, with the probability all its households pay every month "
-        "of the horizon.",
+        "Fees over the horizon per 片区, with `prob_pays_whole_horizon` (share of paths on which "
+        "the households of all its undelivered sites pay every month of the horizon; null "
+        "without one).",
         build=outlook.build_forecast_fee_by_zone,
     ),
 )
