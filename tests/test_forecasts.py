@@ -403,9 +403,14 @@ def test_gap_is_obligations_minus_money_path_by_path(small_district):
     assert a["unpaid_compensation_due_yuan"] == pytest.approx(700.0)
     assert a["cash_balance_yuan"] == pytest.approx(2600.0)
     s = r.samples
-    expected = 700.0 + s["fees:baseline"] - (2600.0 + s["inflows"].sum(axis=1))
+    arrears = a["transition_fee_arrears_yuan"]  # in the stock gap (no fee was ever paid)
+    assert arrears > 0
+    stock = 700.0 + arrears + s["fees:baseline"] - (2600.0 + s["inflows"].sum(axis=1))
+    assert np.allclose(s["stock_gap:baseline"], stock)
+    expected = stock + s["new_due"]  # the full gap: + new agreements due within the horizon
     assert np.allclose(s["gap:baseline"], expected)
     row = r.summary.set_index("scenario").loc["baseline"]
+    assert row["prob_stock_gap_closed"] == pytest.approx(np.mean(stock <= 0))
     assert row["prob_gap_closed"] == pytest.approx(np.mean(expected <= 0))
     assert row["gap_p50_yuan"] == pytest.approx(np.quantile(expected, 0.5))
     assert row["gap_p90_yuan"] >= row["gap_p50_yuan"]
@@ -444,6 +449,9 @@ FIGURES = {
     "gap_p50_yuan",
     "gap_p90_yuan",
     "prob_gap_closed",
+    "stock_gap_p50_yuan",
+    "stock_gap_p90_yuan",
+    "prob_stock_gap_closed",
     "transition_fee_next_12m_p50_yuan",
     "transition_fee_next_12m_p90_yuan",
     "site_delivery_p50_date",

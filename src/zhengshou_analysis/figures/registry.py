@@ -481,28 +481,57 @@ FIGURES: tuple[Figure, ...] = (
     # forecasts over the horizon after as_of
     Figure(
         "gap_p50_yuan",
-        "预测期末资金缺口（中位数）",
+        "预测期末资金缺口（全口径，中位数）",
         "yuan",
         "forecast",
-        "预测期末资金缺口的中位数（基准情景）：统计日前已签协议中支付期限不晚于预测期末的未付补偿款 + "
-        "预测期内按交付预测应计的过渡安置费 −（统计日资金结余 + 预测期内模拟到位资金）；"
-        "负数表示有结余。",
+        "预测期末全口径资金缺口的中位数（基准情景）= 存量缺口 + 预测期内预计新签协议中支付期限不晚于"
+        "预测期末的补偿款。新签协议：每月新签补偿额按统计日前最近36个完整月的历史（无签约的月按0）以"
+        "连续3个月为一块重抽样，不加趋势；签约至支付期限的天数取同期已签协议的实际分布（台账缺支付期限的"
+        "按签约后{payment_term_days}天计）；月内签约日按均匀分布。预测期内新开始过渡的户的过渡安置费"
+        "不计入。负数表示有结余。",
         build=outlook.build_forecast_figure,
     ),
     Figure(
         "gap_p90_yuan",
-        "预测期末资金缺口（90%分位）",
+        "预测期末资金缺口（全口径，90%分位）",
         "yuan",
         "forecast",
-        "同上缺口的90%分位数（较保守的估计）。",
+        "同上全口径缺口的90%分位数（较保守的估计）。",
         build=outlook.build_forecast_figure,
     ),
     Figure(
         "prob_gap_closed",
-        "资金可覆盖的概率",
+        "资金可覆盖的概率（全口径）",
         "ratio",
         "forecast",
-        "模拟路径中预测期末资金缺口 ≤ 0 的比例。",
+        "模拟路径中预测期末全口径资金缺口 ≤ 0 的比例。",
+        build=outlook.build_forecast_figure,
+    ),
+    Figure(
+        "stock_gap_p50_yuan",
+        "预测期末存量缺口（中位数）",
+        "yuan",
+        "forecast",
+        "只计统计日已存在的义务（基准情景，中位数）：统计日前已签协议中支付期限（缺失的按签约后"
+        "{payment_term_days}天）不晚于预测期末的未付补偿款 + 统计日过渡安置费拖欠（已计未付，逐户不为负）"
+        "+ 统计日仍在过渡的户在预测期内按交付预测应计的过渡安置费（{escalation}）−（统计日资金结余 + "
+        "预测期内模拟到位资金）；负数表示有结余。",
+        build=outlook.build_forecast_figure,
+    ),
+    Figure(
+        "stock_gap_p90_yuan",
+        "预测期末存量缺口（90%分位）",
+        "yuan",
+        "forecast",
+        "同上存量缺口的90%分位数（较保守的估计）。",
+        build=outlook.build_forecast_figure,
+    ),
+    Figure(
+        "prob_stock_gap_closed",
+        "存量义务可覆盖的概率",
+        "ratio",
+        "forecast",
+        "模拟路径中预测期末存量缺口 ≤ 0 的比例（不含预测期内新签协议的义务，不低于全口径的概率）。",
         build=outlook.build_forecast_figure,
     ),
     Figure(
@@ -597,22 +626,27 @@ BREAKDOWNS: tuple[Breakdown, ...] = (
         "forecast_scenarios",
         "资金缺口情景",
         "forecast",
-        "Per scenario of the one declared scenario set: gap P50/P90, probability the money "
-        "covers the obligations, fees and inflows P50/P90.",
+        "Per scenario of the one declared scenario set: full and stock gap P50/P90, the "
+        "probability the money covers each, new obligations due P50/P90, fee arrears, fees and "
+        "inflows P50/P90.",
         build=outlook.build_forecast_scenarios,
     ),
     Breakdown(
         "forecast_fee_by_site",
         "过渡安置费预测（按安置区）",
         "forecast",
-        "Fees over the horizon per site (P50/P90/mean) and the cost of one more month of delay.",
+        "Fees over the horizon per site (mean/P10/P50/P90), `prob_pays_whole_horizon` (share of "
+        "paths on which its households pay every month of the horizon: above 0.1, P90 is the "
+        "cap; above 0.5, P50 too), and the cost of one more month of delay.",
         build=outlook.build_forecast_fee_by_site,
     ),
     Breakdown(
         "forecast_fee_by_zone",
         "过渡安置费预测（按片区）",
         "forecast",
-        "Fees over the horizon per 片区.",
+        "Fees over the horizon per 片区, with `prob_pays_whole_horizon` (share of paths on which "
+        "the households of all its undelivered sites pay every month of the horizon; null "
+        "without one).",
         build=outlook.build_forecast_fee_by_zone,
     ),
 )

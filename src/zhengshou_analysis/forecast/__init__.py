@@ -8,7 +8,8 @@ Three forward questions, answered with their uncertainty and the assumptions beh
 * **what will the transitional fees cost meanwhile** — :func:`simulate_transition_fees`;
 * **will the money be there** — :func:`compute_monthly_inflows`,
   :func:`rolling_backtest_inflow_models`, :func:`forecast_inflows` and
-  :func:`forecast_funding_gap` (:class:`Scenario` objects side by side);
+  :func:`forecast_funding_gap` (the stock and the full gap, :class:`Scenario` objects side by
+  side), and after the fact :func:`compute_realised_gap`;
 
 and :func:`compute_forecast_figures`, the forecast figures of the registry, JSON-ready.
 
@@ -24,7 +25,7 @@ from .blas import single_threaded_blas
 from .common import DEFAULT_LAG_MONTHS, DEFAULT_N_PATHS
 from .delivery import DeliveryModel, fit_delivery_model, forecast_site_delivery
 from .fees import simulate_transition_fees
-from .gap import forecast_funding_gap
+from .gap import compute_realised_gap, forecast_funding_gap
 from .inflows import (
     MODEL_LABELS,
     InflowModel,
@@ -51,6 +52,7 @@ __all__ = [
     "compute_delivery_survival",
     "compute_forecast_figures",
     "compute_monthly_inflows",
+    "compute_realised_gap",
     "fit_delivery_model",
     "fit_inflow_model",
     "fit_survival_tail",

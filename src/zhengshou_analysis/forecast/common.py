@@ -1,8 +1,9 @@
 """Shared pieces of the simulations: defaults, argument checks, random streams, path quantiles.
 
-Reproducibility rests on :func:`random_streams`: one integer ``seed`` feeds a
-:class:`numpy.random.SeedSequence` whose first child draws the deliveries and whose second draws
-the inflows, so every scenario sees the same random numbers (scenario differences are the
+Reproducibility rests on :func:`random_streams` and :func:`new_agreement_stream`: one integer
+``seed`` feeds a :class:`numpy.random.SeedSequence` whose first child draws the deliveries, whose
+second draws the inflows and whose third draws the new agreements of the funding gap, so every
+scenario sees the same random numbers (scenario differences are the
 scenario, not noise) and the same inputs and seed give the same figures.
 """
 
@@ -23,6 +24,7 @@ __all__ = [
     "DEFAULT_N_PATHS",
     "DateLike",
     "check_simulation_args",
+    "new_agreement_stream",
     "path_quantiles",
     "random_streams",
     "scipy_special",
@@ -96,6 +98,26 @@ def random_streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]
     """
     a, b = np.random.SeedSequence(int(seed)).spawn(2)
     return np.random.default_rng(a), np.random.default_rng(b)
+
+
+def new_agreement_stream(seed: int) -> np.random.Generator:
+    """The generator of the new-agreement draws: the third child of ``SeedSequence(seed)``.
+
+    A child of a :class:`numpy.random.SeedSequence` depends only on the seed and its index, so
+    adding this stream leaves the draws of :func:`random_streams` (children 0 and 1) unchanged.
+
+    Parameters
+    ----------
+    seed
+        Non-negative integer.
+
+    Returns
+    -------
+    numpy.random.Generator
+        Independent of both streams of :func:`random_streams`; the same seed gives the same
+        stream.
+    """
+    return np.random.default_rng(np.random.SeedSequence(int(seed)).spawn(3)[2])
 
 
 def path_quantiles(x: np.ndarray, axis: int = 0) -> dict[str, np.ndarray]:

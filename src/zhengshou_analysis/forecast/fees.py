@@ -81,6 +81,43 @@ class FeeModel:
     horizon_months: int
     arrears_yuan: float
 
+    def fee_months_left(
+        self,
+        months_to_delivery: np.ndarray,
+        *,
+        lag_months: int,
+        delay_months: int = 0,
+    ) -> np.ndarray:
+        """Fee months each group still pays after ``as_of`` (``e``), per path and group.
+
+        Parameters
+        ----------
+        months_to_delivery
+            ``(n_paths, n_forecast_sites)`` months after ``as_of`` (floats), rounded up to whole
+            months here.
+        lag_months
+            Months in transition after delivery.
+        delay_months
+            Extra months added to every simulated delivery.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_paths, n_groups)`` whole months (float), at least 1: months from ``as_of`` to
+            the delivery (rounded up; fixed for delivered sites and households without a site)
+            + ``lag_months`` (+ ``delay_months`` for simulated sites). ``e ≥ H`` means the group
+            is still in transition at the horizon end and pays every month of the horizon.
+        """
+        g = self.groups
+        n_paths = months_to_delivery.shape[0]
+        fixed = g["fixed_months"].to_numpy(dtype="float64")
+        m = np.broadcast_to(fixed, (n_paths, len(g))).copy()
+        sim = g["site_index"].to_numpy() >= 0
+        if sim.any():
+            idx = g.loc[sim, "site_index"].to_numpy()
+            m[:, sim] = np.ceil(months_to_delivery[:, idx]) + delay_months
+        return np.maximum(m + lag_months, 1.0)
+
     def paths(
         self,
         months_to_delivery: np.ndarray,
@@ -107,14 +144,9 @@ class FeeModel:
             first month after the exit. Every household pays at least one more fee month.
         """
         g = self.groups
-        n_paths = months_to_delivery.shape[0]
-        fixed = g["fixed_months"].to_numpy(dtype="float64")
-        m = np.broadcast_to(fixed, (n_paths, len(g))).copy()
-        sim = g["site_index"].to_numpy() >= 0
-        if sim.any():
-            idx = g.loc[sim, "site_index"].to_numpy()
-            m[:, sim] = np.ceil(months_to_delivery[:, idx]) + delay_months
-        e = np.maximum(m + lag_months, 1.0)
+        e = self.fee_months_left(
+            months_to_delivery, lag_months=lag_months, delay_months=delay_months
+        )
         h = self.horizon_months
         e_cap = self.marginal_table.shape[1] - 1
         cols = np.arange(len(g))[None, :]
@@ -123,27 +155,36 @@ class FeeModel:
         return fees, marginal
 
     def frames(
-        self, fees: np.ndarray, marginal: np.ndarray, in_horizon: np.ndarray
+        self, fees: np.ndarray, marginal: np.ndarray, in_horizon: np.ndarray, whole: np.ndarray
     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """Summary, per-site and per-片区 frames of simulated fees (see :func:`simulate_transition_fees`).
 
         Parameters
         ----------
-        fees, marginal, in_horizon
-            The three ``(n_paths, n_groups)`` arrays of :meth:`simulate` (yuan).
+        fees, marginal, in_horizon, whole
+            The four ``(n_paths, n_groups)`` arrays of :meth:`simulate` (yuan; ``whole``
+            boolean).
 
         Returns
         -------
         (pandas.DataFrame, pandas.DataFrame, pandas.DataFrame)
-            ``summary`` (one row: households and quantiles of the total), ``by_site`` and ``by_zone``.
+            ``summary`` (one row: households, quantiles of the total and
+            ``prob_pays_whole_horizon``), ``by_site`` (``prob_pays_whole_horizon``: share of
+            paths in which the group is still in transition at the horizon end) and ``by_zone``.
+            For the total and a 片区, ``prob_pays_whole_horizon`` is the share of paths in which
+            the households of every undelivered (simulated) site are still in transition at the
+            horizon end — the others' fees are the same on every path, so this is how often the
+            fee is at its maximum — and NaN without an undelivered site.
         """
         g = self.groups
+        forecast = g["rule"].eq("forecast").to_numpy(dtype=bool)
         total = fees.sum(axis=1)
         q = path_quantiles(total)
         summary = pd.DataFrame(
             {
                 "households": [int(g["households"].sum())],
                 **{f"fee_{k}_yuan": [float(v)] for k, v in q.items()},
+                "prob_pays_whole_horizon": [_share_all(whole[:, forecast])],
             }
         )
         qs = (
@@ -151,9 +192,9 @@ class FeeModel:
             if len(g)
             else {k: np.zeros(0) for k in ("mean", "p10", "p50", "p90")}
         )
-        forecast = g["rule"].eq("forecast").to_numpy()
         by_site = g.drop(columns=["fixed_months", "site_index"]).assign(
             **{f"fee_{k}_yuan": v for k, v in qs.items()},
+            prob_pays_whole_horizon=whole.mean(axis=0) if len(g) else np.zeros(0),
             delay_cost_month_yuan=np.where(
                 forecast, marginal.mean(axis=0) if len(g) else 0, np.nan
             ),
@@ -173,17 +214,24 @@ class FeeModel:
                     "zone": z,
                     "households": int(g.loc[cols, "households"].sum()),
                     **{f"fee_{k}_yuan": float(v) for k, v in zq.items()},
+                    "prob_pays_whole_horizon": _share_all(whole[:, cols & forecast]),
                 }
             )
         by_zone = pd.DataFrame(
-            rows, columns=["zone", "households", *(f"fee_{k}_yuan" for k in q)]
-        ).astype({"zone": "str"})
+            rows,
+            columns=[
+                "zone",
+                "households",
+                *(f"fee_{k}_yuan" for k in q),
+                "prob_pays_whole_horizon",
+            ],
+        ).astype({"zone": "str", "prob_pays_whole_horizon": "float64"})
         return summary, by_site, by_zone
 
     def simulate(
         self, draws: np.ndarray, *, lag_months: int, delay_months: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Fees over the horizon, the cost of one more month of delay and its part in the horizon.
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Fees over the horizon, the cost of one more month of delay, its part in the horizon.
 
         Parameters
         ----------
@@ -197,13 +245,16 @@ class FeeModel:
 
         Returns
         -------
-        (numpy.ndarray, numpy.ndarray, numpy.ndarray)
-            Three ``(n_paths, n_groups)`` arrays in yuan: fees over the horizon, the fee of one more
-            fee month after the exit, and how much one more month of delay adds within the horizon.
+        (numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray)
+            Four ``(n_paths, n_groups)`` arrays: fees over the horizon, the fee of one more fee
+            month after the exit, how much one more month of delay adds within the horizon (yuan),
+            and whether the group is still in transition at the horizon end (``e ≥ H``: it pays
+            every month of the horizon, so its fee is at the cap ``horizon_table[:, H]``).
         """
         fees, marginal = self.paths(draws, lag_months=lag_months, delay_months=delay_months)
         later, _ = self.paths(draws, lag_months=lag_months, delay_months=delay_months + 1)
-        return fees, marginal, later - fees
+        e = self.fee_months_left(draws, lag_months=lag_months, delay_months=delay_months)
+        return fees, marginal, later - fees, e >= self.horizon_months
 
     def assumptions(self, *, lag_months: int, escalation: Escalation) -> dict[str, Any]:
         """The exit and fee rules, escalation tiers and household counts, JSON-ready.
@@ -241,6 +292,16 @@ class FeeModel:
             "delay_cost": "再推迟1个月交付的代价：该安置区各户交付后多计的1个计费月（含逾期加付），"
             "取各模拟路径的平均值；delay_cost_month_in_horizon_yuan 为其中落在预测期内的部分。",
         }
+
+
+def _share_all(whole: np.ndarray) -> float:
+    """Share of paths (rows) in which every group (column) is still in transition at the end.
+
+    NaN without a column (no simulated site) or without a path.
+    """
+    if not whole.shape[0] or not whole.shape[1]:
+        return float("nan")
+    return float(np.mean(whole.all(axis=1)))
 
 
 def _classify_households(
@@ -452,12 +513,18 @@ def simulate_transition_fees(
     -------
     ForecastResult
         ``summary``: one row — ``households``, ``fee_mean_yuan``, ``fee_p10_yuan``,
-        ``fee_p50_yuan``, ``fee_p90_yuan`` (total over the horizon). ``frames``: ``"by_site"``
+        ``fee_p50_yuan``, ``fee_p90_yuan`` (total over the horizon) and
+        ``prob_pays_whole_horizon`` (share of paths in which the households of every undelivered
+        site are still in transition at the horizon end, so the total is at its maximum; NaN
+        without an undelivered site). ``frames``: ``"by_site"``
         (per site, plus one row ``未注明`` for households without a known site: ``rule``
-        ``forecast``/``delivered``/``no_site``, ``households``, the same quantiles, and for
-        forecast sites ``delay_cost_month_yuan`` — the expected cost of one more month of delay —
-        and ``delay_cost_month_in_horizon_yuan``), ``"by_zone"`` (per 片区: quantiles of the
-        per-path sum), ``"households"`` (inputs per household). ``samples``: ``"total"``
+        ``forecast``/``delivered``/``no_site``, ``households``, the same quantiles,
+        ``prob_pays_whole_horizon`` — share of paths in which the site's households still pay
+        for every month of the horizon — and for forecast sites ``delay_cost_month_yuan`` — the
+        expected cost of one more month of delay — and ``delay_cost_month_in_horizon_yuan``),
+        ``"by_zone"`` (per 片区: quantiles of the per-path sum and ``prob_pays_whole_horizon``,
+        as for the total over the 片区's undelivered sites), ``"households"`` (inputs per
+        household). ``samples``: ``"total"``
         ``(n_paths,)`` and ``"by_site"`` ``(n_paths, sites)`` (columns as ``by_site`` rows; they
         add up to ``total`` path by path). ``assumptions``: the exit and fee rules.
 
@@ -475,6 +542,11 @@ def simulate_transition_fees(
     household of a site shares the site's ``e``, so a ``sites × (H + 1)`` table built once is
     looked up per path: the cost grows with households × horizon plus paths × sites, never their
     product. Fees are never negative (multipliers ≥ 1).
+
+    A site whose households pay every month of the horizon (``e ≥ H``) is at its cap
+    ``b [C(K_0 + H) − C(K_0)]``: P90 is the cap as soon as more than a tenth of the paths pay
+    the whole horizon, and P50 too when more than half do. P50 = P90 is then the right answer,
+    not a defect; ``prob_pays_whole_horizon`` says how often it is so.
     """
     as_of_ts = resolve_as_of(as_of)
     check_simulation_args(horizon_months, n_paths, lag_months, seed)
@@ -492,10 +564,10 @@ def simulate_transition_fees(
     )
     rng, _ = random_streams(seed)
     draws = delivery.sample_months_after(int(n_paths), rng)
-    fees, marginal, in_h = model.simulate(
+    fees, marginal, in_h, whole = model.simulate(
         draws, lag_months=int(lag_months), delay_months=int(delivery_delay_months)
     )
-    summary, by_site, by_zone = model.frames(fees, marginal, in_h)
+    summary, by_site, by_zone = model.frames(fees, marginal, in_h, whole)
     assumptions = {
         "as_of": as_of_ts.date().isoformat(),
         "horizon_months": int(horizon_months),

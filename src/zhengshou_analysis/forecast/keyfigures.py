@@ -20,7 +20,7 @@ from ..figures.common import json_scalar, jsonable
 from ..figures.sites import BuildTimeKM
 from ..results import ForecastResult
 from ..schemas import table_from
-from ..settings import DEFAULT_ESCALATION, Escalation, resolve_as_of
+from ..settings import DEFAULT_ESCALATION, DEFAULT_PAYMENT_TERM_DAYS, Escalation, resolve_as_of
 from .blas import single_threaded_blas
 from .common import DEFAULT_LAG_MONTHS, DEFAULT_N_PATHS, DateLike, site_status_and_km
 from .delivery import DeliveryModel, fit_delivery_model, forecast_site_delivery
@@ -44,6 +44,12 @@ def _scenario_figures(row: pd.Series) -> dict[str, Any]:
         "gap_p50_yuan": _yuan(row["gap_p50_yuan"]),
         "gap_p90_yuan": _yuan(row["gap_p90_yuan"]),
         "prob_gap_closed": json_scalar(row["prob_gap_closed"], "ratio"),
+        "stock_gap_p50_yuan": _yuan(row["stock_gap_p50_yuan"]),
+        "stock_gap_p90_yuan": _yuan(row["stock_gap_p90_yuan"]),
+        "prob_stock_gap_closed": json_scalar(row["prob_stock_gap_closed"], "ratio"),
+        "new_obligations_due_p50_yuan": _yuan(row["new_obligations_due_p50_yuan"]),
+        "new_obligations_due_p90_yuan": _yuan(row["new_obligations_due_p90_yuan"]),
+        "fee_arrears_yuan": _yuan(row["fee_arrears_yuan"]),
         "transition_fee_next_12m_p50_yuan": _yuan(row["fee_p50_yuan"]),
         "transition_fee_next_12m_p90_yuan": _yuan(row["fee_p90_yuan"]),
         "inflow_p50_yuan": _yuan(row["inflow_p50_yuan"]),
@@ -63,6 +69,7 @@ def compute_forecast_figures(
     lag_months: int = DEFAULT_LAG_MONTHS,
     scenarios: Sequence[Scenario] | None = None,
     escalation: Escalation = DEFAULT_ESCALATION,
+    payment_term_days: int = DEFAULT_PAYMENT_TERM_DAYS,
     status: pd.DataFrame | None = None,
     km: BuildTimeKM | None = None,
     delivery: DeliveryModel | None = None,
@@ -96,6 +103,9 @@ def compute_forecast_figures(
         Scenarios side by side (default :data:`DEFAULT_SCENARIOS`); the headline is the baseline.
     escalation
         Overdue escalation of the transitional fee.
+    payment_term_days
+        The policy's payment term (days after signing where the ledger has no due date), for
+        the agreement balances when ``balances`` is not given.
     status, km
         Pre-computed :func:`~zhengshou_analysis.figures.sites.compute_site_status` of the
         ``sites`` table at ``as_of`` and its
@@ -128,12 +138,15 @@ def compute_forecast_figures(
     Returns
     -------
     dict
-        ``horizon_months``; ``gap_p50_yuan``, ``gap_p90_yuan`` (yuan, 0.01), ``prob_gap_closed``;
+        ``horizon_months``; ``gap_p50_yuan``, ``gap_p90_yuan`` (yuan, 0.01), ``prob_gap_closed``
+        (the full gap); ``stock_gap_p50_yuan``, ``stock_gap_p90_yuan``, ``prob_stock_gap_closed``
+        (the stock gap, only the obligations existing at ``as_of``);
         ``transition_fee_next_12m_p50_yuan``, ``transition_fee_next_12m_p90_yuan``;
         ``site_delivery_p50_date`` and ``site_delivery_p90_date`` (``{site_id: ISO date}`` for
         every site not delivered by ``as_of``); ``forecast_scenarios`` (``{name: figures}``);
-        ``forecast_fee_by_site`` and ``forecast_fee_by_zone`` (P50/P90/mean of the fees over the
-        horizon, and per undelivered site the expected cost of one more month of delay);
+        ``forecast_fee_by_site`` and ``forecast_fee_by_zone`` (mean/P10/P50/P90 of the fees over
+        the horizon, ``prob_pays_whole_horizon``, and per undelivered site the expected cost of
+        one more month of delay);
         ``forecast_assumptions`` (models and why, back-test MASE, n_paths, seed, horizon, lag,
         escalation, scenarios, the data the forecast rests on, statements, and ``warning``: a
         plain-language warning when that is little, else ``None``). NA is ``None``.
@@ -153,6 +166,7 @@ def compute_forecast_figures(
         lag_months=lag_months,
         scenarios=scenarios,
         escalation=escalation,
+        payment_term_days=payment_term_days,
     )
     _check_given(settings, gap=gap, delivery_forecast=delivery_forecast, survival=survival)
     given = {
@@ -199,6 +213,7 @@ class _Settings:
     lag_months: int
     scenarios: Sequence[Scenario] | None
     escalation: Escalation
+    payment_term_days: int
 
 
 def _check_given(
@@ -246,6 +261,7 @@ def _funding_gap(
         lag_months=settings.lag_months,
         scenarios=settings.scenarios,
         escalation=settings.escalation,
+        payment_term_days=settings.payment_term_days,
         delivery=delivery,
         inflows=inflows,
         balances=balances,
@@ -287,6 +303,9 @@ def flatten_forecast_figures(
         "gap_p50_yuan": _yuan(base["gap_p50_yuan"]),
         "gap_p90_yuan": _yuan(base["gap_p90_yuan"]),
         "prob_gap_closed": json_scalar(base["prob_gap_closed"], "ratio"),
+        "stock_gap_p50_yuan": _yuan(base["stock_gap_p50_yuan"]),
+        "stock_gap_p90_yuan": _yuan(base["stock_gap_p90_yuan"]),
+        "prob_stock_gap_closed": json_scalar(base["prob_stock_gap_closed"], "ratio"),
         "transition_fee_next_12m_p50_yuan": _yuan(base["fee_p50_yuan"]),
         "transition_fee_next_12m_p90_yuan": _yuan(base["fee_p90_yuan"]),
         "site_delivery_p50_date": _site_dates(d, "p50_date"),
@@ -314,8 +333,10 @@ def _fee_by_site(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
             "rule": row["rule"],
             "households": int(row["households"]),
             "fee_mean_yuan": _yuan(row["fee_mean_yuan"]),
+            "fee_p10_yuan": _yuan(row["fee_p10_yuan"]),
             "fee_p50_yuan": _yuan(row["fee_p50_yuan"]),
             "fee_p90_yuan": _yuan(row["fee_p90_yuan"]),
+            "prob_pays_whole_horizon": json_scalar(row["prob_pays_whole_horizon"], "ratio"),
             "delay_cost_month_yuan": _yuan(row["delay_cost_month_yuan"]),
         }
         for _, row in frame.iterrows()
@@ -327,8 +348,10 @@ def _fee_by_zone(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
         row["zone"]: {
             "households": int(row["households"]),
             "fee_mean_yuan": _yuan(row["fee_mean_yuan"]),
+            "fee_p10_yuan": _yuan(row["fee_p10_yuan"]),
             "fee_p50_yuan": _yuan(row["fee_p50_yuan"]),
             "fee_p90_yuan": _yuan(row["fee_p90_yuan"]),
+            "prob_pays_whole_horizon": json_scalar(row["prob_pays_whole_horizon"], "ratio"),
         }
         for _, row in frame.iterrows()
     }
@@ -341,8 +364,10 @@ def _assumption_figures(
     return {
         **{k: a[k] for k in ("as_of", "horizon_months", "horizon_end", "n_paths", "seed")},
         **{k: a[k] for k in ("lag_months", "escalation_tiers", "scenario", "scenarios")},
+        "stock_gap_definition": a["stock_gap_definition"],
         "gap_definition": a["gap_definition"],
         "gap_components": {k: _yuan(v) for k, v in a["gap_components"].items()},
+        "new_agreements": a["new_agreements"],
         "inflow_model": {
             k: a["inflows"][k]
             for k in (
