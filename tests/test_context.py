@@ -57,7 +57,7 @@ def test_one_year_with_forecasts_conforms_each_table_once_and_fits_each_model_on
 
     fits: Counter = Counter()
     for name, real in (
-        ("fit_survival_tail", tail.fit_survival_tail),
+        ("fit_build_time_aft", tail.fit_build_time_aft),
         ("fit_inflow_model", inflows.fit_inflow_model),
     ):
 
@@ -72,8 +72,8 @@ def test_one_year_with_forecasts_conforms_each_table_once_and_fits_each_model_on
     compute_year_figures(demo_ledgers.tables, year=2021)
     assert conform_calls == Counter(dict.fromkeys(schemas.TABLES, 1))
     assert len(km_fits) == 1
-    # the inflow model once; the tail once per family (the one used and the one beside it)
-    assert fits == Counter({"fit_inflow_model": 1, "fit_survival_tail": 2})
+    # the inflow model once; the delivery model once per AFT family (the one used, two beside it)
+    assert fits == Counter({"fit_inflow_model": 1, "fit_build_time_aft": 3})
 
 
 def test_a_page_and_the_key_figures_share_one_context(demo_ledgers, km_fits):

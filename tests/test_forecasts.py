@@ -538,7 +538,7 @@ def fit_counts(monkeypatch):
 
     return {
         "km": count_calls(monkeypatch, "fit_build_time_km", sites.fit_build_time_km),
-        "tail": count_calls(monkeypatch, "fit_survival_tail", tail.fit_survival_tail),
+        "tail": count_calls(monkeypatch, "fit_build_time_aft", tail.fit_build_time_aft),
         "inflow_model": count_calls(monkeypatch, "fit_inflow_model", inflows.fit_inflow_model),
         "backtest": count_calls(
             monkeypatch, "rolling_backtest_inflow_models", inflows.rolling_backtest_inflow_models
@@ -584,12 +584,12 @@ def prefitted(tables, as_of, *, n_paths=300, seed=2021) -> dict:
 
 def test_figures_fit_each_model_once(demo, fit_counts):
     # before the split one call built the KM curve 6 times (2 delivery models, 4 on the survival
-    # page) and fitted the tail 4 times; now 1 KM curve, 2 tails (lognormal, the one used, and
-    # Weibull beside it), 1 inflow model (1 back-test)
+    # page); now 1 KM curve, 1 delivery model (3 AFT fits: the family used by AIC and the two
+    # beside it), 1 inflow model (1 back-test)
     compute_forecast_figures(demo, year=2021, n_paths=300)
     assert {k: len(v) for k, v in fit_counts.items()} == {
         "km": 1,
-        "tail": 2,
+        "tail": 3,
         "inflow_model": 1,
         "backtest": 1,
     }

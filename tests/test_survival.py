@@ -1,4 +1,4 @@
-"""Survival analysis of site delivery (forecast/survival, tail, delivery), checked against hand-computed values.
+"""Survival analysis of site delivery (forecast/survival, tail, delivery): hand-computed values and invariants.
 
 Build times are days / 30.4375. The reporting date is 2021-12-31 unless a test says otherwise.
 """
@@ -14,7 +14,7 @@ import pytest
 from zhengshou_analysis.exceptions import ParameterError
 from zhengshou_analysis.forecast.delivery import fit_delivery_model, forecast_site_delivery
 from zhengshou_analysis.forecast.survival import compute_delivery_survival
-from zhengshou_analysis.forecast.tail import fit_survival_tail
+from zhengshou_analysis.forecast.tail import fit_build_time_aft
 from zhengshou_analysis.schemas import empty_table
 
 AS_OF = pd.Timestamp("2021-12-31")
@@ -161,42 +161,72 @@ def test_cox_only_when_events_support_it():
     assert cox["hazard_ratio"].iloc[0] < 1  # bigger sites take longer: lower delivery hazard
 
 
+def test_logrank_that_cannot_be_computed_is_stated_not_raised():
+    # 丙片区's sites are all censored before any delivery: never at risk at a delivery time, so
+    # the log-rank covariance is singular (statsmodels raised LinAlgError and killed the run)
+    rows = (
+        [delivered(d, zone="甲片区") for d in (300, 400, 500)]
+        + [delivered(d, zone="乙片区") for d in (350, 450, 550)]
+        + [censored(d, zone="丙片区") for d in (30, 60, 90)]
+    )
+    sites = sites_frame(rows)
+    r = compute_delivery_survival(sites, as_of=AS_OF)
+    logrank = r.assumptions["logrank"]
+    assert logrank["p_value"] is None and "not_computable" in logrank
+    assert logrank["statement"].startswith("对数秩检验无法计算")
+    assert not r.summary.empty  # the KM curve is still there
+    assert len(forecast_site_delivery(sites, as_of=AS_OF).summary) == 3  # forecasts unaffected
+
+
 # --------------------------------------------------------------------------------------------------
-# parametric tail
+# AFT build-time model
 
 
-def test_lognormal_tail_recovers_parameters_from_censored_data():
+def test_lognormal_aft_recovers_parameters_and_the_promise_slope():
     rng = np.random.default_rng(42)
-    mu, sigma = math.log(36.0), 0.4
-    t = rng.lognormal(mu, sigma, 600)
-    c = rng.uniform(12, 60, 600)  # ~ 45 % censored
-    fit = fit_survival_tail(np.minimum(t, c), t <= c)
+    promised = rng.uniform(18, 48, 600)
+    x = np.log(promised) - np.log(promised).mean()
+    t = promised * np.exp(0.3 + 0.5 * x + 0.4 * rng.standard_normal(600))
+    c = rng.uniform(12, 90, 600)  # ~ 45 % censored
+    fit = fit_build_time_aft(np.minimum(t, c), t <= c, promised)
     assert 0.3 < 1 - (t <= c).mean() < 0.6
-    assert fit.method == "ml" and fit.converged
-    assert fit.params["mu"] == pytest.approx(mu, abs=0.06)
-    assert fit.params["sigma"] == pytest.approx(sigma, abs=0.06)
-    # ignoring censoring (dropping the censored) would bias the median down
-    naive = math.exp(np.mean(np.log(t[t <= c])))
-    assert naive < fit.median_months - 3
+    assert fit.method == "map" and fit.converged and fit.slope_fitted
+    a, b, log_s = fit.coef
+    assert a == pytest.approx(0.3, abs=0.06)
+    assert b == pytest.approx(0.5, abs=0.15)
+    assert math.exp(log_s) == pytest.approx(0.4, abs=0.05)
+    assert (np.diag(fit.cov) > 0).all() and fit.draws.shape == (400, 3)
 
 
-def test_weibull_tail_recovers_parameters():
+@pytest.mark.parametrize("family", ["weibull", "loglogistic"])
+def test_other_families_fit_and_invert(family):
     rng = np.random.default_rng(7)
-    t = 40.0 * rng.weibull(2.5, 600)
-    c = rng.uniform(10, 70, 600)
-    fit = fit_survival_tail(np.minimum(t, c), t <= c, distribution="weibull")
-    assert fit.params["shape"] == pytest.approx(2.5, rel=0.15)
-    assert fit.params["scale"] == pytest.approx(40.0, rel=0.06)
-    p = np.array([0.9, 0.5, 0.1])
-    assert fit.survival(fit.inverse_survival(p)) == pytest.approx(p)
+    promised = np.full(400, 30.0)
+    t = (
+        40.0 * rng.weibull(2.5, 400)
+        if family == "weibull"
+        else 40.0 * np.exp(rng.logistic(0, 0.2, 400))
+    )
+    c = rng.uniform(10, 80, 400)
+    fit = fit_build_time_aft(np.minimum(t, c), t <= c, promised, distribution=family)
+    assert not fit.slope_fitted  # one promised build time: nothing to estimate a slope from
+    median = 30.0 * fit.describe()["median_ratio_to_promised"]
+    assert median == pytest.approx(np.median(t), rel=0.06)
+    assert fit.log_survival(median, 30.0) == pytest.approx(math.log(0.5), abs=1e-9)
 
 
-def test_tail_with_too_few_deliveries_uses_the_stated_prior():
-    fit = fit_survival_tail([20.0, 30.0, 40.0], [0, 0, 0], prior_median_months=30.0)
-    assert fit.method == "map" and math.isfinite(fit.params["mu"])
-    assert fit.median_months > 30.0  # censored at 40 months pushes the median up
+def test_few_deliveries_lean_on_the_stated_prior():
+    fit = fit_build_time_aft([20.0, 30.0, 40.0], [0, 0, 0], [30.0, 30.0, 30.0])
+    assert fit.method == "map" and fit.converged
+    # censored at 0.7–1.3 × the promise pushes the median beyond the prior's (the promise)
+    assert fit.describe()["median_ratio_to_promised"] > 1.0
+    assert fit.describe()["se"]["intercept"] > 0.3  # wide: two pseudo-sites of information
+    empty = fit_build_time_aft([], [], [])
+    assert empty.n == 0 and np.isfinite(empty.coef).all()
     with pytest.raises(ParameterError):
-        fit_survival_tail([1.0], [1], distribution="gamma")
+        fit_build_time_aft([1.0], [1], [30.0], distribution="gamma")
+    with pytest.raises(ParameterError):
+        fit_build_time_aft([1.0], [1], [np.nan])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -225,36 +255,76 @@ def test_conditional_quantiles_are_sane(district):
     assert list(s.index) == ["S8", "S9", "S10", "S11"]
     assert (s["p50_date"] > AS_OF).all() and (s["p90_date"] > AS_OF).all()
     assert (s["p50_date"] <= s["p90_date"]).all()
-    assert (s["p50_months_after"] > 0).all()
-    # the long-overdue site is forecast later in build time (its remaining time need not be longer:
-    # that depends on the tail's hazard)
+    assert (s["p50_source"] == "model").all()
+    # the long-overdue site is forecast later in build time
     assert s.loc["S9", "p50_build_months"] > s.loc["S8", "p50_build_months"]
     assert s.loc["S9", "p90_build_months"] > s.loc["S8", "p90_build_months"]
     assert s.loc["S9", "p50_build_months"] > 2100 / D
-    assert s.loc["S9", "p50_source"] == "tail"  # older than every delivered site
-    # S8 (800 days): S = 0.8; P50 target 0.4 is first reached at 1100 days on the KM curve
-    # (n at risk 10, 9 events ... S(1100) = 0.8·6/7·5/6·4/5·3/4 = 0.343), which is body
-    assert s.loc["S8", "p50_source"] == "km"
-    assert s.loc["S8", "p50_build_months"] == pytest.approx(1100 / D)
-    assert s.loc["S8", "p90_source"] == "tail"
-    # not started: delivered after its start
-    assert s.loc["S10", "p50_date"] > pd.Timestamp("2022-03-01")
+    # not started: delivered after its start, and P(within 12 months) small but positive
+    months_to_start = (pd.Timestamp("2022-03-01") - AS_OF).days / D
+    assert s.loc["S10", "p50_months_after"] > months_to_start
     assert not s.loc["S10", "started"]
-    assert s["prob_delivered_in_horizon"].between(0, 1).all()
+    # no started site has probability exactly 0 (or 1) of delivery within the horizon
+    started = s.loc[s["started"], "prob_delivered_in_horizon"]
+    assert ((started > 0) & (started < 1)).all()
     assert r.assumptions["n_sites_forecast"] == 4
-    assert "Kaplan–Meier" in r.assumptions["statement"]
+    assert "加速失效时间" in r.assumptions["statement"]
+    assert any("尚未开工" in note for note in r.assumptions["notes"])
 
 
-def test_samples_agree_with_the_exact_quantiles(district):
+def test_no_probability_gap_before_the_first_delivery():
+    # the KM body gave a 10-month-old site P = 0 of delivery within 12 months when the first
+    # delivery came at 23 months (no mass before it); the model gives every time some mass
+    done = [
+        delivered(round(m * D), start="2015-01-01", promised_days=730) for m in (23, 25, 27, 31)
+    ]
+    sites = sites_frame([*done, censored(round(10 * D), promised_days=730)])
+    s = forecast_site_delivery(sites, as_of=AS_OF).summary
+    assert 0.01 < s["prob_delivered_in_horizon"].iloc[0] < 0.9
+    assert s["p50_build_months"].iloc[0] > 10
+
+
+def test_the_promise_moves_the_forecast():
+    # same age, promised 18 vs 48 months: the one promised later is forecast later
+    done = [
+        delivered(round(p * 1.3 * D), start="2012-01-01", promised_days=round(p * D))
+        for p in (18, 20, 24, 30, 36, 40, 44, 48, 22, 46)
+    ]
+    todo = [
+        censored(round(12 * D), promised_days=round(18 * D)),
+        censored(round(12 * D), promised_days=round(48 * D)),
+    ]
+    s = forecast_site_delivery(sites_frame(done + todo), as_of=AS_OF).summary
+    assert s["p50_months_after"].iloc[1] > s["p50_months_after"].iloc[0] + 12
+    assert s["prob_delivered_in_horizon"].iloc[0] > s["prob_delivered_in_horizon"].iloc[1]
+
+
+def test_fewer_deliveries_give_wider_intervals():
+    rng = np.random.default_rng(5)
+
+    def spread(n_done: int) -> float:
+        days = np.round(730 * np.exp(0.3 + 0.3 * rng.standard_normal(n_done))).astype(int)
+        done = [delivered(int(d), start="2010-01-01") for d in days]
+        s = forecast_site_delivery(sites_frame([*done, censored(400)]), as_of=AS_OF).summary
+        return float(s["p90_months_after"].iloc[0] / s["p50_months_after"].iloc[0])
+
+    assert spread(3) > spread(60)
+
+
+def test_samples_agree_with_the_predictive_quantiles_and_share_a_shock(district):
     model = fit_delivery_model(district, as_of=AS_OF)
     draws = model.sample_months_after(20_000, np.random.default_rng(3))
     assert draws.shape == (20_000, 4) and (draws > 0).all()
-    # a KM atom: exact quantile sits on it, so compare where the empirical one is not on a step
     q = model.quantile_frame([0.5, 0.9], horizon_months=12)
     emp50 = np.quantile(draws, 0.5, axis=0)
     emp90 = np.quantile(draws, 0.9, axis=0)
     assert emp50 == pytest.approx(q["p50_months_after"].to_numpy(), rel=0.05, abs=0.5)
-    assert emp90 == pytest.approx(q["p90_months_after"].to_numpy(), rel=0.05, abs=0.5)
+    assert emp90 == pytest.approx(q["p90_months_after"].to_numpy(), rel=0.06, abs=0.5)
+    within = (draws <= 12).mean(axis=0)
+    assert within == pytest.approx(q["prob_delivered_in_horizon"].to_numpy(), abs=0.02)
+    # one parameter draw per path, shared by the sites: their delays are positively correlated
+    ranks = np.argsort(np.argsort(draws, axis=0), axis=0)
+    assert np.corrcoef(ranks[:, 0], ranks[:, 1])[0, 1] > 0.05
 
 
 def test_sampling_is_seeded(district):
@@ -269,18 +339,45 @@ def test_no_undelivered_sites_and_no_sites():
     r = forecast_site_delivery(sites_frame([delivered(700), delivered(800)]), as_of=AS_OF)
     assert r.summary.empty
     r = forecast_site_delivery(sites_frame([]), as_of=AS_OF)
-    assert r.summary.empty and r.assumptions["tail"] is None
+    assert r.summary.empty and r.assumptions["n_sites_started"] == 0
 
 
-def test_tail_table_shows_the_tail_the_forecast_uses_and_prefitted_inputs_change_nothing():
-    # two deliveries: the MAP fallback, where the prior matters (the "chosen" row used to be a
-    # refit with another prior, not the tail the forecast used)
-    sites = sites_frame([delivered(900), delivered(1000), censored(1200), censored(800)])
+def test_missing_start_and_promised_dates_are_stated():
+    done = [delivered(d, start="2015-01-01") for d in (700, 800, 900)]
+    no_promise = {**censored(300), "promised_date": pd.NaT}
+    no_start = {"zone": "港城片区", "promised_date": pd.Timestamp("2023-01-01")}
+    r = forecast_site_delivery(sites_frame([*done, no_promise, no_start]), as_of=AS_OF)
+    s = r.summary
+    assert s["site_id"].tolist() == ["S3"] and s["promised_assumed"].iloc[0]
+    assert s["promised_months"].iloc[0] == pytest.approx(720 / D)  # the others' median
+    assert r.assumptions["sites_without_start"] == ["S4"]
+    assert any("缺少开工日期" in note for note in r.assumptions["notes"])
+    assert any("缺少约定交房日期" in note for note in r.assumptions["notes"])
+
+
+def test_tail_table_shows_the_fit_the_forecast_uses_and_prefitted_inputs_change_nothing():
+    sites = sites_frame(
+        [delivered(d, start="2015-01-01") for d in (700, 760, 900, 1000, 1300)]
+        + [censored(1200), censored(800)]
+    )
     r = forecast_site_delivery(sites, as_of=AS_OF)
-    chosen = r.frames["tail"].loc[r.frames["tail"]["chosen"]].iloc[0]
-    assert chosen["method"] == "map"
+    tail = r.frames["tail"]
+    chosen = tail.loc[tail["chosen"]].iloc[0]
+    assert tail["chosen"].sum() == 1
+    assert chosen["distribution"] == r.assumptions["distribution"]
     assert chosen["params"] == r.assumptions["tail"]["params"]
-    assert list(r.frames["tail"]["distribution"]) == ["lognormal", "weibull"]
+    assert chosen["aic"] == tail["aic"].min()  # chosen by AIC
+    assert list(tail["distribution"]) == ["lognormal", "weibull", "loglogistic"]
+    families = r.frames["families"]
+    assert list(families["distribution"]) == list(tail["distribution"])
+    assert families.loc[families["chosen"], "mean_p50_months_after"].iloc[0] == pytest.approx(
+        r.summary["p50_months_after"].mean()
+    )
+    given = forecast_site_delivery(sites, as_of=AS_OF, distribution="weibull")
+    assert given.frames["tail"].loc[given.frames["tail"]["chosen"], "distribution"].iloc[0] == (
+        "weibull"
+    )
+    assert given.assumptions["chosen_by"] == "given"
 
     from zhengshou_analysis.figures import compute_site_status, fit_build_time_km
 
@@ -296,8 +393,9 @@ def test_tail_table_shows_the_tail_the_forecast_uses_and_prefitted_inputs_change
     pd.testing.assert_frame_equal(s1.summary, s2.summary)
     pd.testing.assert_frame_equal(s1.frames["median"], s2.frames["median"])
     assert s1.assumptions == s2.assumptions
+    other = next(d for d in ("lognormal", "weibull", "loglogistic") if d != model.distribution)
     with pytest.raises(ParameterError):
-        forecast_site_delivery(sites, as_of=AS_OF, model=model, distribution="weibull")
+        forecast_site_delivery(sites, as_of=AS_OF, model=model, distribution=other)
     with pytest.raises(ParameterError):
         forecast_site_delivery(sites, as_of="2021-06-30", model=model)
     with pytest.raises(ParameterError):  # a curve of other sites

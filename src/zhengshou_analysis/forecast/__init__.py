@@ -3,7 +3,7 @@
 Three forward questions, answered with their uncertainty and the assumptions behind them:
 
 * **when will each late site be delivered** — :func:`compute_delivery_survival` (Kaplan–Meier,
-  log-rank, Cox), :func:`fit_survival_tail` (parametric tail), :func:`fit_delivery_model` and
+  log-rank, Cox), :func:`fit_build_time_aft` (AFT build-time model), :func:`fit_delivery_model` and
   :func:`forecast_site_delivery`;
 * **what will the transitional fees cost meanwhile** — :func:`simulate_transition_fees`;
 * **will the money be there** — :func:`compute_monthly_inflows`,
@@ -37,25 +37,25 @@ from .inflows import (
 from .keyfigures import compute_forecast_figures, flatten_forecast_figures
 from .scenarios import DEFAULT_SCENARIOS, Scenario
 from .survival import compute_delivery_survival
-from .tail import TailFit, fit_survival_tail
+from .tail import BuildTimeFit, fit_build_time_aft
 
 __all__ = [
     "DEFAULT_LAG_MONTHS",
     "DEFAULT_N_PATHS",
     "DEFAULT_SCENARIOS",
     "MODEL_LABELS",
+    "BuildTimeFit",
     "DeliveryModel",
     "ForecastResult",
     "InflowModel",
     "Scenario",
-    "TailFit",
     "compute_delivery_survival",
     "compute_forecast_figures",
     "compute_monthly_inflows",
     "compute_realised_gap",
+    "fit_build_time_aft",
     "fit_delivery_model",
     "fit_inflow_model",
-    "fit_survival_tail",
     "flatten_forecast_figures",
     "forecast_funding_gap",
     "forecast_inflows",

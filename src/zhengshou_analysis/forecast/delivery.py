@@ -1,12 +1,18 @@
-"""Delivery-date forecasts of resettlement sites: Kaplan–Meier body spliced to a parametric tail.
+"""Delivery-date forecasts of resettlement sites: a parametric AFT model with parameter uncertainty.
 
-* :func:`fit_delivery_model` / :class:`DeliveryModel` — the KM curve where it reaches, spliced to
-  the parametric tail (:mod:`zhengshou_analysis.forecast.tail`) where it does not; conditional
-  quantiles and seeded samples of the delivery of each undelivered site given that it is still
-  undelivered at ``as_of``.
-* :func:`forecast_site_delivery` — P50 and P90 delivery dates of every undelivered site.
+* :func:`fit_delivery_model` / :class:`DeliveryModel` — the build-time model of
+  :mod:`zhengshou_analysis.forecast.tail` (accelerated failure time, promised build time as
+  covariate, fitted with lifelines; the family chosen by AIC among lognormal, Weibull and
+  log-logistic) and the sites still to be delivered. Each undelivered site is forecast from its
+  conditional distribution given that it is undelivered at ``as_of`` (``P(T > t | T > c)``, ``c``
+  its age), averaged over the estimates' sampling distribution: the predictive distribution, so a
+  model resting on few deliveries gives wide intervals.
+* :func:`forecast_site_delivery` — P50 and P90 delivery dates of every undelivered site, the
+  chance of delivery within the horizon, and the same for every family side by side.
 
-Build time is in duration months (days / 30.4375); a site not delivered by ``as_of`` is
+Simulated paths (:meth:`DeliveryModel.sample_months_after`) draw one parameter set per path,
+shared by all sites on it: a district-wide shock (everything late together), not independent
+sites. Build time is in duration months (days / 30.4375); a site not delivered by ``as_of`` is
 right-censored there, never dropped. Inputs are never modified.
 """
 
@@ -15,12 +21,11 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
 
 from ..exceptions import ParameterError
 from ..figures.common import NA_GROUP
@@ -33,12 +38,15 @@ from .blas import single_threaded_blas
 from .common import DateLike, scipy_special, site_status_and_km
 from .tail import (
     DISTRIBUTIONS,
+    MIN_EVENTS_FOR_AIC,
     MIN_MONTHS,
+    N_PARAM_DRAWS,
     PRIOR_MEDIAN_FALLBACK_MONTHS,
+    BuildTimeFit,
     Distribution,
-    TailFit,
     check_distribution,
-    fit_survival_tail,
+    fit_build_time_aft,
+    standard_of_log_survival,
 )
 
 __all__ = [
@@ -50,133 +58,155 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The KM body is used only where at least this many sites are at risk.
-MIN_AT_RISK = 3
 #: Delivery draws are capped this many months after ``as_of`` (100 years: "not in any horizon").
 MAX_MONTHS_AFTER_AS_OF = 1200.0
+#: Bisection steps of the predictive quantiles (on log build months: far below a day's precision).
+_BISECTION_STEPS = 60
+DISTRIBUTION_ZH = {"lognormal": "对数正态", "weibull": "威布尔", "loglogistic": "对数逻辑"}
 
 
 @dataclass(frozen=True)
 class DeliveryModel:
-    """Build-time distribution (KM body + parametric tail) and the sites still to be delivered.
+    """Build-time model (AFT fits of every family) and the sites still to be delivered.
 
-    Built by :func:`fit_delivery_model`. ``S(t)`` is the Kaplan–Meier curve for ``t ≤ tau``, the
-    last delivery time at which the curve is still above 0, and
-    ``S(tau) · S_tail(t) / S_tail(tau)`` beyond it: the parametric tail takes over where the KM
-    curve does not reach. A site of age ``c`` at ``as_of`` (build months so far, 0 when not yet
-    started) is delivered at build time ``T`` with ``P(T > t | T > c) = S(t) / S(c)``.
+    Built by :func:`fit_delivery_model`. A site of age ``c`` at ``as_of`` (build months so far, 0
+    when not yet started) and promised build months ``P`` is delivered at build time ``T`` with
+    ``P(T > t | T > c, θ) = S(t; P, θ) / S(c; P, θ)``; forecasts average this over draws of the
+    parameters ``θ`` (:attr:`BuildTimeFit.draws`).
 
     Attributes
     ----------
     as_of
         Reporting date.
-    km_times, km_surv
-        Delivery times (months) of the KM body and the curve just after each.
-    tau, s_tau
-        End of the KM body and ``S(tau)`` (0 and 1 when there is no body).
-    tail
-        The fitted parametric tail (``None`` only when there are no sites at all).
-    sites
-        One row per site not delivered by ``as_of``: ``site_id``, ``site_name``, ``zone``,
-        ``start_date``, ``promised_date``, ``started``, ``age_months`` (``as_of − start_date``,
-        negative when not started), ``condition_months`` (max(age, 0)), ``overdue_months``
-        (``as_of − promised_date`` when positive, else 0).
-    n_sites, n_events
-        Sites started by ``as_of`` and deliveries among them (what the model rests on).
+    fits
+        Every family fitted to the started sites, by name (:data:`~.tail.DISTRIBUTIONS` order).
     distribution
-        Family of :attr:`tail`: ``"lognormal"`` or ``"weibull"``.
-    tail_comparison
-        Both families fitted once to the started sites, by name (empty when none has started):
-        the chosen one is :attr:`tail` itself; the other is fitted with its prior centred on the
-        chosen tail's median (it matters only for the MAP fallback). Shown side by side by
-        :func:`forecast_site_delivery`.
+        The family used: chosen by AIC, or as given to :func:`fit_delivery_model`.
+    chosen_by
+        ``"aic"``, ``"given"`` or ``"prior"`` (fewer than 3 deliveries: lognormal, the prior's
+        family, since AIC on pseudo-deliveries compares nothing).
+    sites
+        One row per site to forecast: ``site_id``, ``site_name``, ``zone``, ``start_date``,
+        ``promised_date``, ``started``, ``age_months`` (``as_of − start_date``, negative when not
+        started), ``condition_months`` (max(age, 0)), ``overdue_months`` (``as_of −
+        promised_date`` when positive, else 0), ``promised_months`` (the covariate) and
+        ``promised_assumed`` (promised date missing or not after the start: the median promised
+        build time of the other sites was used).
+    skipped
+        Undelivered sites without ``start_date`` (``site_id``, ``site_name``): not forecast, said
+        so in the assumptions.
+    n_sites, n_events
+        Sites started by ``as_of`` and deliveries among them (what the fits rest on).
+    reach_months
+        Longest observed build time to a delivery (0 without one): beyond it the forecasts rest on
+        the parametric form alone.
+    km_times, km_surv
+        The descriptive Kaplan–Meier curve (event times, survival just after); not used by the
+        forecasts.
+    promised_fallback_months
+        The promised build months assumed where a site has none.
     """
 
     as_of: pd.Timestamp
-    km_times: np.ndarray
-    km_surv: np.ndarray
-    tau: float
-    s_tau: float
-    tail: TailFit | None
+    fits: Mapping[str, BuildTimeFit]
+    distribution: str
+    chosen_by: str
     sites: pd.DataFrame
+    skipped: pd.DataFrame
     n_sites: int
     n_events: int
-    distribution: str = "lognormal"
-    tail_comparison: Mapping[str, TailFit] = field(default_factory=dict)
+    reach_months: float
+    km_times: np.ndarray
+    km_surv: np.ndarray
+    promised_fallback_months: float = PRIOR_MEDIAN_FALLBACK_MONTHS
 
-    def log_survival(self, months: ArrayLike) -> np.ndarray:
-        """log S(t) of the spliced curve (KM body, then the tail).
+    @property
+    def tail(self) -> BuildTimeFit:
+        """The fit that is used (``fits[distribution]``); the name is kept from the tail model."""
+        return self.fits[self.distribution]
+
+    @property
+    def tau(self) -> float:
+        """:attr:`reach_months` (the name is kept from the spliced model)."""
+        return self.reach_months
+
+    def with_distribution(self, distribution: str) -> DeliveryModel:
+        """The same model using another family's fit (for the family sensitivity run).
 
         Parameters
         ----------
-        months
-            Build months (array-like).
+        distribution
+            One of :data:`~.tail.DISTRIBUTIONS`.
+
+        Returns
+        -------
+        DeliveryModel
+            A copy with ``distribution`` and ``chosen_by="given"``.
+        """
+        check_distribution(distribution)
+        return replace(self, distribution=distribution, chosen_by="given")
+
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        s = self.sites
+        return (
+            s["condition_months"].to_numpy(dtype="float64"),
+            s["age_months"].to_numpy(dtype="float64"),
+            s["promised_months"].to_numpy(dtype="float64"),
+        )
+
+    def conditional_survival(self, months_after: np.ndarray) -> np.ndarray:
+        """Predictive P(not delivered by ``as_of`` + m | undelivered at ``as_of``) of each site.
+
+        Parameters
+        ----------
+        months_after
+            Months after ``as_of``: an array whose last axis runs over :attr:`sites` (or
+            broadcasts to it).
 
         Returns
         -------
         numpy.ndarray
-            log P(T > t), same shape as ``months``; ``-inf`` where the KM body reaches 0 and
-            there is no tail.
+            Probabilities in [0, 1], same shape: the mean over the parameter draws of
+            ``S(age + m) / S(c)``; 1 where ``age + m ≤ c`` (not started by then, or before
+            ``as_of``).
         """
-        t = np.asarray(months, dtype="float64")
-        idx = np.searchsorted(self.km_times, t, side="right") - 1
-        body = np.where(
-            idx >= 0, self.km_surv[np.maximum(idx, 0)] if self.km_surv.size else 1.0, 1.0
-        )
-        with np.errstate(divide="ignore"):
-            out = np.log(body)
-        if self.tail is not None:
-            beyond = t > self.tau
-            if beyond.any():
-                tail_part = (
-                    math.log(self.s_tau)
-                    + self.tail.log_survival(t)
-                    - float(self.tail.log_survival(max(self.tau, MIN_MONTHS)))
-                )
-                out = np.where(beyond, tail_part, out)
-        return out
+        c, age, p = self._arrays()
+        fit = self.tail
+        t = np.maximum(np.asarray(months_after, dtype="float64") + age, c)
+        ls_t = fit.log_survival(t, p, fit.draws)
+        ls_c = fit.log_survival(c, p, fit.draws)
+        return np.exp(ls_t - ls_c).mean(axis=0)
 
-    def _build_months(self, log_target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Smallest t with log S(t) ≤ log_target, and whether it came from the KM body."""
-        in_body = (log_target >= math.log(self.s_tau)) & (self.km_times.size > 0)
-        t_body = np.zeros_like(log_target)
-        if self.km_times.size:
-            target = np.exp(log_target)
-            i = np.searchsorted(-self.km_surv, -target, side="left")
-            t_body = self.km_times[np.minimum(i, self.km_times.size - 1)]
-        t_tail = t_body
-        if self.tail is not None:
-            lp = (
-                log_target
-                - math.log(self.s_tau)
-                + float(self.tail.log_survival(max(self.tau, MIN_MONTHS)))
-            )
-            t_tail = self.tail.inverse_log_survival(lp)
-        return np.where(in_body, t_body, t_tail), in_body
-
-    def months_after_as_of(self, u) -> tuple[np.ndarray, np.ndarray]:
-        """Months from ``as_of`` to delivery for conditional survival levels ``u`` in (0, 1).
+    def quantile_months_after(self, q: float) -> np.ndarray:
+        """Predictive ``q`` quantile of the months from ``as_of`` to delivery of each site.
 
         Parameters
         ----------
-        u
-            Array whose last axis runs over :attr:`sites`: the delivery of site ``i`` is the ``t``
-            with ``S(t) / S(c_i) = u``. ``u = 1 − q`` gives the ``q`` quantile.
+        q
+            Quantile in (0, 1).
 
         Returns
         -------
-        (numpy.ndarray, numpy.ndarray)
-            Months after ``as_of`` (> 0, at most 1200) and whether each value came from the KM
-            body (else the parametric tail).
+        numpy.ndarray
+            Months after ``as_of`` (at least one day, at most 1200), one per site: the smallest
+            ``m`` with predictive conditional survival ≤ ``1 − q`` (bisection on log build months,
+            to far below a day).
         """
-        u = np.clip(np.asarray(u, dtype="float64"), 1e-300, 1.0)
-        c = self.sites["condition_months"].to_numpy(dtype="float64")
-        age = self.sites["age_months"].to_numpy(dtype="float64")
-        log_target = np.log(u) + self.log_survival(c)
-        t, body = self._build_months(log_target)
-        t = np.maximum(t, c)
-        after = np.clip(t - age, 1.0 / DAYS_PER_MONTH, MAX_MONTHS_AFTER_AS_OF)
-        return after, np.broadcast_to(body, after.shape)
+        c, age, p = self._arrays()
+        if not c.size:
+            return np.zeros(0)
+        fit = self.tail
+        ls_c = fit.log_survival(c, p, fit.draws)
+        lo = np.log(np.maximum(c, MIN_MONTHS))
+        hi = np.log(np.maximum(c, 0.0) + MAX_MONTHS_AFTER_AS_OF + np.maximum(-age, 0.0))
+        hi_value = np.exp(fit.log_survival(np.exp(hi), p, fit.draws) - ls_c).mean(axis=0)
+        for _ in range(_BISECTION_STEPS):
+            mid = 0.5 * (lo + hi)
+            surv = np.exp(fit.log_survival(np.exp(mid), p, fit.draws) - ls_c).mean(axis=0)
+            above = surv > 1.0 - q
+            lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
+        t = np.where(hi_value > 1.0 - q, np.inf, np.exp(hi))
+        return np.clip(t - age, 1.0 / DAYS_PER_MONTH, MAX_MONTHS_AFTER_AS_OF)
 
     def sample_months_after(
         self, n_paths: int, rng: np.random.Generator, *, correlation: float = 0.0
@@ -189,10 +219,11 @@ class DeliveryModel:
             Number of paths.
         rng
             Generator the draws come from (consumed: the same generator state gives the same
-            draws).
+            draws): one parameter draw per path (shared by all sites: a district-wide shock),
+            then one uniform per site and path.
         correlation
-            Common correlation in [0, 1) of a Gaussian copula that makes all sites late (or early)
-            together; 0 (default) draws the sites independently.
+            Extra common correlation in [0, 1) of a Gaussian copula on the sites' uniforms; 0
+            (default) leaves the shared parameter draw as the only common shock.
 
         Returns
         -------
@@ -200,16 +231,23 @@ class DeliveryModel:
             ``(n_paths, n_sites)`` months after ``as_of`` (columns as :attr:`sites`), each in
             (0, 1200]; ``(n_paths, 0)`` when every site is delivered.
         """
-        n_sites = len(self.sites)
-        z = rng.standard_normal((n_paths, n_sites))
+        c, age, p = self._arrays()
+        fit = self.tail
+        params = fit.sample_params(int(n_paths), rng)
+        z = rng.standard_normal((int(n_paths), c.size))
         if correlation:
-            common = rng.standard_normal((n_paths, 1))
+            common = rng.standard_normal((int(n_paths), 1))
             z = math.sqrt(correlation) * common + math.sqrt(1.0 - correlation) * z
-        u = np.clip(scipy_special().ndtr(-z), 1e-15, 1.0 - 1e-15)
-        return self.months_after_as_of(u)[0]
+        log_u = scipy_special().log_ndtr(-z)
+        ls_c = fit.log_survival(c, p, params)
+        zt = standard_of_log_survival(fit.distribution, log_u + ls_c)
+        with np.errstate(over="ignore"):
+            t = np.exp(fit.log_months(zt, p, params))
+        t = np.maximum(t, c)
+        return np.clip(t - age, 1.0 / DAYS_PER_MONTH, MAX_MONTHS_AFTER_AS_OF)
 
     def quantile_frame(self, quantiles: Sequence[float], *, horizon_months: int) -> pd.DataFrame:
-        """Per undelivered site: conditional delivery quantiles and the chance within the horizon.
+        """Per undelivered site: predictive delivery quantiles and the chance within the horizon.
 
         Parameters
         ----------
@@ -221,43 +259,52 @@ class DeliveryModel:
         Returns
         -------
         pandas.DataFrame
-            :attr:`sites` plus ``survival_at_age`` and per quantile ``pNN_months_after``,
-            ``pNN_build_months``, ``pNN_date`` (rounded up to a day) and ``pNN_source``
-            (``km``/``tail``), and ``prob_delivered_in_horizon``; see
-            :func:`forecast_site_delivery`.
+            :attr:`sites` plus per quantile ``pNN_months_after``, ``pNN_build_months``,
+            ``pNN_date`` (rounded up to a day) and ``pNN_source`` (``"model"``), and
+            ``prob_delivered_in_horizon``; see :func:`forecast_site_delivery`.
         """
         s = self.sites
-        out = {c: s[c] for c in s.columns}
-        c = s["condition_months"].to_numpy(dtype="float64")
+        out: dict[str, Any] = {c: s[c] for c in s.columns}
         age = s["age_months"].to_numpy(dtype="float64")
-        out["survival_at_age"] = np.exp(self.log_survival(c))
         for q in quantiles:
             name = f"p{round(q * 100):d}"
-            after, body = self.months_after_as_of(np.full(len(s), 1.0 - q))
+            after = self.quantile_months_after(q)
             out[f"{name}_months_after"] = after
             out[f"{name}_build_months"] = after + age
             days = np.ceil(after * DAYS_PER_MONTH).astype("int64")
             out[f"{name}_date"] = self.as_of + pd.to_timedelta(days, unit="D")
-            out[f"{name}_source"] = np.where(body, "km", "tail")
-        within = np.minimum(age + horizon_months, MAX_MONTHS_AFTER_AS_OF)
-        prob = 1.0 - np.exp(self.log_survival(within) - self.log_survival(c))
+            out[f"{name}_source"] = np.full(len(s), "model")
+        if len(s):
+            prob = 1.0 - self.conditional_survival(np.full(len(s), float(horizon_months)))
+        else:
+            prob = np.zeros(0)
         out["prob_delivered_in_horizon"] = np.clip(prob, 0.0, 1.0)
         return pd.DataFrame(out).reset_index(drop=True)
 
 
-def _undelivered_sites(sites: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
-    s = conform_table(sites, "sites")
-    s = s.loc[~s["delivered_date"].le(as_of)]
-    if s["start_date"].isna().any():
+def _promised_months(start: pd.Series, promised: pd.Series) -> pd.Series:
+    """Promised build months (start → promised date); NaN where missing or not positive."""
+    m = duration_months(start, promised).astype("float64")
+    return m.where(m > 0)
+
+
+def _undelivered_sites(
+    s: pd.DataFrame, as_of: pd.Timestamp, fallback: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(sites to forecast, undelivered sites without start_date) of a conformed table."""
+    s = s.loc[~s["delivered_date"].le(as_of)].drop_duplicates("site_id")
+    no_start = s["start_date"].isna()
+    if no_start.any():
         log.warning(
-            "%d undelivered sites have no start_date: no delivery forecast for them",
-            int(s["start_date"].isna().sum()),
+            "%d undelivered sites have no start_date: no delivery forecast for them (stated)",
+            int(no_start.sum()),
         )
-        s = s.loc[s["start_date"].notna()]
-    s = s.drop_duplicates("site_id")
+    skipped = s.loc[no_start, ["site_id", "site_name"]].astype("str").reset_index(drop=True)
+    s = s.loc[~no_start]
     age = duration_months(s["start_date"], as_of).astype("float64")
     late = duration_months(s["promised_date"], as_of).astype("float64")
-    return pd.DataFrame(
+    promised = _promised_months(s["start_date"], s["promised_date"])
+    todo = pd.DataFrame(
         {
             "site_id": s["site_id"].astype("str"),
             "site_name": s["site_name"].astype("str"),
@@ -268,8 +315,11 @@ def _undelivered_sites(sites: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.Da
             "age_months": age,
             "condition_months": age.clip(lower=0.0),
             "overdue_months": late.clip(lower=0.0).fillna(0.0),
+            "promised_months": promised.fillna(fallback),
+            "promised_assumed": promised.isna().astype(bool),
         }
-    ).reset_index(drop=True)
+    )
+    return todo.reset_index(drop=True), skipped
 
 
 @single_threaded_blas()
@@ -277,41 +327,36 @@ def fit_delivery_model(
     sites: pd.DataFrame,
     *,
     as_of: DateLike,
-    distribution: Distribution = "lognormal",
-    min_at_risk: int = MIN_AT_RISK,
+    distribution: Distribution | None = None,
     status: pd.DataFrame | None = None,
     km: BuildTimeKM | None = None,
 ) -> DeliveryModel:
-    """Fit the build-time distribution of resettlement sites and list the undelivered ones.
+    """Fit the build-time model of resettlement sites and list the undelivered ones.
 
     Parameters
     ----------
     sites
         Canonical ``sites`` table (not modified).
     as_of
-        Reporting date: sites started by then enter the fit (undelivered ones right-censored at
+        Reporting date: sites started by then enter the fits (undelivered ones right-censored at
         ``as_of``); every site not delivered by then (started or not) is to be forecast.
     distribution
-        Parametric tail: ``"lognormal"`` (default) or ``"weibull"``.
-    min_at_risk
-        The KM body is used only where at least this many sites were at risk (default 3): a
-        curve resting on one or two sites is a few atoms, not a distribution.
+        AFT family to use: ``"lognormal"``, ``"weibull"`` or ``"loglogistic"``; ``None``
+        (default) chooses by AIC (lognormal with fewer than 3 deliveries). All three are fitted
+        either way, for the sensitivity table.
     status
         Pre-computed :func:`~zhengshou_analysis.figures.sites.compute_site_status` of
         ``sites`` at ``as_of``; computed when ``None``.
     km
         Pre-fitted :func:`~zhengshou_analysis.figures.sites.fit_build_time_km` of that
-        status; fitted (once) when ``None``. The model is identical either way.
+        status (kept as the descriptive curve); fitted (once) when ``None``.
 
     Returns
     -------
     DeliveryModel
-        The KM body (the prefix of ``km`` described below), the tail fitted by
-        :func:`~zhengshou_analysis.forecast.tail.fit_survival_tail` to all started sites
-        (deliveries as events, undelivered as censored; MAP with a prior centred on the median
-        promised build time when fewer than 3 sites are delivered), both families side by side in
-        ``tail_comparison`` (two tail fits in all), and the undelivered sites. With sites but none
-        started, the tail is the prior alone (one fit on the prior median, censored).
+        The three fits of :func:`~zhengshou_analysis.forecast.tail.fit_build_time_aft` (build
+        months of the started sites, deliveries as events, promised build months as covariate),
+        the family used and the sites to forecast.
 
     Raises
     ------
@@ -320,86 +365,66 @@ def fit_delivery_model(
 
     Notes
     -----
-    The KM body ends at ``tau``, the last delivery at which the curve is still above 0 and at
-    least ``min_at_risk`` sites were at risk; beyond it the tail takes over. When the curve drops
-    to 0 (the longest-running site was delivered) that last step is left to the tail, so that a
-    site older than every delivered one still gets a finite, later forecast.
+    The promised build months of a site are ``promised_date − start_date``; where that is missing
+    or not positive, the median of the other sites' (started or not) is assumed, else 36 months
+    (``promised_assumed`` marks such sites). A site not yet started (``start_date`` after
+    ``as_of``) is forecast as its planned start plus a build time from the model, so it is never
+    delivered before it starts. Undelivered sites without ``start_date`` are not forecast
+    (:attr:`DeliveryModel.skipped`, stated in the assumptions).
     """
     as_of_ts = resolve_as_of(as_of)
-    check_distribution(distribution)
+    if distribution is not None:
+        check_distribution(distribution)
     status, km = site_status_and_km(sites, as_of=as_of_ts, status=status, km=km)
-    km_times, km_surv = _km_body(km, min_at_risk)
-    comparison = _fit_tails(status, distribution)
-    todo = _undelivered_sites(sites, as_of_ts)
-    tail = comparison.get(distribution)
-    if len(todo) and tail is None:
-        # sites exist but none has started: only the prior can speak
-        prior = _promised_median(todo)
-        tail = fit_survival_tail([prior], [0], distribution=distribution, prior_median_months=prior)
-    log.debug(
-        "delivery model at %s: %d sites started, %d delivered, %d to forecast, KM to %.1f months, "
-        "%s tail (%s)",
-        as_of_ts.date(),
-        len(status),
-        int(status["delivered"].sum()),
-        len(todo),
-        float(km_times[-1]) if km_times.size else 0.0,
-        distribution,
-        tail.method if tail else "none",
-    )
-    return DeliveryModel(
-        as_of=as_of_ts,
-        km_times=km_times,
-        km_surv=km_surv,
-        tau=float(km_times[-1]) if km_times.size else 0.0,
-        s_tau=float(km_surv[-1]) if km_surv.size else 1.0,
-        tail=tail,
-        sites=todo,
-        n_sites=len(status),
-        n_events=int(status["delivered"].sum()),
-        distribution=distribution,
-        tail_comparison=comparison,
-    )
-
-
-def _km_body(km: BuildTimeKM, min_at_risk: int) -> tuple[np.ndarray, np.ndarray]:
-    """Times and survival of the KM curve while above 0 with ``min_at_risk`` sites at risk."""
-    table = km.table()
-    body = table.loc[table["surv_prob"].gt(1e-12) & table["n_risk"].ge(min_at_risk)]
-    # n_risk and surv_prob never increase with time: the mask is a prefix of the curve
-    return (
-        body["time_months"].to_numpy(dtype="float64"),
-        body["surv_prob"].to_numpy(dtype="float64"),
-    )
-
-
-def _promised_median(frame: pd.DataFrame) -> float:
-    """Median promised build time (start → promised date, months > 0), else the fallback prior."""
-    promised = duration_months(frame["start_date"], frame["promised_date"]).dropna()
-    promised = promised[promised > 0]
-    return float(promised.median()) if len(promised) else PRIOR_MEDIAN_FALLBACK_MONTHS
-
-
-def _fit_tails(status: pd.DataFrame, distribution: Distribution) -> dict[str, TailFit]:
-    """The chosen tail (prior at the promised median) and the other family, in DISTRIBUTIONS order.
-
-    The other family's prior is centred on the chosen tail's median. Empty without started sites.
-    """
-    if not len(status):
-        return {}
-    times = status["build_months"].to_numpy(dtype="float64")
-    events = status["delivered"].to_numpy()
-    chosen = fit_survival_tail(
-        times, events, distribution=distribution, prior_median_months=_promised_median(status)
-    )
-    return {
-        dist: chosen
-        if dist == distribution
-        else fit_survival_tail(
-            times, events, distribution=dist, prior_median_months=chosen.median_months
-        )
+    table = conform_table(sites, "sites")
+    known = _promised_months(table["start_date"], table["promised_date"]).dropna()
+    fallback = float(known.median()) if len(known) else PRIOR_MEDIAN_FALLBACK_MONTHS
+    todo, skipped = _undelivered_sites(table, as_of_ts, fallback)
+    promised = _promised_months(status["start_date"], status["promised_date"]).fillna(fallback)
+    delivered = status["delivered"].to_numpy(dtype=bool)
+    build = status["build_months"].to_numpy(dtype="float64")
+    fits: dict[str, BuildTimeFit] = {
+        dist: fit_build_time_aft(build, delivered, promised.to_numpy(), distribution=dist)
         for dist in DISTRIBUTIONS
     }
+    chosen, chosen_by = _choose(fits, distribution, int(delivered.sum()))
+    km_table = km.table()
+    model = DeliveryModel(
+        as_of=as_of_ts,
+        fits=fits,
+        distribution=chosen,
+        chosen_by=chosen_by,
+        sites=todo,
+        skipped=skipped,
+        n_sites=len(status),
+        n_events=int(delivered.sum()),
+        reach_months=float(build[delivered].max()) if delivered.any() else 0.0,
+        km_times=km_table["time_months"].to_numpy(dtype="float64"),
+        km_surv=km_table["surv_prob"].to_numpy(dtype="float64"),
+        promised_fallback_months=fallback,
+    )
+    log.debug(
+        "delivery model at %s: %d sites started, %d delivered, %d to forecast, %s AFT (%s, %s)",
+        as_of_ts.date(),
+        model.n_sites,
+        model.n_events,
+        len(todo),
+        chosen,
+        chosen_by,
+        model.tail.method,
+    )
+    return model
+
+
+def _choose(
+    fits: Mapping[str, BuildTimeFit], distribution: str | None, n_events: int
+) -> tuple[str, str]:
+    """(family, how chosen): the given one, lognormal under the prior, else the lowest AIC."""
+    if distribution is not None:
+        return distribution, "given"
+    if n_events < MIN_EVENTS_FOR_AIC or any(f.method != "map" for f in fits.values()):
+        return "lognormal", "prior"
+    return min(DISTRIBUTIONS, key=lambda d: fits[d].aic), "aic"
 
 
 def resolve_delivery_model(
@@ -420,7 +445,7 @@ def resolve_delivery_model(
     as_of
         Reporting date (resolved).
     distribution
-        Tail family; ``None`` means the model's, or ``"lognormal"`` when fitting.
+        AFT family; ``None`` means the model's, or chosen by AIC when fitting.
     model
         A :class:`DeliveryModel` from :func:`fit_delivery_model`, or ``None`` to fit one.
     status, km
@@ -433,11 +458,11 @@ def resolve_delivery_model(
     Raises
     ------
     ParameterError
-        When ``model`` was fitted at another ``as_of`` or with another ``distribution``.
+        When ``model`` was fitted at another ``as_of`` or uses another ``distribution``.
     """
     if model is None:
         return fit_delivery_model(
-            sites, as_of=as_of, distribution=distribution or "lognormal", status=status, km=km
+            sites, as_of=as_of, distribution=distribution, status=status, km=km
         )
     if model.as_of != as_of:
         raise ParameterError(
@@ -445,27 +470,9 @@ def resolve_delivery_model(
         )
     if distribution is not None and distribution != model.distribution:
         raise ParameterError(
-            f"the delivery model has a {model.distribution} tail, not {distribution!r}"
+            f"the delivery model uses the {model.distribution} family, not {distribution!r}"
         )
     return model
-
-
-def _delivery_statement(model: DeliveryModel) -> str:
-    n_todo = len(model.sites)
-    if n_todo == 0:
-        return "统计日没有未交付的安置区，无需预测交付日期。"
-    tail = model.tail
-    method = (
-        "最大似然估计"
-        if tail is not None and tail.method == "ml"
-        else "已交付安置区太少，加入以约定建设周期为中心的弱先验（后验众数）"
-    )
-    dist = {"lognormal": "对数正态", "weibull": "威布尔"}[tail.distribution] if tail else "—"
-    return (
-        f"交付日期预测依据{model.n_sites}个已开工安置区（其中{model.n_events}个已交付）：在已交付"
-        f"周期覆盖的范围内用Kaplan–Meier曲线（至{model.tau:.1f}个月），超出部分用按删失数据拟合的"
-        f"{dist}分布尾部（{method}）；每个未交付安置区按“截至统计日仍未交付”的条件分布计算。"
-    )
 
 
 @single_threaded_blas()
@@ -491,13 +498,12 @@ def forecast_site_delivery(
     horizon_months
         Horizon for ``prob_delivered_in_horizon`` (default 12).
     distribution
-        Parametric tail where the KM curve does not reach: ``"lognormal"`` or ``"weibull"``
-        (default: the family of ``model``, else lognormal).
+        AFT family (default: the family of ``model``, else chosen by AIC).
     quantiles
         Quantiles to report, in (0, 1) (default P50 and P90).
     model
-        Pre-fitted :func:`fit_delivery_model` at the same ``as_of`` (nothing is refitted: the
-        tail comparison comes from ``model.tail_comparison``); fitted when ``None``.
+        Pre-fitted :func:`fit_delivery_model` at the same ``as_of`` (nothing is refitted);
+        fitted when ``None``.
     status, km
         Pre-computed site status and its KM curve, used only when ``model`` is ``None`` (see
         :func:`fit_delivery_model`). Results are identical whichever is given.
@@ -505,25 +511,28 @@ def forecast_site_delivery(
     Returns
     -------
     ForecastResult
-        ``summary``: one row per site not delivered by ``as_of`` — identity and dates,
-        ``started``, ``age_months``, ``overdue_months``, ``survival_at_age`` (S(c)), and for each
+        ``summary``: one row per site to forecast — :attr:`DeliveryModel.sites`, and for each
         quantile ``pNN_months_after`` (months from ``as_of``), ``pNN_build_months``, ``pNN_date``
         (``as_of`` + months, rounded up to a day: never on or before ``as_of``) and
-        ``pNN_source`` (``km`` or ``tail``), plus ``prob_delivered_in_horizon``. ``frames``:
-        ``"tail"`` (lognormal and Weibull fits side by side, AIC), ``"km"`` (the KM body).
-        ``assumptions``: method, tail parameters, counts and a plain statement.
+        ``pNN_source`` (``"model"``), plus ``prob_delivered_in_horizon``. ``frames``: ``"tail"``
+        (the three fits: ``chosen`` marks the one used, estimates, AIC), ``"families"`` (the
+        sensitivity run: per family AIC, ΔAIC, mean and median P50/P90 months after ``as_of``
+        and the expected number of sites delivered within the horizon), ``"km"`` (the descriptive
+        KM curve beside the model's predictive survival averaged over the started sites).
+        ``assumptions``: method, fit, counts, the stated fallbacks and a plain statement.
 
     Raises
     ------
     ParameterError
         When a quantile is outside (0, 1), ``distribution`` is unknown, or ``model`` was fitted at
-        another ``as_of`` or with another ``distribution``.
+        another ``as_of`` or uses another ``distribution``.
 
     Notes
     -----
-    Quantiles are exact (no simulation): the ``q`` quantile of site ``i`` is the smallest ``t``
-    with ``S(t) / S(c_i) ≤ 1 − q``. P50 ≤ P90 always, and both are later for a site that is
-    already older. Draws beyond 100 years are capped there (reported as such).
+    The ``q`` quantile of site ``i`` is the smallest ``t`` with
+    ``mean_k S(t; θ_k) / S(c_i; θ_k) ≤ 1 − q`` over the 400 seeded parameter draws ``θ_k``
+    (exact up to those draws; no path simulation). P50 ≤ P90 always. Quantiles beyond 100
+    years after ``as_of`` are capped there.
     """
     as_of = resolve_as_of(as_of)
     if any(not 0 < q < 1 for q in quantiles):
@@ -531,45 +540,139 @@ def forecast_site_delivery(
     model = resolve_delivery_model(
         sites, as_of=as_of, distribution=distribution, model=model, status=status, km=km
     )
-    km_frame = pd.DataFrame({"time_months": model.km_times, "surv_prob": model.km_surv})
+    h = int(horizon_months)
+    summary = model.quantile_frame(sorted(quantiles), horizon_months=h)
+    families = _families_frame(model, h)
     return ForecastResult(
-        summary=model.quantile_frame(sorted(quantiles), horizon_months=int(horizon_months)),
-        assumptions=_delivery_assumptions(model),
-        frames={"tail": _tail_frame(model), "km": km_frame},
+        summary=summary,
+        assumptions=_delivery_assumptions(model, families, h),
+        frames={"tail": _tail_frame(model), "families": families, "km": _km_frame(model)},
     )
 
 
 def _tail_frame(model: DeliveryModel) -> pd.DataFrame:
-    """Both tail families side by side (``chosen``, parameters, AIC); empty without started sites."""
+    """The fits side by side (``chosen`` = the one used), in DISTRIBUTIONS order."""
     return pd.DataFrame(
         [
             {"chosen": dist == model.distribution, **fit.describe()}
-            for dist, fit in model.tail_comparison.items()
+            for dist, fit in model.fits.items()
         ]
     )
 
 
-def _delivery_assumptions(model: DeliveryModel) -> dict[str, Any]:
-    """The assumptions dict of :func:`forecast_site_delivery`, with a note when the other fits better."""
-    tail = model.tail
+def _families_frame(model: DeliveryModel, horizon_months: int) -> pd.DataFrame:
+    """Sensitivity run: the forecasts of every family (means over the sites to forecast)."""
+    best = min((f.aic for f in model.fits.values()), default=math.nan)
+    rows = []
+    for dist, fit in model.fits.items():
+        q = model.with_distribution(dist).quantile_frame((0.5, 0.9), horizon_months=horizon_months)
+        rows.append(
+            {
+                "distribution": dist,
+                "chosen": dist == model.distribution,
+                "method": fit.method,
+                "aic": fit.aic,
+                "delta_aic": fit.aic - best,
+                "mean_p50_months_after": float(q["p50_months_after"].mean())
+                if len(q)
+                else math.nan,
+                "median_p50_months_after": float(q["p50_months_after"].median())
+                if len(q)
+                else math.nan,
+                "mean_p90_months_after": float(q["p90_months_after"].mean())
+                if len(q)
+                else math.nan,
+                "median_p90_months_after": float(q["p90_months_after"].median())
+                if len(q)
+                else math.nan,
+                "expected_delivered_in_horizon": float(q["prob_delivered_in_horizon"].sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _km_frame(model: DeliveryModel) -> pd.DataFrame:
+    """The descriptive KM curve beside the model's (predictive) survival at a typical promise.
+
+    The model curve is for the geometric mean promised build time of the fitted sites.
+    """
+    frame = pd.DataFrame({"time_months": model.km_times, "surv_prob": model.km_surv})
+    fit = model.tail
+    p = math.exp(fit.x_centre) if fit.n else model.promised_fallback_months
+    surv = np.exp(fit.log_survival(model.km_times, np.full(model.km_times.size, p), fit.draws))
+    return frame.assign(model_surv_prob=surv.mean(axis=0) if model.km_times.size else np.zeros(0))
+
+
+def _delivery_statement(model: DeliveryModel) -> str:
+    n_todo = len(model.sites)
+    if n_todo == 0:
+        return "统计日没有未交付的安置区（或缺少开工日期），无需预测交付日期。"
+    fit = model.tail
+    dist = DISTRIBUTION_ZH[model.distribution]
+    how = {
+        "aic": "在对数正态、威布尔、对数逻辑三种分布中按AIC选取",
+        "given": "按指定",
+        "prior": "已交付安置区不足3个，无法比较分布，用对数正态",
+    }[model.chosen_by]
+    fitting = (
+        "加入以约定周期为中心的弱先验（相当于2个大致按期交付的虚拟安置区）后用lifelines拟合"
+        if fit.method == "map"
+        else "拟合失败，仅用以约定周期为中心的弱先验（约定周期上下浮动约50%）"
+    )
+    slope = "，并估计约定周期长短对超期比例的影响" if fit.slope_fitted else ""
+    return (
+        f"交付日期预测采用加速失效时间模型：实际建设周期与约定建设周期（开工至约定交房日）之比"
+        f"服从{dist}分布（{how}）{slope}，依据{model.n_sites}个已开工安置区（其中{model.n_events}个"
+        f"已交付，未交付的在统计日右删失）{fitting}。每个未交付安置区按“截至统计日仍未交付”的条件"
+        f"分布计算，并对参数估计的不确定性取平均（{N_PARAM_DRAWS}组参数抽样），已交付安置区越少，"
+        "区间越宽；模拟中同一路径上各安置区共用一组参数（全区共同延期的冲击）。"
+    )
+
+
+def _delivery_assumptions(
+    model: DeliveryModel, families: pd.DataFrame, horizon_months: int
+) -> dict[str, Any]:
+    """The assumptions dict of :func:`forecast_site_delivery`."""
+    todo = model.sites
     assumptions: dict[str, Any] = {
         "as_of": model.as_of.date().isoformat(),
-        "method": "KM body + parametric tail, conditional on undelivered at as_of",
+        "method": (
+            "parametric AFT model of build time / promised build time (lifelines), conditional on "
+            "undelivered at as_of, averaged over the parameters' sampling distribution"
+        ),
         "distribution": model.distribution,
-        "tail": tail.describe() if tail else None,
-        "km_reaches_months": model.tau,
-        "km_survival_at_reach": model.s_tau,
+        "chosen_by": model.chosen_by,
+        "tail": model.tail.describe() if model.fits else None,
+        "families": families.drop(columns=["method"]).to_dict(orient="records"),
+        "km_reaches_months": model.reach_months,
+        "n_param_draws": N_PARAM_DRAWS,
+        "shared_shock": "one parameter draw per simulated path, shared by all sites",
         "n_sites_started": model.n_sites,
         "n_sites_delivered": model.n_events,
-        "n_sites_forecast": len(model.sites),
+        "n_sites_forecast": len(todo),
+        "n_sites_not_started": int((~todo["started"]).sum()),
+        "horizon_months": horizon_months,
         "dates": "as_of + months × 30.4375 days, rounded up to a whole day",
         "statement": _delivery_statement(model),
     }
-    others = [f for d, f in model.tail_comparison.items() if d != model.distribution]
-    if tail is not None and others and others[0].aic < tail.aic - 2:
-        other = others[0]
-        assumptions["tail_note"] = (
-            f"{other.distribution} fits the censored build times better "
-            f"(AIC {other.aic:.1f} vs {tail.aic:.1f}); pass distribution= to use it"
+    notes = []
+    n_assumed = int(todo["promised_assumed"].sum())
+    if n_assumed:
+        notes.append(
+            f"{n_assumed}个安置区缺少约定交房日期（或早于开工），约定建设周期按其他安置区的中位数"
+            f"{model.promised_fallback_months:.1f}个月计。"
         )
+    if assumptions["n_sites_not_started"]:
+        notes.append(
+            f"{assumptions['n_sites_not_started']}个安置区统计日尚未开工：按计划开工日期加模型的"
+            "建设周期预测，不早于开工。"
+        )
+    if len(model.skipped):
+        notes.append(
+            f"{len(model.skipped)}个未交付安置区缺少开工日期，无法预测交付日期，未列入预测："
+            + "、".join(model.skipped["site_name"])
+            + "。"
+        )
+    assumptions["notes"] = notes
+    assumptions["sites_without_start"] = model.skipped["site_id"].tolist()
     return assumptions

@@ -7,7 +7,9 @@ The unit is a resettlement site, the origin its ``start_date`` (开工) and the 
 :func:`compute_delivery_survival` gives the Kaplan–Meier curve with pointwise and simultaneous
 confidence bands, the median (or "not reached"), the log-rank test by 片区 and a Cox model only
 where the number of deliveries supports it; each refusal comes with a plain statement. The
-delivery-date forecasts are in :mod:`zhengshou_analysis.forecast.delivery`.
+delivery-date forecasts are in :mod:`zhengshou_analysis.forecast.delivery`. A secondary statistic
+that cannot be computed (a singular log-rank covariance when 片区 are never at risk at the same
+delivery times, a failing Cox fit) is a stated "无法计算" with the reason, never an error.
 """
 
 from __future__ import annotations
@@ -153,13 +155,25 @@ def _logrank(status: pd.DataFrame, *, min_group_sites: int) -> tuple[pd.DataFram
             "数据太少，无法比较片区差异。"
         )
         return groups, result
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        chi2, p = survdiff(
-            status.loc[mask, "build_months"].to_numpy(float),
-            status.loc[mask, "delivered"].to_numpy("int64"),
-            zone[mask].to_numpy(dtype=object),
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            chi2, p = survdiff(
+                status.loc[mask, "build_months"].to_numpy(float),
+                status.loc[mask, "delivered"].to_numpy("int64"),
+                zone[mask].to_numpy(dtype=object),
+            )
+        chi2, p = float(chi2), float(p)
+        if not (math.isfinite(chi2) and math.isfinite(p)):
+            raise FloatingPointError("non-finite statistic")
+    except (np.linalg.LinAlgError, ValueError, ArithmeticError) as exc:
+        log.warning("log-rank test not computable: %s", exc)
+        result["not_computable"] = str(exc)
+        result["statement"] = (
+            f"对数秩检验无法计算：{len(eligible)}个片区的安置区在已交付时点上几乎没有同时处于风险集"
+            f"（协方差矩阵奇异，{type(exc).__name__}），片区差异无法用该检验比较；交付预测不受影响。"
         )
+        return groups, result
     result |= {"statistic": float(chi2), "df": len(eligible) - 1, "p_value": float(p)}
     verdict = "有统计学差异" if p < 0.05 else "未见统计学差异"
     result["statement"] = (
@@ -204,11 +218,23 @@ def _cox(
             f"至少需要{needed}个事件。"
         )
         return empty, info
+    try:
+        table = _fit_cox(data, parts)
+        if not np.isfinite(table[["coef", "ci_lower", "ci_upper"]].to_numpy(float)).all():
+            raise FloatingPointError("non-finite estimates")
+    except (np.linalg.LinAlgError, ValueError, ArithmeticError) as exc:
+        log.warning("Cox model not computable: %s", exc)
+        info["not_computable"] = str(exc)
+        info["statement"] = (
+            f"Cox比例风险模型无法计算：拟合失败（{type(exc).__name__}），可能是协变量共线或"
+            "风险集过小；交付预测不受影响。"
+        )
+        return empty, info
     info["fitted"] = True
     info["statement"] = (
         f"Cox比例风险模型（{n_events}个事件、{n_params}个协变量）：风险比大于1表示交付更快。"
     )
-    return _fit_cox(data, parts), info
+    return table, info
 
 
 def _cox_design(
