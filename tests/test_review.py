@@ -98,10 +98,10 @@ def test_a_site_still_undelivered_counts_only_once_its_date_has_passed(demo_revi
 def test_an_origin_that_cannot_be_forecast_is_stated_and_the_rest_go_on(demo_tables, monkeypatch):
     real = review_mod._analysis_at
 
-    def failing(tables, origin, **kw):
+    def failing(tables, origin, settings):
         if origin.year == 2019:
             raise np.linalg.LinAlgError("Singular matrix")
-        return real(tables, origin, **kw)
+        return real(tables, origin, settings)
 
     monkeypatch.setattr(review_mod, "_analysis_at", failing)
     r = review_forecasts(demo_tables, as_of=AS_OF, horizon_months=12, n_paths=300)

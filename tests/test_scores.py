@@ -13,7 +13,7 @@ from zhengshou_analysis.forecast.scores import (
     crps_sample,
     log_score,
     pit_value,
-    score_inflow_forecast,
+    score_sample_forecast,
 )
 
 
@@ -44,14 +44,14 @@ def test_crps_matches_the_quadratic_estimator_and_the_normal_formula():
     assert crps_sample(z, 0.0) == pytest.approx(exact, abs=3e-3)
 
 
-def test_score_inflow_forecast_by_hand():
-    s = score_inflow_forecast(np.arange(1.0, 11.0), 9.5)  # 1..10
+def test_score_sample_forecast_by_hand():
+    s = score_sample_forecast(np.arange(1.0, 11.0), 9.5)  # 1..10
     assert s["pit"] == 0.9
     assert (s["p10"], s["p50"], s["p90"]) == pytest.approx((1.9, 5.5, 9.1))
     assert s["inside_p10_p90"] is False and s["n_paths"] == 10 and s["realised"] == 9.5
     # E|X − 9.5| = (8.5+…+0.5+0.5)/10 = 41/10; E|X−X'| = 2·165/100
     assert s["crps"] == pytest.approx(4.1 - 0.5 * 3.3)
-    inside = score_inflow_forecast(np.arange(1.0, 11.0), 5.0)
+    inside = score_sample_forecast(np.arange(1.0, 11.0), 5.0)
     assert inside["inside_p10_p90"] is True and inside["pit"] == 0.45
 
 
@@ -69,9 +69,9 @@ def test_brier_and_log_score_by_hand():
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: score_inflow_forecast(np.array([]), 1.0), "empty"),
-        (lambda: score_inflow_forecast(np.array([1.0, np.nan]), 1.0), "finite"),
-        (lambda: score_inflow_forecast(np.array([1.0]), float("nan")), "finite"),
+        (lambda: score_sample_forecast(np.array([]), 1.0), "empty"),
+        (lambda: score_sample_forecast(np.array([1.0, np.nan]), 1.0), "finite"),
+        (lambda: score_sample_forecast(np.array([1.0]), float("nan")), "finite"),
         (lambda: brier_score(1.2, 1), r"\[0, 1\]"),
         (lambda: brier_score(np.array([0.2, 0.3]), np.array([1])), "shape"),
         (lambda: log_score(0.2, 2), "0/1"),
@@ -85,5 +85,5 @@ def test_bad_inputs_are_refused(call, match):
 
 def test_inputs_are_not_modified():
     x = np.array([3.0, 1.0, 2.0])
-    score_inflow_forecast(x, 2.0)
+    score_sample_forecast(x, 2.0)
     assert x.tolist() == [3.0, 1.0, 2.0]

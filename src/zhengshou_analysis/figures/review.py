@@ -200,14 +200,18 @@ def _previous_origin(as_of: pd.Timestamp, frequency: Frequency) -> pd.Timestamp:
     return (as_of.to_period("M") - 1).to_timestamp(how="end").normalize()
 
 
+@dataclass(frozen=True)
+class _Settings:
+    """The forecast settings every origin shares with the report's own forecast."""
+
+    policy: Policy
+    horizon_months: int
+    seed: int
+    n_paths: int
+
+
 def _analysis_at(
-    tables: Mapping[str, pd.DataFrame],
-    origin: pd.Timestamp,
-    *,
-    policy: Policy,
-    horizon_months: int,
-    seed: int,
-    n_paths: int,
+    tables: Mapping[str, pd.DataFrame], origin: pd.Timestamp, settings: _Settings
 ) -> Analysis:
     """The analysis an office would have run at ``origin``, from the ledgers known then."""
     from .context import Analysis
@@ -216,10 +220,10 @@ def _analysis_at(
         cut_tables_at(tables, origin),
         year=origin.year,
         as_of=origin,
-        policy=policy,
-        horizon_months=horizon_months,
-        seed=seed,
-        n_paths=n_paths,
+        policy=settings.policy,
+        horizon_months=settings.horizon_months,
+        seed=settings.seed,
+        n_paths=settings.n_paths,
         scenarios=(Scenario("baseline"),),
     )
 
@@ -268,9 +272,10 @@ def _review_sites(
         d = fc[date_col]
         known_hit = delivered.le(d)
         known_miss = delivered.gt(d) | (delivered.isna() & d.lt(as_of))
-        return pd.Series(
-            np.where(known_hit, True, np.where(known_miss, False, None)), dtype="boolean"
-        )
+        out = pd.Series(pd.NA, index=fc.index, dtype="boolean")
+        out[known_miss.to_numpy(dtype=bool)] = False
+        out[known_hit.to_numpy(dtype=bool)] = True
+        return out
 
     frame = pd.DataFrame(
         {
@@ -405,11 +410,11 @@ def review_forecasts(
     baseline_info: dict[str, Any] = {}
     known_sites = tables["sites"]
     done: list[pd.Timestamp] = []
-    settings = {"policy": policy, "horizon_months": h, "seed": int(seed), "n_paths": int(n_paths)}
+    settings = _Settings(policy, h, int(seed), int(n_paths))
     made: dict[pd.Timestamp, Analysis] = {}
     for origin in origins:
         try:
-            a_then = made[origin] = _analysis_at(tables, origin, **settings)
+            a_then = made[origin] = _analysis_at(tables, origin, settings)
             sites, info = _review_sites(a_then, known_sites, origin, as_of, h)
             money = _money_rows(a_then, tables, origin, policy=policy, h=h)
         except (ZhengshouError, ValueError, np.linalg.LinAlgError) as exc:
@@ -467,7 +472,7 @@ def _previous_forecast(
     tables: Mapping[str, pd.DataFrame],
     as_of: pd.Timestamp,
     frequency: Frequency,
-    settings: Mapping[str, Any],
+    settings: _Settings,
     made: Mapping[pd.Timestamp, Analysis],
 ) -> pd.DataFrame:
     """The previous run's P50/P90 per site and its full-gap P50 (empty when it cannot be made).
@@ -476,7 +481,7 @@ def _previous_forecast(
     """
     origin = _previous_origin(as_of, frequency)
     try:
-        a_then = made.get(origin) or _analysis_at(tables, origin, **settings)
+        a_then = made.get(origin) or _analysis_at(tables, origin, settings)
         fc = a_then.delivery_forecast.summary
         gap = a_then.gap.summary.set_index("scenario").loc["baseline"]
     except (ZhengshouError, ValueError, KeyError, np.linalg.LinAlgError) as exc:

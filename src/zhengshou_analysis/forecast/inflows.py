@@ -44,7 +44,7 @@ from ..schemas import conform_table
 from ..settings import resolve_as_of
 from .blas import single_threaded_blas
 from .common import DEFAULT_N_PATHS, DateLike, check_simulation_args, path_quantiles, random_streams
-from .scores import score_inflow_forecast
+from .scores import score_sample_forecast
 
 __all__ = [
     "MODEL_LABELS",
@@ -469,7 +469,7 @@ def _score_candidate(
             name, res, z, test.size, n_paths, rng, param_draws=BACKTEST_SARIMAX_PARAM_DRAWS
         )
         totals = np.clip(sim * unit, 0.0, INFLOW_CAP_MULTIPLE * float(train.max())).sum(axis=1)
-        score = score_inflow_forecast(totals, float(test.sum()))
+        score = score_sample_forecast(totals, float(test.sum()))
     except (ValueError, np.linalg.LinAlgError, IndexError) as exc:
         log.debug("back-test simulation of %s failed: %s", name, exc)
         return row

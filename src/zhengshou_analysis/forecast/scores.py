@@ -1,6 +1,6 @@
 """Scores of forecasts against what happened: simulated totals (PIT, CRPS) and binary events.
 
-* :func:`score_inflow_forecast` — one simulated total (e.g. a year's inflows) against the realised
+* :func:`score_sample_forecast` — one simulated total (a year's inflows, a funding gap) against the realised
   total: PIT, CRPS, P10/P50/P90 and whether the realised value is inside P10–P90;
 * :func:`crps_sample` — the sample CRPS alone;
 * :func:`brier_score`, :func:`log_score` — a forecast probability of an event against whether it
@@ -19,7 +19,7 @@ import numpy as np
 
 from ..exceptions import ParameterError
 
-__all__ = ["brier_score", "crps_sample", "log_score", "pit_value", "score_inflow_forecast"]
+__all__ = ["brier_score", "crps_sample", "log_score", "pit_value", "score_sample_forecast"]
 
 
 def _samples(samples: np.ndarray) -> np.ndarray:
@@ -102,7 +102,7 @@ def crps_sample(samples: np.ndarray, realised: float) -> float:
     return max(e_xy - 0.5 * e_xx, 0.0)
 
 
-def score_inflow_forecast(samples_total: np.ndarray, realised_total: float) -> dict[str, Any]:
+def score_sample_forecast(samples_total: np.ndarray, realised_total: float) -> dict[str, Any]:
     """Score a simulated total (e.g. a year's inflows, yuan) against the realised total.
 
     Parameters

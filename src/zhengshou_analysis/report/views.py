@@ -350,7 +350,7 @@ def _score(v) -> str:
     return "—" if v is None or pd.isna(v) else f"{float(v):.3f}"
 
 
-REVIEW_DELIVERY_COLUMNS = {
+REVIEW_DELIVERY_COLUMNS: dict[str, tuple[str, str | Formatter]] = {
     "origin": ("预测时间", _origin_label),
     "n_sites": ("预测的安置区（个）", "count"),
     "n_delivered": ("预测期内实际交付（个）", "count"),
@@ -361,7 +361,7 @@ REVIEW_DELIVERY_COLUMNS = {
     "brier_promise": ("约定加典型延期", _score),
     "brier_base_rate": ("历史平均比例", _score),
 }
-REVIEW_MONEY_COLUMNS = {
+REVIEW_MONEY_COLUMNS: dict[str, tuple[str, str | Formatter]] = {
     "origin": ("预测时间", _origin_label),
     "label": ("项目", "text"),
     "p10_yuan": ("预测少则（万元）", "wan_yuan"),
@@ -428,7 +428,9 @@ def review_html(review, part: str) -> str:
     frame = review.delivery if part == "delivery" else review.money
     if not len(frame):
         return prose
-    columns = REVIEW_DELIVERY_COLUMNS if part == "delivery" else REVIEW_MONEY_COLUMNS
+    columns: Mapping[str, tuple[str, str | Formatter]] = (
+        REVIEW_DELIVERY_COLUMNS if part == "delivery" else REVIEW_MONEY_COLUMNS
+    )
     caption = (
         "预测回顾：当时对交付的预测与实际"
         if part == "delivery"
