@@ -125,3 +125,16 @@ def test_key_figures_carry_the_calibration(demo_review):
     assert cal["origins"] == ["2019-12-31", "2020-12-31", "2021-12-31"]
     assert len(cal["delivery"]) == 4 and len(cal["money"]) == 9
     assert cal["sites"] and all("prob_in_horizon" in s for s in cal["sites"])
+
+
+def test_the_previous_run_is_set_beside_this_one(demo_tables, demo_review):
+    _, r = demo_review
+    alone = Analysis(demo_tables, year=2022).previous_forecast  # without the whole review
+    pd.testing.assert_frame_equal(alone, r.previous)
+    assert set(alone["origin"]) == {pd.Timestamp("2021-12-31")}
+    # the 2021 year-end forecast is also the last reviewed origin: the same numbers
+    last = r.sites.loc[r.sites["origin"].eq(pd.Timestamp("2021-12-31"))]
+    assert list(last["p50_date"]) == list(alone["p50_date"])
+    # a monthly run's previous run is the month before
+    monthly = Analysis(demo_tables, year=2022, as_of="2022-06-30").previous_forecast
+    assert set(monthly["origin"]) == {pd.Timestamp("2022-05-31")}

@@ -491,17 +491,38 @@ class Analysis:
         """
         from .review import review_forecasts
 
-        frequency: Literal["year", "month"] = (
-            "year" if (self.as_of.month, self.as_of.day) == (12, 31) else "month"
-        )
         return review_forecasts(
             self.tables,
             as_of=self.as_of,
             horizon_months=self.horizon_months,
             policy=self.policy,
             seed=self.seed,
-            frequency=frequency,
+            frequency=self._review_frequency,
         )
+
+    @cached_property
+    def previous_forecast(self) -> pd.DataFrame:
+        """The previous run's forecast (one period earlier) to set beside this one.
+
+        :attr:`review`'s when it is already computed, else only that one origin is forecast
+        (:func:`~zhengshou_analysis.figures.review.previous_forecast`).
+        """
+        if "review" in self.__dict__:
+            return self.review.previous
+        from .review import previous_forecast
+
+        return previous_forecast(
+            self.tables,
+            as_of=self.as_of,
+            horizon_months=self.horizon_months,
+            policy=self.policy,
+            seed=self.seed,
+            frequency=self._review_frequency,
+        )
+
+    @property
+    def _review_frequency(self) -> Literal["year", "month"]:
+        return "year" if (self.as_of.month, self.as_of.day) == (12, 31) else "month"
 
     def key_figures(self, *, forecasts: bool = True) -> dict[str, Any]:
         """The content of ``key_figures.json`` (see :func:`~.keyfile.compute_key_figures`)."""

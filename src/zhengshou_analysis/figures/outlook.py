@@ -15,7 +15,7 @@ __all__ = [
     "build_forecast_fee_by_zone",
     "build_forecast_figure",
     "build_forecast_scenarios",
-    "build_site_delivery_date",
+    "build_site_delivery_figure",
 ]
 
 
@@ -24,8 +24,8 @@ def build_forecast_figure(a: Analysis, fig: Figure) -> Value:
     return Value(a.forecast_figures[fig.name])
 
 
-def build_site_delivery_date(a: Analysis, fig: Figure) -> list[Value]:
-    """P50 or P90 delivery date per site not delivered by ``as_of``."""
+def build_site_delivery_figure(a: Analysis, fig: Figure) -> list[Value]:
+    """P50 or P90 delivery date, or the probability within the horizon, per undelivered site."""
     dates = a.forecast_figures[fig.name]
     return [Value(date, scope=site, group="site") for site, date in dates.items()]
 

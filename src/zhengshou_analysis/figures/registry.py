@@ -556,7 +556,7 @@ FIGURES: tuple[Figure, ...] = (
         "date",
         "forecast",
         "每个截至统计日未交付的安置区，在“统计日仍未交付”条件下交付日期的中位数。",
-        build=outlook.build_site_delivery_date,
+        build=outlook.build_site_delivery_figure,
         group="site",
     ),
     Figure(
@@ -565,7 +565,17 @@ FIGURES: tuple[Figure, ...] = (
         "date",
         "forecast",
         "同上交付日期的90%分位数（较保守的估计）。",
-        build=outlook.build_site_delivery_date,
+        build=outlook.build_site_delivery_figure,
+        group="site",
+    ),
+    Figure(
+        "site_delivery_prob_in_horizon",
+        "预测期内交付的概率",
+        "ratio",
+        "forecast",
+        "每个截至统计日未交付的安置区，在“统计日仍未交付”条件下于预测期（horizon_months）内交付的概率"
+        "（交付模型的预测分布，已计入参数不确定性）。",
+        build=outlook.build_site_delivery_figure,
         group="site",
     ),
 )

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "REVIEW_N_PATHS",
     "ForecastReview",
+    "previous_forecast",
     "review_forecasts",
     "review_origins",
 ]
@@ -468,6 +469,37 @@ def _empty_sites() -> pd.DataFrame:
     )
 
 
+def previous_forecast(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    as_of: pd.Timestamp,
+    horizon_months: int = 12,
+    policy: Policy = DEFAULT_POLICY,
+    seed: int = 2021,
+    n_paths: int = REVIEW_N_PATHS,
+    frequency: Frequency = "year",
+) -> pd.DataFrame:
+    """The previous run's forecast (one period before ``as_of``), to set beside this one.
+
+    Parameters
+    ----------
+    tables
+        Canonical tables as known at ``as_of``; cut at the previous origin here.
+    as_of, horizon_months, policy, seed, n_paths, frequency
+        As for :func:`review_forecasts`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :attr:`ForecastReview.previous`: ``origin``, per site ``site_id``, ``site_name``,
+        ``p50_date``, ``p90_date``, ``prob_in_horizon``, and the baseline's ``gap_p50_yuan``
+        and ``prob_gap_closed`` (the full gap) on every row; empty when no forecast could be made
+        then.
+    """
+    settings = _Settings(policy, int(horizon_months), int(seed), int(n_paths))
+    return _previous_forecast(tables, as_of, frequency, settings, {})
+
+
 def _previous_forecast(
     tables: Mapping[str, pd.DataFrame],
     as_of: pd.Timestamp,
@@ -562,7 +594,7 @@ def _with_statements(r: ForecastReview) -> ForecastReview:
         out.append(
             f"交付预测回顾（{span}共{len(r.origins)}次预测，涉及{n}个安置区次）："
             f"实际在“九成把握日期”前交付的占{_pct(pooled['coverage_p90'])}（应约为90%），"
-            f"在“中位日期”前交付的占{_pct(pooled['coverage_p50'])}（应约为一半）；"
+            f"在“一半把握日期”前交付的占{_pct(pooled['coverage_p50'])}（应约为一半）；"
             f"另有{int(pooled['n_censored_p90'])}个安置区次至今未交付且日期未到，暂不能判断。"
         )
         better = pooled["brier_model"] < min(pooled["brier_promise"], pooled["brier_base_rate"])

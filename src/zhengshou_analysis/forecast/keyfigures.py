@@ -310,6 +310,13 @@ def flatten_forecast_figures(
         "transition_fee_next_12m_p90_yuan": _yuan(base["fee_p90_yuan"]),
         "site_delivery_p50_date": _site_dates(d, "p50_date"),
         "site_delivery_p90_date": _site_dates(d, "p90_date"),
+        "site_delivery_prob_in_horizon": dict(
+            zip(
+                d["site_id"],
+                (json_scalar(v, "ratio") for v in d["prob_delivered_in_horizon"]),
+                strict=True,
+            )
+        ),
         "forecast_scenarios": {name: _scenario_figures(row) for name, row in s.iterrows()},
         "forecast_fee_by_site": _fee_by_site(gap.frames["fees_by_site"]),
         "forecast_fee_by_zone": _fee_by_zone(gap.frames["fees_by_zone"]),

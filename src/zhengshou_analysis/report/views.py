@@ -311,6 +311,8 @@ def assumptions_html(*results, title: str = "预测依据与假设") -> str:
                 "median_statement",
                 "why",
                 "gap_definition",
+                "stock_gap_definition",
+                "left_out",
                 "fallback_reason",
                 "censoring",
             )
