@@ -71,16 +71,21 @@ def test_one_year_with_forecasts_conforms_each_table_once_and_fits_each_model_on
                 monkeypatch.setattr(module, name, counting)
     compute_year_figures(demo_ledgers.tables, year=2021)
     assert conform_calls == Counter(dict.fromkeys(schemas.TABLES, 1))
-    assert len(km_fits) == 1
-    # the inflow model once; the delivery model once per AFT family (the one used, two beside it)
-    assert fits == Counter({"fit_inflow_model": 1, "fit_build_time_aft": 3})
+    # one context per date: the year's own, and one per reviewed origin (2019 and 2020 year-ends;
+    # the previous run, 2020, is one of them and not made again)
+    dates = 3
+    assert len(km_fits) == dates
+    # per date: the inflow model once; the delivery model once per AFT family (used + two beside)
+    assert fits == Counter({"fit_inflow_model": dates, "fit_build_time_aft": 3 * dates})
 
 
 def test_a_page_and_the_key_figures_share_one_context(demo_ledgers, km_fits):
     a = Analysis(demo_ledgers.tables, year=2021)
     a.key_figures()
-    a.delivery_forecast, a.survival, a.gap, a.fee_forecast, a.inflows  # noqa: B018
-    assert len(km_fits) == 1
+    after_key_figures = len(km_fits)  # the year's own curve and one per reviewed origin
+    a.delivery_forecast, a.survival, a.gap, a.fee_forecast, a.inflows, a.review  # noqa: B018
+    a.previous_forecast  # noqa: B018 - the review made it
+    assert len(km_fits) == after_key_figures == 1 + len(a.review.origins)
 
 
 def test_the_context_never_modifies_its_input(demo_ledgers):

@@ -468,29 +468,38 @@ def write_forward_answers(
     def gap_text(x: float) -> str:
         return f"缺口{fmt_wan_yuan(x)}" if x > 0 else f"结余{fmt_wan_yuan(-x)}"
 
+    def chance(p: float) -> str:
+        """A probability as leaders read it: whole percent, never a bare 0% or 100%."""
+        if p < 0.01:
+            return "不到1%"
+        if p > 0.99:
+            return "超过99%"
+        return fmt_pct(p, decimals=0)
+
     q3 = (
         f"三、资金够不够：到预测期末（{h}个月后），只算统计日已有的应付款（到期的补偿款、拖欠和预测期内"
         f"应付的过渡费）减去资金结余和预计新增到位资金，中间估计为"
         f"{gap_text(float(base['stock_gap_p50_yuan']))}；再算上预测期内预计新签协议中到期要付的补偿款"
         f"（全口径），中间估计为{gap_text(float(base['gap_p50_yuan']))}，九成把握不超过"
-        f"{gap_text(float(base['gap_p90_yuan']))}，资金够用的可能性约为"
-        f"{fmt_pct(base['prob_gap_closed'], decimals=0)}。"
+        f"{gap_text(float(base['gap_p90_yuan']))}，资金够用的可能性"
+        f"{chance(float(base['prob_gap_closed']))}。"
     )
     others = gap.summary.iloc[1:]
     if len(others):
         q3 += (
             "其他情景："
             + "；".join(
-                f"{r['description']}时可能性为{fmt_pct(r['prob_gap_closed'], decimals=0)}"
+                f"{r['description']}时可能性{chance(float(r['prob_gap_closed']))}"
                 for _, r in others.iterrows()
             )
             + "。"
         )
     if previous is not None and len(previous) and "gap_p50_yuan" in previous:
         p = previous.iloc[0]
+        then = pd.Timestamp(p["origin"])
+        when = f"{then.year}年末" if then.month == 12 else f"{then.year}年{then.month}月末"
         q3 += (
-            f"上期（{pd.Timestamp(p['origin']).year}年{pd.Timestamp(p['origin']).month}月末）"
-            f"预测的全口径中间估计为{gap_text(float(p['gap_p50_yuan']))}，"
-            f"够用的可能性约为{fmt_pct(p['prob_gap_closed'], decimals=0)}。"
+            f"上期（{when}）预测的全口径中间估计为{gap_text(float(p['gap_p50_yuan']))}，"
+            f"够用的可能性{chance(float(p['prob_gap_closed']))}。"
         )
     return f"{q1}\n{q2}\n{q3}"
