@@ -456,6 +456,7 @@ FIGURES = {
     "transition_fee_next_12m_p90_yuan",
     "site_delivery_p50_date",
     "site_delivery_p90_date",
+    "site_delivery_prob_in_horizon",
     "forecast_scenarios",
     "forecast_fee_by_site",
     "forecast_fee_by_zone",

@@ -33,6 +33,7 @@ METADATA = {
     "parameters",
     "horizon_months",
     "forecast_assumptions",
+    "calibration",
 }
 
 

@@ -266,7 +266,7 @@ def _reader_text(page: str) -> str:
     """The visible text of a page above its technical note (styles, scripts, data URIs removed)."""
     page = re.sub(r"<style.*?</style>", " ", page, flags=re.DOTALL)
     page = re.sub(r"data:[^\"')\s]+", " ", page)
-    page = page.split("技术说明", 1)[0]
+    page = page.split("<h2>技术说明", 1)[0]
     return html.unescape(re.sub(r"<[^>]+>", " ", page))
 
 
