@@ -352,6 +352,17 @@ def _score(v) -> str:
     return "—" if v is None or pd.isna(v) else f"{float(v):.3f}"
 
 
+FAMILY_LABELS = {"lognormal": "对数正态", "weibull": "威布尔", "loglogistic": "对数逻辑斯蒂"}
+#: The sensitivity of the delivery forecast to the distribution family (technical note only).
+FAMILY_COLUMNS: dict[str, tuple[str, str | Formatter]] = {
+    "distribution": ("分布族", lambda v: FAMILY_LABELS.get(str(v), _plain(v))),
+    "chosen": ("选用", lambda v: "✔" if v is True else ""),
+    "aic": ("AIC", _score),
+    "delta_aic": ("与最优之差", _score),
+    "median_p50_months_after": ("P50距统计日（月，各安置区中位）", "months"),
+    "median_p90_months_after": ("P90距统计日（月，各安置区中位）", "months"),
+    "expected_delivered_in_horizon": ("预测期内预计交付（个）", "count"),
+}
 REVIEW_DELIVERY_COLUMNS: dict[str, tuple[str, str | Formatter]] = {
     "origin": ("预测时间", _origin_label),
     "n_sites": ("预测的安置区（个）", "count"),
