@@ -55,7 +55,10 @@ def evaluate(districts: list[District], *, workers: int = 1) -> pd.DataFrame:
     """
     if workers > 1:
         chunks = [list(range(k, len(districts), workers)) for k in range(workers)]
-        ctx = multiprocessing.get_context("fork")
+        # no fork-only code path (offices run Windows): forkserver where there is one, else
+        # spawn; the worker (_evaluate_part) and District import from the test directory
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
             parts = pool.map(_evaluate_part, [[(i, districts[i]) for i in c] for c in chunks])
             frame = pd.concat(list(parts), ignore_index=True)
