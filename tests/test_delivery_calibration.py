@@ -55,7 +55,10 @@ def evaluate(districts: list[District], *, workers: int = 1) -> pd.DataFrame:
     """
     if workers > 1:
         chunks = [list(range(k, len(districts), workers)) for k in range(workers)]
-        ctx = multiprocessing.get_context("fork")
+        # no fork-only code path (offices run Windows): forkserver where there is one, else
+        # spawn; the worker (_evaluate_part) and District import from the test directory
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
             parts = pool.map(_evaluate_part, [[(i, districts[i]) for i in c] for c in chunks])
             frame = pd.concat(list(parts), ignore_index=True)
@@ -121,12 +124,8 @@ def test_p90_covers_85_to_97_percent_of_true_deliveries(measured):
     assert 0.85 <= numbers["p90_coverage"] <= 0.97, numbers
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="target not met: measured 0.68 (77 sites) with the single-family AFT model; stalled "
-    "sites need a heavier conditional tail (stall mixture / frailty), not built yet",
-)
 def test_p90_covers_at_least_80_percent_of_sites_open_over_60_months(measured):
+    # 0.68 with the single AFT family; 0.91 with its stall component (mixture, k = 3, π ≈ 5 %)
     numbers, _, _ = measured
     assert numbers["n_old"] >= 50, numbers
     assert numbers["p90_coverage_old"] >= 0.80, numbers

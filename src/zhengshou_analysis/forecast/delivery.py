@@ -6,7 +6,10 @@
   log-logistic) and the sites still to be delivered. Each undelivered site is forecast from its
   conditional distribution given that it is undelivered at ``as_of`` (``P(T > t | T > c)``, ``c``
   its age), averaged over the estimates' sampling distribution: the predictive distribution, so a
-  model resting on few deliveries gives wide intervals.
+  model resting on few deliveries gives wide intervals. The build-time distribution is a mixture
+  of the AFT family and a "stall" component (the same family, time scale × 3, share ``π`` about
+  5 %), whose weight in a site's forecast grows the longer the site has been open
+  (:meth:`DeliveryModel.stall_weights`, stated in the assumptions).
 * :func:`forecast_site_delivery` — P50 and P90 delivery dates of every undelivered site, the
   chance of delivery within the horizon, and the same for every family side by side.
 
@@ -42,6 +45,7 @@ from .tail import (
     MIN_MONTHS,
     N_PARAM_DRAWS,
     PRIOR_MEDIAN_FALLBACK_MONTHS,
+    STALL_PRIOR,
     BuildTimeFit,
     Distribution,
     check_distribution,
@@ -177,6 +181,21 @@ class DeliveryModel:
         ls_c = fit.log_survival(c, p, fit.draws)
         return np.exp(ls_t - ls_c).mean(axis=0)
 
+    def stall_weights(self) -> np.ndarray:
+        """Predictive weight of the stall component in each site's forecast.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value in [0, 1] per site of :attr:`sites`: the mean over the parameter draws of
+            ``P(stall | T > c) = π S_AFT(c / k) / S(c)`` (``π`` for a site not yet started).
+        """
+        c, _, p = self._arrays()
+        fit = self.tail
+        if not c.size:
+            return np.zeros(0)
+        return np.asarray(fit.stall_weight(c, p, fit.draws).mean(axis=0))
+
     def quantile_months_after(self, q: float) -> np.ndarray:
         """Predictive ``q`` quantile of the months from ``as_of`` to delivery of each site.
 
@@ -220,7 +239,8 @@ class DeliveryModel:
         rng
             Generator the draws come from (consumed: the same generator state gives the same
             draws): one parameter draw per path (shared by all sites: a district-wide shock),
-            then one uniform per site and path.
+            then per site and path one uniform for the mixture component and one for the
+            build time.
         correlation
             Extra common correlation in [0, 1) of a Gaussian copula on the sites' uniforms; 0
             (default) leaves the shared parameter draw as the only common shock.
@@ -230,19 +250,36 @@ class DeliveryModel:
         numpy.ndarray
             ``(n_paths, n_sites)`` months after ``as_of`` (columns as :attr:`sites`), each in
             (0, 1200]; ``(n_paths, 0)`` when every site is delivered.
+
+        Notes
+        -----
+        The mixture component (AFT or stall, :mod:`~zhengshou_analysis.forecast.tail`) is drawn
+        per site and path, with the site's conditional stall weight ``π S_AFT(c/k; θ) / S(c; θ)``
+        under the path's parameters ``θ``: a stall is a site's own trouble (a dispute, a failed
+        contractor), not a district-wide event — that is what the shared ``θ`` carries. The
+        build time is then drawn from the chosen component conditional on ``T > c``, so each
+        site's draws follow its predictive distribution (:meth:`quantile_months_after`).
         """
         c, age, p = self._arrays()
         fit = self.tail
         params = fit.sample_params(int(n_paths), rng)
+        ls_main = fit.component_log_survival(c, p, params)
+        ls_stall = fit.component_log_survival(c, p, params, stall=True)
+        u_stall = rng.random((int(n_paths), c.size))
+        if fit.stall_prob > 0.0:  # P(stall | T > c) = π S_stall(c) / S(c), per path and site
+            log_pi, log_rest = math.log(fit.stall_prob), math.log1p(-fit.stall_prob)
+            ls_c = np.logaddexp(log_rest + ls_main, log_pi + ls_stall)
+            stall = u_stall < np.exp(log_pi + ls_stall - ls_c)
+        else:
+            stall = np.zeros(u_stall.shape, dtype=bool)
         z = rng.standard_normal((int(n_paths), c.size))
         if correlation:
             common = rng.standard_normal((int(n_paths), 1))
             z = math.sqrt(correlation) * common + math.sqrt(1.0 - correlation) * z
         log_u = scipy_special().log_ndtr(-z)
-        ls_c = fit.log_survival(c, p, params)
-        zt = standard_of_log_survival(fit.distribution, log_u + ls_c)
+        zt = standard_of_log_survival(fit.distribution, log_u + np.where(stall, ls_stall, ls_main))
         with np.errstate(over="ignore"):
-            t = np.exp(fit.log_months(zt, p, params))
+            t = np.exp(fit.log_months(zt, p, params, stall))
         t = np.maximum(t, c)
         return np.clip(t - age, 1.0 / DAYS_PER_MONTH, MAX_MONTHS_AFTER_AS_OF)
 
@@ -620,13 +657,48 @@ def _delivery_statement(model: DeliveryModel) -> str:
         else "拟合失败，仅用以约定周期为中心的弱先验（约定周期上下浮动约50%）"
     )
     slope = "，并估计约定周期长短对超期比例的影响" if fit.slope_fitted else ""
+    weights = model.stall_weights()
+    top = int(np.argmax(weights))
+    stall_how = (
+        "按数据与先验（众数5%）估计"
+        if fit.stall_method == "map"
+        else "取先验众数（数据不足以估计）"
+    )
+    stall = (
+        f"为反映个别安置区长期停滞（征拆纠纷、施工方退出、资金冻结等），模型另设“停滞”成分："
+        f"约{fit.stall_prob:.1%}的安置区（{stall_how}）建设周期为常规分布的"
+        f"{fit.stall_factor:g}倍。已建设时间相对约定周期越长，其预测中停滞成分的权重越高：本次各"
+        f"未交付安置区的停滞成分权重为{weights.min():.0%}至{weights.max():.0%}，"
+        f"最高为{model.sites['site_name'].iloc[top]}（已建设{model.sites['condition_months'].iloc[top]:.0f}个月）。"
+    )
     return (
         f"交付日期预测采用加速失效时间模型：实际建设周期与约定建设周期（开工至约定交房日）之比"
         f"服从{dist}分布（{how}）{slope}，依据{model.n_sites}个已开工安置区（其中{model.n_events}个"
         f"已交付，未交付的在统计日右删失）{fitting}。每个未交付安置区按“截至统计日仍未交付”的条件"
         f"分布计算，并对参数估计的不确定性取平均（{N_PARAM_DRAWS}组参数抽样），已交付安置区越少，"
-        "区间越宽；模拟中同一路径上各安置区共用一组参数（全区共同延期的冲击）。"
+        "区间越宽；模拟中同一路径上各安置区共用一组参数（全区共同延期的冲击），是否停滞则按各"
+        f"安置区分别抽取。{stall}"
     )
+
+
+def _stall_assumptions(model: DeliveryModel) -> dict[str, Any]:
+    """The stall component: share, factor, how estimated, and its weight in each site's forecast."""
+    fit = model.tail
+    return {
+        "model": "S(t) = (1 - stall_prob) S_aft(t) + stall_prob S_aft(t / stall_factor)",
+        "stall_prob": float(fit.stall_prob),
+        "stall_factor": float(fit.stall_factor),
+        "method": fit.stall_method,
+        "prior": f"Beta{STALL_PRIOR} on stall_prob (mode 5 %)",
+        "estimated": (
+            "maximum of the censored mixture likelihood x prior over stall_prob only, the AFT "
+            "part held at its lifelines fit; stall_prob and stall_factor are not drawn"
+        ),
+        "sampling": "component drawn per site and path (a stall is a site's own trouble)",
+        "site_weights": dict(
+            zip(model.sites["site_id"], np.round(model.stall_weights(), 4).tolist(), strict=True)
+        ),
+    }
 
 
 def _delivery_assumptions(
@@ -647,6 +719,7 @@ def _delivery_assumptions(
         "km_reaches_months": model.reach_months,
         "n_param_draws": N_PARAM_DRAWS,
         "shared_shock": "one parameter draw per simulated path, shared by all sites",
+        "stall_component": _stall_assumptions(model),
         "n_sites_started": model.n_sites,
         "n_sites_delivered": model.n_events,
         "n_sites_forecast": len(todo),
