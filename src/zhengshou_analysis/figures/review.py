@@ -34,6 +34,7 @@ from ..exceptions import ZhengshouError
 from ..forecast.gap import compute_realised_gap
 from ..forecast.scenarios import Scenario
 from ..forecast.scores import brier_score, log_score, score_sample_forecast
+from ..formatting import fmt_pct
 from ..periods import duration_months
 from ..settings import DEFAULT_POLICY, Policy
 from .vintage import cut_tables_at
@@ -563,10 +564,6 @@ def _origin_words(o: Any, frequency: str) -> str:
     return f"{t.year}年末" if frequency == "year" else f"{t.year}年{t.month}月末"
 
 
-def _pct(x: float) -> str:
-    return "—" if x is None or not math.isfinite(x) else f"{round(100 * x):d}%"
-
-
 def _yi(v: float) -> str:
     return f"{v / 1e8:,.2f}亿元" if abs(v) >= 1e8 else f"{v / 1e4:,.0f}万元"
 
@@ -593,8 +590,8 @@ def _with_statements(r: ForecastReview) -> ForecastReview:
         n = int(pooled["n_sites"])
         out.append(
             f"交付预测回顾（{span}共{len(r.origins)}次预测，涉及{n}个安置区次）："
-            f"实际在“九成把握日期”前交付的占{_pct(pooled['coverage_p90'])}（应约为90%），"
-            f"在“一半把握日期”前交付的占{_pct(pooled['coverage_p50'])}（应约为一半）；"
+            f"实际在“九成把握日期”前交付的占{fmt_pct(pooled['coverage_p90'], decimals=0)}（应约为90%），"
+            f"在“一半把握日期”前交付的占{fmt_pct(pooled['coverage_p50'], decimals=0)}（应约为一半）；"
             f"另有{int(pooled['n_censored_p90'])}个安置区次至今未交付且日期未到，暂不能判断。"
         )
         better = pooled["brier_model"] < min(pooled["brier_promise"], pooled["brier_base_rate"])
@@ -634,7 +631,7 @@ def _with_statements(r: ForecastReview) -> ForecastReview:
         if math.isfinite(share):
             money.append(
                 f"{_origin_words(last['origin'], r.frequency)}已有的应付款（补偿款与拖欠的过渡费）中，"
-                f"一个预测期后仍有{_pct(share)}未付。"
+                f"一个预测期后仍有{fmt_pct(share, decimals=0)}未付。"
             )
     if r.skipped:
         note = "另有" + "、".join(r.skipped) + "的预测无法重新计算（原因见技术说明）。"
