@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "read_json_dict"]
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "office_file_name",
+    "read_json_dict",
+    "safe_file_part",
+]
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -50,3 +57,41 @@ def read_json_dict(path: Path) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+
+
+#: Characters that a file name on Windows or Linux cannot hold (and the path separators).
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def safe_file_part(text: str, *, fallback: str = "区") -> str:
+    """``text`` made safe as one part of a file name (office names come from a profile).
+
+    Path separators, characters Windows forbids and control characters become ``_``; leading
+    dots and spaces are dropped (no hidden file, no ``..``); at most 40 characters.
+
+    Examples
+    --------
+    >>> safe_file_part("港北区/../x")
+    '港北区_.._x'
+    >>> safe_file_part("..")
+    '区'
+    """
+    cleaned = _UNSAFE.sub("_", str(text)).strip().lstrip(". ")[:40].rstrip(". ")
+    return cleaned or fallback
+
+
+def office_file_name(kind: str, office: str, period: str, suffix: str) -> str:
+    """The name of an office file: ``工作总结_港北区_2021.docx``, ``报表_港北区_2021.xlsx``.
+
+    Parameters
+    ----------
+    kind
+        ``工作总结`` or ``报表`` (or another Chinese word naming the document).
+    office
+        The office's name from its profile (made safe with :func:`safe_file_part`).
+    period
+        The period as written in folder names: ``2021`` (a year), later ``2021-06`` (a month).
+    suffix
+        ``.docx`` or ``.xlsx``.
+    """
+    return f"{kind}_{safe_file_part(office)}_{safe_file_part(period)}{suffix}"

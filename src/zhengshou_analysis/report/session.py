@@ -23,7 +23,14 @@ from ..profile import DEFAULT_PROFILE, Profile
 from ..settings import Policy
 from .views import banner_html, show_html
 
-__all__ = ["Report", "definitions", "headline_figures", "headline_table", "open_report"]
+__all__ = [
+    "Report",
+    "definitions",
+    "headline_figures",
+    "headline_table",
+    "load_report",
+    "open_report",
+]
 
 
 @dataclass
@@ -88,6 +95,50 @@ class Report:
         return prev.key_figures(forecasts=False)
 
 
+def load_report(
+    data_dir: str | os.PathLike,
+    *,
+    year: int,
+    as_of: str | None = None,
+    horizon_months: int = 12,
+    seed: int = 2021,
+    profile_path: str = "",
+) -> Report:
+    """The reporting context of ``year``, without showing anything (for files written outside a page).
+
+    Parameters
+    ----------
+    data_dir
+        The raw ledgers (read-only); cleaned once and cached.
+    year
+        The reporting year.
+    as_of
+        Reporting date ``YYYY-MM-DD`` (``None`` or ``""``: 31 December of ``year``).
+    horizon_months, seed
+        Forecast settings of the analysis context (a batch passes the profile's).
+    profile_path
+        The office profile (``""``: ``zhengshou.toml`` in ``data_dir``, else in the current
+        folder, else the built-in one; :func:`~zhengshou_analysis.profile.load_profile`).
+    """
+    from ..ledger.store import load_ledgers
+    from ..profile import load_profile
+    from ..settings import resolve_as_of
+
+    profile = load_profile(profile_path or None, raw_dir=data_dir)
+    as_of = as_of or None  # "" (the notebooks' default) means 31 December
+    ledgers = load_ledgers(data_dir, profile=profile)
+    return Report(
+        int(year),
+        resolve_as_of(as_of, year=year),
+        ledgers,
+        as_of,
+        bool(ledgers.manifest.get("synthetic")),
+        horizon_months=int(horizon_months),
+        seed=int(seed),
+        profile=profile,
+    )
+
+
 def open_report(
     data_dir: str | os.PathLike,
     *,
@@ -102,48 +153,32 @@ def open_report(
 
     Parameters
     ----------
-    data_dir
-        The raw ledgers (read-only); cleaned once and cached.
-    year
-        The reporting year.
-    as_of
-        Reporting date ``YYYY-MM-DD`` (default 31 December of ``year``).
+    data_dir, year, as_of, horizon_months, seed, profile_path
+        As for :func:`load_report`: the profile's policy and scenario set apply to every figure
+        of the page, its office name to the title.
     title
         Page title shown under the banner (``None``: no title).
-    horizon_months, seed
-        Forecast settings of the page's analysis context (a batch passes the profile's).
-    profile_path
-        The office profile (``""``: ``zhengshou.toml`` in ``data_dir``, else in the current
-        folder, else the built-in one; :func:`~zhengshou_analysis.profile.load_profile`). Its
-        policy and scenario set apply to every figure of the page, its office name to the title.
     """
-    from ..ledger.store import load_ledgers
-    from ..profile import load_profile
-    from ..settings import resolve_as_of
     from .plots import use_report_style
 
-    profile = load_profile(profile_path or None, raw_dir=data_dir)
     use_report_style()
-    as_of = as_of or None  # "" (the notebooks' default) means 31 December
-    ledgers = load_ledgers(data_dir, profile=profile)
-    as_of_ts = resolve_as_of(as_of, year=year)
-    demo = bool(ledgers.manifest.get("synthetic"))
-    header = banner_html() if demo else ""
-    if title:
-        office = profile.office_name or "区"
-        header += f"<h1>{html.escape(f'{office}{year}年 · {title}')}</h1>"
-    header += f'<p class="zs-meta">报告年度：{int(year)}年 · 统计截止日：{html.escape(fmt_date_zh(as_of_ts))}</p>'
-    show_html(header)
-    return Report(
-        int(year),
-        as_of_ts,
-        ledgers,
-        as_of,
-        demo,
-        horizon_months=int(horizon_months),
-        seed=int(seed),
-        profile=profile,
+    rep = load_report(
+        data_dir,
+        year=year,
+        as_of=as_of,
+        horizon_months=horizon_months,
+        seed=seed,
+        profile_path=profile_path,
     )
+    header = banner_html() if rep.demo else ""
+    if title:
+        header += f"<h1>{html.escape(f'{rep.office}{rep.year}年 · {title}')}</h1>"
+    header += (
+        f'<p class="zs-meta">报告年度：{rep.year}年 · '
+        f"统计截止日：{html.escape(fmt_date_zh(rep.as_of))}</p>"
+    )
+    show_html(header)
+    return rep
 
 
 #: Display kind of each registry unit in the headline table (:data:`~.views.FORMATS`).
