@@ -18,7 +18,13 @@ pytestmark = pytest.mark.slow
 
 
 def _all_text(folder: Path) -> str:
-    """Every output file as text (Parquet as CSV), for scanning."""
+    """Every output file as text, for scanning.
+
+    Parquet is read as CSV; Word and Excel files (zip archives, compressed) are read member by
+    member, so that text in their XML is found; anything else as UTF-8.
+    """
+    import zipfile
+
     import pandas as pd
 
     parts = []
@@ -27,6 +33,9 @@ def _all_text(folder: Path) -> str:
             continue
         if p.suffix == ".parquet":
             parts.append(pd.read_parquet(p).to_csv())
+        elif p.suffix in (".docx", ".xlsx"):
+            with zipfile.ZipFile(p) as z:
+                parts += [z.read(n).decode("utf-8", errors="replace") for n in z.namelist()]
         else:
             parts.append(p.read_text(encoding="utf-8", errors="replace"))
     return "\n".join(parts)
