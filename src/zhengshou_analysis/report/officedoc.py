@@ -395,7 +395,7 @@ def _charts(rep: Report) -> list[tuple[str, bytes]]:
                 )
                 ax.set_xlabel("逾期时长")
 
-            out.append(("逾期未付补偿款按逾期时长（万元）", _chart_png(overdue, size=(8, 3.6))))
+            out.append(("逾期未付补偿款按逾期时长（万元）", _chart_png(overdue, size=(9, 3.4))))
     if a.provided.get("funding"):
         history = a.inflows.frames["history"]
         if len(history):
@@ -516,7 +516,7 @@ def _build(rep: Report) -> Document:
         _heading(doc, "四、主要图表", 1)
         for i, (caption, png) in enumerate(charts, start=1):
             p = doc.add_paragraph(style=doc.styles["图片"])
-            p.add_run().add_picture(io.BytesIO(png), width=Mm(150))
+            p.add_run().add_picture(io.BytesIO(png), width=Mm(140))
             _caption(doc, f"图{i} {caption}", above=False)
 
     # 附件：指标口径 (a new page, 附件 at the top left as official documents put it)
