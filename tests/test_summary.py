@@ -226,7 +226,7 @@ def test_summary_text_has_the_filled_numbers(tables):
     assert "合计需资金186.24万元，资金到位率80.5%。" in text
     # transition: 2 households; monthly 2400 + 1000 = 0.34 万/月; accrued 50400 + 12000 = 6.24 万;
     # paid 4.2 万; arrears (50400 − 30000) + max(12000 − 12000, 0) = 2.04 万; extra 0.72 万
-    assert "仍有2户群众在外过渡安置，每月需支付过渡安置费0.34万元/月" in text
+    assert "仍有2户群众在外过渡安置，每月需支付过渡安置费0.34万元；" in text
     assert "累计应付过渡安置费6.24万元，已支付4.20万元，拖欠2.04万元" in text
     assert "因安置房未能在约定过渡期限内交付，累计增加过渡安置费0.72万元。" in text
     # sites: 4 started, 1 delivered, 2 overdue; over 3 years in start order; 2 households waiting
@@ -252,7 +252,11 @@ def test_summary_paragraph_order(tables):
     ]
     positions = [text.index(m) for m in marks]
     assert positions == sorted(positions)
-    assert text.startswith("一、2021年工作完成情况\n")
+    # no heading line of its own: the page or the document gives the section heading
+    ws = write_work_summary(tables, year=2021)
+    assert ws.heading == "2021年工作完成情况"
+    assert not text.startswith("一、")
+    assert ws.text == "".join("\u3000\u3000" + p + "\n" for p in ws.paragraphs)
 
 
 def test_summary_figures_table(tables):
@@ -467,7 +471,7 @@ def test_forward_answers_quote_the_forecasts():
 
     from zhengshou_analysis.forecast.delivery import forecast_site_delivery
     from zhengshou_analysis.forecast.gap import forecast_funding_gap
-    from zhengshou_analysis.formatting import fmt_wan_yuan
+    from zhengshou_analysis.formatting import fmt_yuan_prose
     from zhengshou_analysis.ledger.clean import clean_ledgers
     from zhengshou_analysis.report.summary import write_forward_answers
 
@@ -478,7 +482,109 @@ def test_forward_answers_quote_the_forecasts():
     lines = text.splitlines()
     assert [line[:2] for line in lines] == ["一、", "二、", "三、"]
     assert f"{len(delivery.summary)}个未交付安置区" in lines[0]
-    assert fmt_wan_yuan(gap.summary.iloc[0]["fee_p50_yuan"]) in lines[1]
+    assert fmt_yuan_prose(gap.summary.iloc[0]["fee_p50_yuan"]) in lines[1]
     gap50 = gap.summary.iloc[0]["gap_p50_yuan"]
-    assert fmt_wan_yuan(abs(gap50)) in lines[2]
+    assert fmt_yuan_prose(abs(gap50)) in lines[2]
     assert ("结余" if gap50 <= 0 else "缺口") in lines[2]
+
+
+# ------------------------------------------------------------------ prose (issue 14)
+def test_missing_values_are_noted_once_per_clause(tables):
+    # Q3 has neither a house target nor a house done figure: one note after both numbers
+    p = tables["projects"].copy()
+    p.loc[p["project_id"] == "Q3", ["house_target_m2", "house_done_m2"]] = None
+    text = write_work_summary(dict(tables, projects=p), year=2021).text
+    first = text.splitlines()[0]
+    assert first.count("按0计") == 1
+    assert "已完成5.00万平方米（目标任务和完成量均有1个项目未填报，按0计），完成率62.5%" in first
+    # different projects missing: each number keeps its own note
+    p.loc[p["project_id"] == "Q4", "house_done_m2"] = None
+    text = write_work_summary(dict(tables, projects=p), year=2021).text
+    first = text.splitlines()[0]
+    assert "房屋征收目标任务8.00万平方米（1个项目未填报，按0计）" in first
+    assert "已完成4.20万平方米（2个项目未填报，按0计）" in first
+
+
+def test_monthly_fee_is_said_once(tables):
+    text = write_work_summary(tables, year=2021).text
+    assert "万元/月" not in text
+    assert "每月需支付过渡安置费0.34万元；" in text
+
+
+def test_large_sums_in_yi_and_separators(tables):
+    a = tables["agreements"].copy()
+    a.loc[a["agreement_id"] == "B1", "compensation_yuan"] = 1_299_752_037.0
+    text = write_work_summary(dict(tables, agreements=a), year=2021).text
+    # 1299752037 + 500000 + 300000 = 1300552037 → 13.01亿元; gap 1300152037 → 13.00亿元
+    assert "累计签订征收补偿协议金额13.01亿元" in text
+    assert "已签协议待付款缺口资金13.00亿元" in text
+    p = tables["projects"].assign(land_target_mu=[7000.0, 100.0, 60.0, 40.0])
+    text = write_work_summary(dict(tables, projects=p), year=2021).text
+    assert "土地征收目标任务7,200亩" in text
+    assert "2021年推进" in text  # years are not grouped
+
+
+def _problems(tables, **kw):
+    from zhengshou_analysis.figures import Analysis
+    from zhengshou_analysis.report.summary import write_problems
+
+    return {p.topic: p for p in write_problems(Analysis(tables, year=2021, **kw))}
+
+
+def test_problems_drafted_from_the_figures(tables):
+    problems = _problems(tables)
+    assert list(problems) == ["funding", "transition", "sites", "blockers"]
+    funding = problems["funding"].text
+    # overdue 110 万 of a 140 万 gap, by age: 50 万 under 3 months, 60 万 6–12 months
+    assert "已签协议待付款缺口资金140.00万元，其中110.00万元已超过支付期限仍未支付" in funding
+    assert "按逾期时长分：不足3个月的50.00万元、6至12个月的60.00万元。" in funding
+    assert "3至6个月" not in funding  # an empty band is not written
+    assert "资金到位率80.5%，到位资金不足" in funding
+    assert "垫付" not in funding  # the balance is positive
+    fees = problems["transition"].text
+    assert "拖欠群众过渡安置费2.04万元（累计应付6.24万元，已支付4.20万元）" in fees
+    assert "累计增加过渡安置费0.72万元" in fees
+    sites = problems["sites"].text
+    assert "已开工的4个安置区中，2个已超过约定交付日期仍未交付" in sites
+    assert "蓝田安置区、白凹窝安置区共2个安置区开工已超过3年仍未交付" in sites
+    # blockers, largest first, with their sum 30.5 + 12 + 18.75 + 6 = 67.25 亩
+    assert (
+        "卡点无法推进的面积合计67.25亩，其中公建单位30.5亩、双高糖料蔗基地18.75亩、"
+        "军事用地12亩、留用地6亩" in problems["blockers"].text
+    )
+    # every figure a problem writes is in its text and is the period's figure
+    for p in problems.values():
+        assert len(p.figures)
+        for t in p.figures["text"]:
+            assert t.split("（")[0] in p.text
+
+
+def test_problems_left_out_when_the_figures_show_none(tables):
+    # everything paid on time, funds ample, fees paid, sites young, no blocker
+    agreements = tables["agreements"].iloc[[2]]  # B3: not yet due
+    projects = tables["projects"].assign(blocked_mu=0.0)
+    sites = tables["sites"].iloc[[1, 3]]  # 三合 (started 2019, promised 2022) and 文华雅苑
+    transition = tables["transition"].iloc[[1]]  # T2: paid in full, within its term
+    t = dict(
+        tables,
+        agreements=agreements,
+        projects=projects,
+        sites=sites,
+        transition=transition,
+        funding=frame("funding", [{"date": "2021-03-01", "amount_yuan": 5_000_000.0}]),
+    )
+    problems = _problems(t)
+    assert problems == {}
+    # one problem back: an overdue agreement brings the funding paragraph, and only it
+    t["agreements"] = tables["agreements"].iloc[[1, 2]]  # B2: 30 days overdue
+    t["payments"] = tables["payments"].iloc[[2]]
+    problems = _problems(t)
+    assert list(problems) == ["funding"]
+    assert "其中50.00万元已超过支付期限仍未支付，按逾期时长分：不足3个月的50.00万元。" in (
+        problems["funding"].text
+    )
+
+
+def test_problems_without_ledgers_invent_nothing(tables):
+    problems = _problems({"payments": tables["payments"]})
+    assert problems == {}

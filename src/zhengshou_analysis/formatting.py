@@ -26,6 +26,7 @@ __all__ = [
     "fmt_pct",
     "fmt_wan_m2",
     "fmt_wan_yuan",
+    "fmt_yuan_prose",
     "round_half_up",
 ]
 
@@ -177,3 +178,45 @@ def fmt_half_year_range_zh(start, end, *, na_rep: str = NA_REP) -> str:
         return f"{a}以后"
     b = _half_year(pd.Timestamp(end))
     return a if a == b else f"{a}—{b}"
+
+
+def fmt_yuan_prose(yuan, *, na_rep: str = NA_REP) -> str:
+    """A sum of money as report prose writes it: 亿元 from one 亿 up, else 万元, with separators.
+
+    Unlike the table formats above, prose groups thousands (``1,234.56万元``) and switches to 亿元
+    for large sums (``12.99亿元``), both to 2 decimals, rounded half up. The switch is decided on
+    the rounded 万元 figure, so a sum that rounds to 10,000.00万元 is written ``1.00亿元``.
+
+    Parameters
+    ----------
+    yuan
+        Amount in yuan (negative for a deficit).
+    na_rep
+        Text for a missing value.
+
+    Returns
+    -------
+    str
+        ``"12.99亿元"``, ``"1,234.56万元"``, ``"-350.00万元"``, or ``na_rep``.
+
+    Examples
+    --------
+    >>> fmt_yuan_prose(1_299_752_037.0)
+    '13.00亿元'
+    >>> fmt_yuan_prose(12_345_678.9)
+    '1,234.57万元'
+    >>> fmt_yuan_prose(99_999_999.0)
+    '1.00亿元'
+    >>> fmt_yuan_prose(-3_500_000)
+    '-350.00万元'
+    >>> fmt_yuan_prose(float("nan"))
+    '—'
+    """
+    if _is_na(yuan):
+        return na_rep
+    d = _decimal(yuan)
+    wan = round_half_up(d / Decimal(10000), 2)
+    if abs(wan) < Decimal(10000):
+        return f"{wan:,.2f}万元"
+    yi = round_half_up(d / Decimal(100_000_000), 2)
+    return f"{yi:,.2f}亿元"
