@@ -78,6 +78,8 @@ padding:.4em .8em;margin:0 0 1em;display:flex;flex-wrap:wrap;gap:.3em 1.2em;alig
 font-family:"ZS Noto Sans CJK SC","Noto Sans CJK SC","Source Han Sans SC",sans-serif;font-size:9pt;color:#5b6775}}
 @media print{
 body{max-width:none;margin:0;padding:0;font-size:10.5pt}
+table{font-size:9pt}
+th,td{padding:.2em .45em}
 .zs-nav{display:none}
 h1,h2,h3,h4,caption,thead{break-after:avoid}
 thead{display:table-header-group}
