@@ -188,7 +188,7 @@ def _office_cell(out: Path, year: int, office: str | None) -> str:
         f'<a href="{year}/{html.escape(quote(name))}">{html.escape(text)}</a>'
         for name, text in office_files(out, year, office)
     ]
-    return f"<td>{'<br>'.join(links) or '—'}</td>"
+    return f'<td class="zs-nowrap">{"<br>".join(links) or "—"}</td>'
 
 
 def _profile_name(value: object) -> str:
@@ -237,7 +237,7 @@ def _format_index_value(fig: Figure, value) -> str:
 def _index_body(run_rows: list[str], rows: list[dict], provenance: dict) -> str:
     """The body of the index page: report table, key figures and chart, provenance."""
     head = "".join(f"<th>{html.escape(SHORT_TITLES.get(n, n))}</th>" for n in NOTEBOOKS)
-    head += "<th>办公文件</th>"
+    head += '<th class="zs-nowrap">办公文件</th>'
     trend_rows = "".join(_trend_table_row(r) for r in rows)
     figure_heads = "".join(f"<th>{html.escape(f.label_with_unit)}</th>" for f in _index_figures())
     chart = (

@@ -54,7 +54,7 @@ table{border-collapse:collapse;margin:.8em 0;font-size:.93em}
 caption{caption-side:top;text-align:left;font-weight:bold;padding:.3em 0}
 th,td{border:1px solid #cfd6de;padding:.3em .6em;vertical-align:top}
 th{background:#eef3f9}
-tbody th{white-space:nowrap}
+tbody th,.zs-nowrap{white-space:nowrap}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.date{white-space:nowrap}
 .zs-note{color:#5b6775;font-size:.88em;margin-top:-.3em}
