@@ -71,6 +71,9 @@ def test_report_renders_offline(browser, batch_run, report_env, tmp_path, page_p
     # Chinese text is drawn with the embedded font, whatever fonts the machine has
     assert page.evaluate("document.fonts.check(\"16px 'ZS Noto Sans CJK SC'\", '示例数据')")
     assert "示例数据（模拟）" in page.inner_text("body")
+    if page_path != "index.html":  # on screen, a report leads back to the index
+        back = page.get_by_role("link", name="返回报告目录")
+        assert back.is_visible() and back.get_attribute("href") == "../index.html"
     shot = tmp_path / "page.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 20_000

@@ -2,20 +2,28 @@
 
 Layout of an output folder (``reports/`` by default)::
 
-    index.html                      start here: every year × report, key figures across years
-    <year>/<notebook>.html          the report, code hidden, figures embedded, no network needed
+    index.html                      start here: every year × report, the office files, key figures
+    provenance.json                 the batch's inputs for audit: data folder, fingerprints, version
+    <year>/<notebook>.html          the report, code hidden, figures embedded, no network needed;
+                                    prints on A4 with page numbers
     <year>/<notebook>.ipynb         the executed notebook (the run log: parameters, outputs)
     <year>/<notebook>.failed.ipynb  kept when a run fails (the good report it would replace stays)
+    <year>/工作总结_<单位>_<year>.docx  the work summary in Word (linked from the index)
+    <year>/报表_<单位>_<year>.xlsx      the tables in Excel (linked from the index)
     <year>/key_figures.json         the figures of docs/indicators.md, flat
-    <year>/runs.json                per notebook: status, run key, duration, provenance
+    <year>/runs.json                per notebook: status, run key, duration, finish time (UTC)
 
-A run is skipped when its *run key* (data fingerprint, notebook bytes, parameters, package source)
-matches the last successful run and its HTML is present. Every file is written to a temporary name
-and renamed, so a crash never leaves a half-written report where a good one was.
+Every page links to the index, to the other reports of its year and to the same report of the
+previous and next year present in the folder (relative links: the folder can be copied to a shared
+drive and opened offline). A run is skipped when its *run key* (data fingerprint, notebook bytes,
+parameters, package source) matches the last successful run and its HTML is present; the
+navigation of a skipped page is still brought up to date. Every file is written to a temporary
+name and renamed, so a crash never leaves a half-written report where a good one was.
 
 The data flow: :func:`run_batch` plans (``catalog``, ``runs.run_key``), executes each run in a
-worker (``runs.execute_run`` renders the page with ``pages``), embeds one font subset in all new
-pages and writes them (``files``), records ``runs.json`` and refreshes the index (``index``).
+worker (``runs.execute_run`` renders the page with ``pages``), fills the navigation of the new
+pages, embeds one font subset in them and writes them (``files``), updates the navigation of the
+pages already there, records ``runs.json`` and refreshes the index (``index``).
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ from ..exceptions import ParameterError
 from .catalog import NOTEBOOKS, default_notebook_dir
 from .files import atomic_write_text, read_json_dict
 from .index import refresh_index
-from .pages import embed_shared_font
+from .pages import embed_shared_font, page_nav, set_nav
 from .runs import RunResult, RunTask, digest, execute_run, prepare_worker, run_key
 
 __all__ = ["BatchResult", "parse_years", "run_batch"]
@@ -521,15 +529,56 @@ def _result_of(fut: Future[RunResult], task: RunTask) -> RunResult:
 # --- write ------------------------------------------------------------------------------------------
 
 
+def _pages_on_disk(out: Path) -> set[tuple[int, str]]:
+    """Every ``(year, notebook)`` whose page is in ``out`` (any year folder, any batch)."""
+    if not out.is_dir():
+        return set()
+    return {
+        (int(ydir.name), name)
+        for ydir in out.iterdir()
+        if ydir.is_dir() and ydir.name.isdigit()
+        for name in NOTEBOOKS
+        if (ydir / f"{name}.html").is_file()
+    }
+
+
 def _write_pages(done: list[RunResult], out: Path) -> None:
-    """Embed one font subset covering every new page's text, then write each page atomically."""
-    if not done:
-        return
-    pages = embed_shared_font([r.page for r in done if r.page is not None])
-    for r, page in zip(done, pages, strict=True):
-        assert r.html is not None, "a rendered page has its file name (runs.execute_run)"
-        atomic_write_text(out / str(r.year) / r.html, page)
-        r.page = None
+    """Fill each new page's navigation, embed one font subset covering every new page's text,
+    write each page atomically, then bring the navigation of the pages already there up to date.
+
+    The links of a page come from the pages present in the reports folder after this batch (the
+    new ones and those of earlier batches), so a page of 2021 written last year gains its link to
+    2022 when 2022 is first reported.
+    """
+    present = _pages_on_disk(out) | {(r.year, r.notebook) for r in done}
+    if done:
+        pages = embed_shared_font(
+            [
+                set_nav(r.page, page_nav(r.year, r.notebook, present))
+                for r in done
+                if r.page is not None
+            ]
+        )
+        for r, page in zip(done, pages, strict=True):
+            assert r.html is not None, "a rendered page has its file name (runs.execute_run)"
+            atomic_write_text(out / str(r.year) / r.html, page)
+            r.page = None
+    _refresh_navigation(out, present - {(r.year, r.notebook) for r in done})
+
+
+def _refresh_navigation(out: Path, pages: set[tuple[int, str]]) -> None:
+    """Rewrite the navigation of ``pages`` (already on disk) where the folder's pages changed.
+
+    A page whose links are still right is not touched (its bytes stay as they are).
+    """
+    present = _pages_on_disk(out)
+    for year, name in sorted(pages):
+        path = out / str(year) / f"{name}.html"
+        page = path.read_text(encoding="utf-8")
+        updated = set_nav(page, page_nav(year, name, present))
+        if updated != page:
+            atomic_write_text(path, updated)
+            log.info("navigation of %s/%s.html brought up to date", year, name)
 
 
 def _write_run_states(

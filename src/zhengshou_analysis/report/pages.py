@@ -8,23 +8,32 @@ called ``pages``, not ``html``, so that it never shadows the standard library's 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import io
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from pathlib import PurePath
 from typing import Any
 
+from .catalog import NOTEBOOKS, SHORT_TITLES
 from .views import banner_html
 
 __all__ = [
+    "BEIJING",
     "FONT_SLOT",
     "PAGE_CSS",
+    "beijing_time",
     "embed_shared_font",
     "font_face_css",
+    "footer_html",
     "html_page",
+    "page_nav",
+    "parameters_in_words",
     "render_html",
+    "set_nav",
     "visible_text",
 ]
 
@@ -45,21 +54,63 @@ table{border-collapse:collapse;margin:.8em 0;font-size:.93em}
 caption{caption-side:top;text-align:left;font-weight:bold;padding:.3em 0}
 th,td{border:1px solid #cfd6de;padding:.3em .6em;vertical-align:top}
 th{background:#eef3f9}
+tbody th,.zs-nowrap{white-space:nowrap}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.date{white-space:nowrap}
 .zs-note{color:#5b6775;font-size:.88em;margin-top:-.3em}
 .zs-assume{background:#f5f7fa;border-left:4px solid #9aa5b1;padding:.5em 1em;font-size:.9em}
 .zs-warn{background:#fdecea;border-left:4px solid #c23b22;padding:.5em 1em}
+.zs-defs-box summary{cursor:pointer;color:#1f5fa6;font-weight:bold;margin:.5em 0}
 .zs-defs dt{font-weight:bold;margin-top:.6em}
 .zs-defs dd{margin-left:1.5em}
 img{max-width:100%;height:auto}
 .jp-OutputArea-output pre,pre{white-space:pre-wrap;font-size:.85em;background:#f7f7f7;padding:.5em}
 .status-ok{color:#3a8f5c}.status-failed{color:#c23b22;font-weight:bold}.status-skipped{color:#5b6775}
+.zs-nav{font-size:.9em;background:#f5f7fa;border:1px solid #dde3ea;border-radius:4px;
+padding:.4em .8em;margin:0 0 1em;display:flex;flex-wrap:wrap;gap:.3em 1.2em;align-items:baseline}
+.zs-nav:empty{display:none}
+.zs-nav a{color:#1f5fa6;text-decoration:none}.zs-nav a:hover{text-decoration:underline}
+.zs-nav strong{color:#1d2733}
+.zs-nav-pages a,.zs-nav-pages strong{margin-right:.8em}
+.zs-footer{color:#5b6775;font-size:.85em;border-top:1px solid #dde3ea;margin-top:3em;padding-top:.6em}
+@page{size:A4;margin:16mm 15mm 18mm;
+@bottom-center{content:"第 " counter(page) " 页 / 共 " counter(pages) " 页";
+font-family:"ZS Noto Sans CJK SC","Noto Sans CJK SC","Source Han Sans SC",sans-serif;font-size:9pt;color:#5b6775}}
+@media print{
+body{max-width:none;margin:0;padding:0;font-size:10.5pt}
+table{font-size:9pt}
+th,td{padding:.2em .45em}
+.zs-nav{display:none}
+h1,h2,h3,h4,caption,thead{break-after:avoid}
+thead{display:table-header-group}
+tbody tr:first-child,tbody tr:nth-child(2){break-before:avoid}
+tr,img,pre,dt,.zs-demo-banner,.zs-assume,.zs-warn{break-inside:avoid}
+dt{break-after:avoid}
+p{orphans:2;widows:2}
+.zs-demo-banner,th,.zs-warn,.zs-assume{print-color-adjust:exact;-webkit-print-color-adjust:exact}
+details::details-content{content-visibility:visible;display:block}
+.zs-defs-box summary{display:none}
+a{color:inherit;text-decoration:none}
+}
 """
 
 #: Stands where a page's @font-face goes until the batch embeds one font subset for all pages.
 FONT_SLOT = "/*zs-font-face*/"
 
+#: Beijing time: UTC+8 all year (China has no daylight saving time), as a fixed offset so that no
+#: time-zone database is needed (``zoneinfo`` has none on Windows without ``tzdata``).
+BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
+
 _BANNER_RE = re.compile(r'<div class="zs-demo-banner".*?</div>', re.DOTALL)
+_NAV_RE = re.compile(r'<nav class="zs-nav"[^>]*>.*?</nav>', re.DOTALL)
+
+_NAV_OPEN = '<nav class="zs-nav" aria-label="报告导航">'
+_NAV_INDEX = "返回报告目录"
+#: Text that CSS or a later navigation update puts on a page: the font subset always covers it,
+#: so that a page written once still shows its refreshed navigation and its printed page numbers.
+_ALWAYS_COVERED = (
+    "第页共" + _NAV_INDEX + "年本期各报告：‹›" + "".join(SHORT_TITLES.values()) + "0123456789"
+)
 
 
 def font_face_css(text: str) -> str:
@@ -83,7 +134,8 @@ def font_face_css(text: str) -> str:
 
     from .plots import font_file  # matplotlib is imported only when a page needs its font
 
-    chars = "".join(sorted({c for c in text if ord(c) > 127})) + "".join(map(chr, range(32, 127)))
+    wide = {c for c in text + _ALWAYS_COVERED if ord(c) > 127}
+    chars = "".join(sorted(wide)) + "".join(map(chr, range(32, 127)))
     try:
         font = TTFont(str(font_file()))
         opts = subset.Options()
@@ -111,9 +163,15 @@ def visible_text(page: str) -> str:
 
 
 def html_page(
-    title: str, body: str, *, demo: bool, meta: str = "", font_css: str | None = None
+    title: str,
+    body: str,
+    *,
+    demo: bool,
+    meta: str = "",
+    font_css: str | None = None,
+    nav: str = "",
 ) -> str:
-    """Wrap an HTML body into a complete page: title, CSS, font, demo banner, meta line.
+    """Wrap an HTML body into a complete page: title, CSS, font, navigation, demo banner, footer.
 
     Parameters
     ----------
@@ -124,10 +182,13 @@ def html_page(
     demo
         Whether the data are synthetic: then the page opens with the demo banner.
     meta
-        HTML of the footer line (version, parameters, run time).
+        HTML of the footer (:func:`footer_html`: version, parameters in words, time).
     font_css
         The ``@font-face`` rule to embed; ``None`` subsets the font to this page's own text, and
         :data:`FONT_SLOT` leaves a slot for :func:`embed_shared_font`.
+    nav
+        HTML of the navigation bar (:func:`page_nav`); it stays a slot that :func:`set_nav` fills
+        later when empty. Shown on screen only.
 
     Returns
     -------
@@ -137,14 +198,168 @@ def html_page(
     body = _BANNER_RE.sub("", body)  # one banner, at the top of the page
     banner = banner_html() if demo else ""
     if font_css is None:
-        font_css = font_face_css(visible_text(f"{title}{banner}{body}{meta}"))
+        font_css = font_face_css(visible_text(f"{title}{banner}{body}{meta}{nav}"))
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title>"
         f"<style>{font_css}{PAGE_CSS}</style></head>"
-        f"<body>{banner}{body}"
-        f'<hr><p class="zs-meta">{meta}</p></body></html>\n'
+        f"<body>{_NAV_OPEN}{nav}</nav>{banner}{body}"
+        f'<footer class="zs-footer">{meta}</footer></body></html>\n'
+    )
+
+
+def page_nav(year: int, notebook: str, pages: Collection[tuple[int, str]]) -> str:
+    """The navigation bar of one report page, with relative links only.
+
+    A link to the index, links to the other reports of the same year and links to the same report
+    of the previous and next year that has it: all taken from ``pages``, the reports present in
+    the reports folder, so that no link points to a missing file.
+
+    Parameters
+    ----------
+    year
+        The page's reporting year (its folder ``<year>/``).
+    notebook
+        The page's notebook name (``00_overview``).
+    pages
+        Every ``(year, notebook)`` whose page exists (or is being written) in the reports folder.
+
+    Returns
+    -------
+    str
+        The inner HTML of the ``<nav>`` (for :func:`html_page` or :func:`set_nav`).
+    """
+    present = set(pages)
+    parts = [f'<a href="../index.html">{_NAV_INDEX}</a>']
+    links = []
+    for name in NOTEBOOKS:
+        label = html.escape(SHORT_TITLES.get(name, name))
+        if name == notebook:
+            links.append(f'<strong aria-current="page">{label}</strong>')
+        elif (year, name) in present:
+            links.append(f'<a href="{html.escape(name)}.html">{label}</a>')
+    parts.append(f'<span class="zs-nav-pages">{year}年各报告：{"".join(links)}</span>')
+    years = sorted({y for y, name in present if name == notebook})
+    before = [y for y in years if y < year]
+    after = [y for y in years if y > year]
+    target = f"{html.escape(notebook)}.html"
+    if before:
+        parts.append(f'<a href="../{before[-1]}/{target}">‹ {before[-1]}年</a>')
+    if after:
+        parts.append(f'<a href="../{after[0]}/{target}">{after[0]}年 ›</a>')
+    return "".join(parts)
+
+
+def set_nav(page: str, nav: str) -> str:
+    """``page`` with the inner HTML of its navigation bar replaced by ``nav``.
+
+    A page written before pages had a navigation slot is returned unchanged (the batch re-renders
+    such pages anyway: their run key covers the package source).
+    """
+    return _NAV_RE.sub(lambda _: f"{_NAV_OPEN}{nav}</nav>", page, count=1)
+
+
+def beijing_time(moment: dt.datetime) -> str:
+    """``moment`` in Beijing time, as a Chinese report writes it: ``2026年12月1日 11:05（北京时间）``.
+
+    Parameters
+    ----------
+    moment
+        An aware time (a naive one is taken as UTC).
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    t = moment.astimezone(BEIJING)
+    return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M}（北京时间）"
+
+
+def _date_words(iso: str) -> str:
+    """``2021-06-30`` → ``2021年6月30日`` (other text returned escaped as it is)."""
+    try:
+        d = dt.date.fromisoformat(iso)
+    except ValueError:
+        return html.escape(iso)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def parameters_in_words(
+    *,
+    seed: int | None,
+    horizon_months: int | None,
+    as_of: str | None,
+    profile: str | None,
+    extra: int = 0,
+) -> str:
+    """A run's parameters as a reader understands them, without machine paths or JSON.
+
+    ``随机种子 2021，预测期 12 个月，统计截止 年末，单位配置：内置默认``. The ledger folder is never
+    shown (a path on somebody's machine) and the profile is named by its file name only.
+
+    Parameters
+    ----------
+    seed
+        The forecasts' random seed.
+    horizon_months
+        The forecast horizon, in months.
+    as_of
+        The reporting date (ISO); ``""``/``None``: the end of the year.
+    profile
+        The profile file's path; ``""``/``None``: the built-in default.
+    extra
+        How many further notebook parameters were set (counted, not listed: they are in the
+        executed notebook).
+
+    Returns
+    -------
+    str
+        Escaped HTML text.
+    """
+    words = []
+    if seed is not None:
+        words.append(f"随机种子 {int(seed)}")
+    if horizon_months is not None:
+        words.append(f"预测期 {int(horizon_months)} 个月")
+    words.append(f"统计截止 {_date_words(as_of)}" if as_of else "统计截止 年末")
+    name = PurePath(profile).name if profile else ""
+    words.append(f"单位配置：{html.escape(name)}" if name else "单位配置：内置默认")
+    if extra:
+        words.append(f"另有自定义参数 {extra} 项（见执行后的笔记本）")
+    return "，".join(words)
+
+
+def footer_html(
+    version: str,
+    parameters: str,
+    moment: dt.datetime,
+    *,
+    seconds: float | None = None,
+    what: str = "生成",
+) -> str:
+    """The plain footer of a page: version, parameters in words, time in Beijing time.
+
+    Parameters
+    ----------
+    version
+        The package version.
+    parameters
+        The parameters in words (:func:`parameters_in_words`).
+    moment
+        When the page was made (aware; shown in Beijing time).
+    seconds
+        How long the run took, in seconds (``None``: not shown).
+    what
+        The verb of the time: ``生成``.
+
+    Returns
+    -------
+    str
+        Escaped HTML for :func:`html_page`'s ``meta``.
+    """
+    took = "" if seconds is None else f"，用时 {seconds:.0f} 秒"
+    return (
+        f"征收工作分析软件 {html.escape(version)} 版 · {parameters}"
+        f" · {what}于 {beijing_time(moment)}{took}"
     )
 
 
@@ -188,7 +403,13 @@ def _hide_stderr_and_label_figures(nb: Any, title: str) -> None:
 
 
 def render_html(
-    nb: dict, *, title: str, demo: bool, meta: str = "", font_css: str | None = None
+    nb: dict,
+    *,
+    title: str,
+    demo: bool,
+    meta: str = "",
+    font_css: str | None = None,
+    nav: str = "",
 ) -> str:
     """Render an executed notebook to one self-contained HTML page, code hidden.
 
@@ -200,9 +421,10 @@ def render_html(
     ----------
     nb
         The executed notebook (a notebook node or plain dict; not modified).
-    title, demo, meta, font_css
+    title, demo, meta, font_css, nav
         As for :func:`html_page`: the page embeds a subset of the CJK font covering its own text,
-        unless ``font_css`` is given (a batch embeds one subset for all its pages).
+        unless ``font_css`` is given (a batch embeds one subset for all its pages); the batch
+        fills the navigation when it writes the page.
 
     Returns
     -------
@@ -220,4 +442,4 @@ def render_html(
     exporter.exclude_output_prompt = True
     exporter.exclude_anchor_links = True
     body, _ = exporter.from_notebook_node(node)
-    return html_page(title, body, demo=demo, meta=meta, font_css=font_css)
+    return html_page(title, body, demo=demo, meta=meta, font_css=font_css, nav=nav)

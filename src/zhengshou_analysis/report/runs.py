@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import html
 import json
 import logging
 import os
@@ -21,7 +20,7 @@ from pathlib import Path
 
 from .._version import __version__
 from .catalog import NOTEBOOKS
-from .pages import FONT_SLOT, render_html
+from .pages import FONT_SLOT, footer_html, parameters_in_words, render_html
 
 __all__ = [
     "KERNEL_NAME",
@@ -31,6 +30,7 @@ __all__ = [
     "execute_run",
     "prepare_worker",
     "run_key",
+    "run_parameters_in_words",
 ]
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,35 @@ class RunTask:
     parameters: dict
     run_key: str
     demo: bool
+
+
+#: Notebook parameters that every run has (the others are a batch's extra parameters).
+_STANDARD_PARAMETERS = frozenset(
+    {"year", "as_of", "data_dir", "seed", "horizon_months", "profile_path"}
+)
+
+
+def run_parameters_in_words(parameters: dict) -> str:
+    """A run's notebook parameters in words for its page footer (no path, no JSON).
+
+    Parameters
+    ----------
+    parameters
+        The papermill parameters of the run (``seed``, ``horizon_months``, ``as_of``,
+        ``profile_path``, …; the year is in the page title, the ledger folder is not shown).
+
+    Returns
+    -------
+    str
+        Escaped HTML text (:func:`~.pages.parameters_in_words`).
+    """
+    return parameters_in_words(
+        seed=parameters.get("seed"),
+        horizon_months=parameters.get("horizon_months"),
+        as_of=parameters.get("as_of") or None,
+        profile=parameters.get("profile_path") or None,
+        extra=len(set(parameters) - _STANDARD_PARAMETERS),
+    )
 
 
 def digest(*parts: str) -> str:
@@ -225,10 +254,8 @@ def _render_ok(task: RunTask, tmp_nb: Path, seconds: float, finished: str) -> Ru
     final_nb = out / f"{task.notebook}.ipynb"
     title = f"{task.year}年 · {NOTEBOOKS.get(task.notebook, task.notebook)}"
     nb = nbformat.read(tmp_nb, as_version=4)
-    meta = (
-        f"zhengshou-analysis {html.escape(__version__)} · 参数 "
-        f"{html.escape(json.dumps(task.parameters, ensure_ascii=False, sort_keys=True))} · "
-        f"运行于 {html.escape(finished)}（{seconds:.1f} 秒）"
+    meta = footer_html(
+        __version__, run_parameters_in_words(task.parameters), dt.datetime.fromisoformat(finished)
     )
     # the page goes back to the batch, which embeds one font subset for all pages and writes it
     page = render_html(nb, title=title, demo=task.demo, meta=meta, font_css=FONT_SLOT)

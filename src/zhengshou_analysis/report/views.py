@@ -171,10 +171,30 @@ def show_text(text: str, *, css_class: str = "zs-prose") -> None:
     )
 
 
-def definition_list(items: Sequence[tuple[str, str]]) -> str:
-    """Escaped ``<dl>`` of (term, definition) pairs, e.g. for the 口径 appendix."""
+def definition_list(items: Sequence[tuple[str, str]], *, summary: str | None = None) -> str:
+    """Escaped (term, definition) pairs, e.g. the 口径 appendix: collapsed on screen, printed whole.
+
+    A ``<details>`` element holds the ``<dl>``: closed on screen (a click opens it), while the
+    print CSS of :data:`~.pages.PAGE_CSS` shows its content and hides the summary line on paper.
+
+    Parameters
+    ----------
+    items
+        (term, definition) pairs, plain text (escaped here).
+    summary
+        The line a reader clicks (default: ``各项指标口径（共 N 项，点击展开）``).
+
+    Returns
+    -------
+    str
+        The HTML.
+    """
     body = "".join(f"<dt>{html.escape(t)}</dt><dd>{html.escape(d)}</dd>" for t, d in items)
-    return f'<dl class="zs-defs">{body}</dl>'
+    line = summary if summary is not None else f"各项指标口径（共 {len(items)} 项，点击展开）"
+    return (
+        f'<details class="zs-defs-box"><summary>{html.escape(line)}</summary>'
+        f'<dl class="zs-defs">{body}</dl></details>'
+    )
 
 
 # --- column specs of the standard tables (column → (Chinese label, kind)) -------------------------
