@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -394,7 +394,7 @@ PAGE_TABLES: dict[str, PageTable] = {
             "资金-预测回顾",
             REVIEW_MONEY_COLUMNS,
             lambda rep: rep.analysis.review.money,
-            sheet_kinds={"origin": "year_end", "pit": "decimal2", "inside_p10_p90": "yes_no"},
+            sheet_kinds={"pit": "decimal2", "inside_p10_p90": "yes_no"},
             prose=_review_prose("money"),
             hide_empty=True,
         ),
@@ -403,9 +403,9 @@ PAGE_TABLES: dict[str, PageTable] = {
             "30_funding",
             "附表 资金到位预测各方法的回测误差",
             "资金-回测误差",
-            BACKTEST_COLUMNS,
+            cast(Columns, BACKTEST_COLUMNS),
             lambda rep: rep.analysis.inflows.frames["backtest"],
-            sheet_kinds={"model": "model", "mase": "score", "status": "status", "chosen": "flag"},
+            sheet_kinds={"mase": "score", "chosen": "flag"},
         ),
         PageTable(
             "fees_site",
@@ -458,7 +458,7 @@ PAGE_TABLES: dict[str, PageTable] = {
             "交付-预测回顾",
             REVIEW_DELIVERY_COLUMNS,
             lambda rep: rep.analysis.review.delivery,
-            sheet_kinds={"origin": "year_end", **_SCORE_KINDS},
+            sheet_kinds=_SCORE_KINDS,
             prose=_review_prose("delivery"),
             hide_empty=True,
         ),
@@ -470,7 +470,6 @@ PAGE_TABLES: dict[str, PageTable] = {
             FAMILY_COLUMNS,
             lambda rep: rep.analysis.delivery_forecast.frames["families"],
             sheet_kinds={
-                "distribution": "family",
                 "chosen": "flag",
                 "aic": "score",
                 "delta_aic": "score",
