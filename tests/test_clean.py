@@ -243,7 +243,9 @@ def test_outputs_written_without_personal_data(raw_dir, tmp_path):
     blob = ""
     for p in out.iterdir():
         if p.suffix == ".xlsx":
-            for frame in pd.read_excel(p, sheet_name=None, header=None, dtype=str).values():
+            for frame in pd.read_excel(
+                p, sheet_name=None, header=None, dtype=str, engine="openpyxl"
+            ).values():
                 blob += frame.to_csv()
             continue
         blob += pd.read_parquet(p).to_csv() if p.suffix == ".parquet" else p.read_text("utf-8-sig")

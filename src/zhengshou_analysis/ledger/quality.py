@@ -41,7 +41,7 @@ ACTION_LABELS: dict[str, str] = {
     "approx": "“约”数按原值保留",
     "remark": "数字后的备注已记录",
     "month_precision": "只有年月的日期按当月1日计",
-    "excel_serial": "Excel 日期序号已换算",
+    "excel_serial": "表格中的日期序号已换算为日期",
     "ambiguous_date": "2021.1 类日期可能是10月，按1月计",
     "unit_mismatch": "单元格单位与该列不符",
     "unparseable": "无法识别的值",
@@ -146,6 +146,14 @@ def _total_checked(f: Finding) -> str:
     return _chinese_part(m["head"]) + f"（明细之和 {m['sum']}）"
 
 
+def _excel_words(f: Finding) -> str:
+    """Dates Excel stored as numbers: said without the product's name."""
+    text = _generic(f)
+    return text.replace("Excel 日期序列号", "表格中的日期序号").replace(
+        "Excel 把年月存成了小数", "年月被表格存成了小数"
+    )
+
+
 def _derived(f: Finding) -> str:
     column = column_label(f["table"], f["column"]) or "该值"
     return f"{column}取自标题行（{f['raw_value']}）" if f["raw_value"] else _generic(f)
@@ -173,6 +181,8 @@ MESSAGE_RENDERERS: dict[str, Renderer] = {
     "total_mismatch": _total_mismatch,
     "total_checked": _total_checked,
     "derived": _derived,
+    "excel_serial": _excel_words,
+    "ambiguous_date": _excel_words,
     "rejected": _rejected,
     "sheet_skipped": _sheet_skipped,
 }

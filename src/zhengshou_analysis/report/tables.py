@@ -257,6 +257,11 @@ _REJECTED_COLUMNS: Columns = {
     "cells": ("该行原文（个人信息不抄录）", "text"),
 }
 
+#: The backtest table without the models' technical specifications (English formula names).
+_BACKTEST_COLUMNS: Columns = {
+    k: v for k, v in cast(Columns, BACKTEST_COLUMNS).items() if k != "spec"
+}
+
 _DQ = "10_data_quality"
 
 #: Every table of the six pages, in page order (the order of :data:`~.catalog.NOTEBOOKS`).
@@ -296,7 +301,7 @@ PAGE_TABLES: dict[str, PageTable] = {
             "质量-清洗记录汇总",
             _FINDINGS_COLUMNS,
             lambda rep: summarize_findings(rep.ledgers),
-            note="逐条记录见本期报表（Excel 文件）的“质量日志”工作表。",
+            note="逐条记录见本期电子表格报表的“质量日志”工作表。",
             total=True,
         ),
         PageTable(
@@ -403,7 +408,7 @@ PAGE_TABLES: dict[str, PageTable] = {
             "30_funding",
             "附表 资金到位预测各方法的回测误差",
             "资金-回测误差",
-            cast(Columns, BACKTEST_COLUMNS),
+            _BACKTEST_COLUMNS,
             lambda rep: rep.analysis.inflows.frames["backtest"],
             sheet_kinds={"mase": "score", "chosen": "flag"},
         ),
