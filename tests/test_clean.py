@@ -234,6 +234,7 @@ def test_outputs_written_without_personal_data(raw_dir, tmp_path):
                 f"{t}.parquet"
                 for t in ("projects", "agreements", "payments", "funding", "sites", "transition")
             ),
+            "清洗后台账.xlsx",
             "quality_log.csv",
             "rejected.csv",
             "manifest.json",
@@ -241,6 +242,12 @@ def test_outputs_written_without_personal_data(raw_dir, tmp_path):
     )
     blob = ""
     for p in out.iterdir():
+        if p.suffix == ".xlsx":
+            for frame in pd.read_excel(
+                p, sheet_name=None, header=None, dtype=str, engine="openpyxl"
+            ).values():
+                blob += frame.to_csv()
+            continue
         blob += pd.read_parquet(p).to_csv() if p.suffix == ".parquet" else p.read_text("utf-8-sig")
     for secret in PII:
         assert secret not in blob, secret

@@ -26,8 +26,10 @@ from .views import banner_html, show_html
 __all__ = [
     "Report",
     "definitions",
+    "format_change",
     "headline_figures",
     "headline_table",
+    "headline_values",
     "load_report",
     "open_report",
 ]
@@ -191,32 +193,86 @@ def headline_figures() -> list[Figure]:
     return [f for f in FIGURES if f.headline]
 
 
-def headline_table(rep: Report) -> pd.DataFrame:
-    """The headline figures of the year beside the year before, formatted for reviewers."""
-    from .views import FORMATS
+def headline_values(rep: Report) -> pd.DataFrame:
+    """The headline figures of the year beside the year before, as numbers in base units.
 
+    Parameters
+    ----------
+    rep
+        The reporting context (its ``figures`` and ``figures_prev``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per headline figure (:func:`headline_figures`, in declaration order): ``name``
+        (the key in ``key_figures.json``), ``label`` (Chinese, with the unit readers see),
+        ``kind`` (the display kind of :data:`~.views.FORMATS`: ``wan_yuan``, ``mu``, ``wan_m2``,
+        ``count``, ``pct``, ``months``), ``now`` and ``before`` (the values in the figure's unit:
+        yuan, 亩, m², counts, ratios, months; NaN when not available) and ``change``
+        (``now − before``; for a ratio the change of the ratio, i.e. percentage points ÷ 100).
+    """
     rows = []
     for fig in headline_figures():
-        kind = _DISPLAY.get(fig.unit, _DISPLAY_MONTHS)
-        fmt = FORMATS[kind]
         now = rep.figures.get(fig.name)
         before = rep.figures_prev.get(fig.name) if rep.figures_prev else None
-        if now is not None and before is not None and kind == "pct":
-            change = f"{(now - before) * 100:+.1f}个百分点"
-        elif now is not None and before is not None:
-            change = fmt(now - before)
-            change = change if change.startswith("-") or change == "—" else "+" + change
-        else:
-            change = "—"
+        now_f = float("nan") if now is None else float(now)
+        before_f = float("nan") if before is None else float(before)
         rows.append(
             {
-                "指标": fig.label_with_unit,
-                f"{rep.year}年": fmt(now),
-                f"{rep.year - 1}年": fmt(before),
-                "变化": change,
+                "name": fig.name,
+                "label": fig.label_with_unit,
+                "kind": _DISPLAY.get(fig.unit, _DISPLAY_MONTHS),
+                "now": now_f,
+                "before": before_f,
+                "change": now_f - before_f,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["name", "label", "kind", "now", "before", "change"])
+
+
+def format_change(value: float, kind: str) -> str:
+    """A change as the headline table writes it: ``+532.55``, ``-1``, ``+11.4个百分点``, ``—``.
+
+    Parameters
+    ----------
+    value
+        ``now − before`` in the figure's unit (a ratio's change as a ratio).
+    kind
+        The display kind (:data:`~.views.FORMATS`); ``pct`` is written in percentage points.
+    """
+    from .views import FORMATS
+
+    if value is None or pd.isna(value):
+        return "—"
+    if kind == "pct":
+        return f"{float(value) * 100:+.1f}个百分点"
+    text = FORMATS[kind](value)
+    return text if text.startswith("-") or text == "—" else "+" + text
+
+
+def headline_table(rep: Report) -> pd.DataFrame:
+    """The headline figures of the year beside the year before, formatted for reviewers.
+
+    The numbers of :func:`headline_values` as text (``指标``, ``<year>年``, ``<year-1>年``,
+    ``变化``).
+    """
+    from .views import FORMATS
+
+    values = headline_values(rep)
+    return pd.DataFrame(
+        {
+            "指标": values["label"],
+            f"{rep.year}年": [
+                FORMATS[k](v) for k, v in zip(values["kind"], values["now"], strict=True)
+            ],
+            f"{rep.year - 1}年": [
+                FORMATS[k](v) for k, v in zip(values["kind"], values["before"], strict=True)
+            ],
+            "变化": [
+                format_change(v, k) for k, v in zip(values["kind"], values["change"], strict=True)
+            ],
+        }
+    )
 
 
 def definitions(rep: Report | None = None) -> list[tuple[str, str]]:
