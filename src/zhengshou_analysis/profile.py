@@ -50,6 +50,7 @@ from .settings import (
 
 __all__ = [
     "DEFAULT_PROFILE",
+    "OFFICE_FALLBACK",
     "PROFILE_KEYS",
     "PROFILE_NAME",
     "SCENARIO_KEYS",
@@ -69,6 +70,9 @@ log = logging.getLogger(__name__)
 
 #: The file name of a profile, in a ledger folder or the current folder.
 PROFILE_NAME = "zhengshou.toml"
+
+#: What titles and file names call an office whose profile names none.
+OFFICE_FALLBACK = "区"
 
 #: A problem found in a profile: (key path, what is wrong and what is allowed).
 Problem = tuple[str, str]
@@ -709,6 +713,11 @@ class Profile:
 
     def __hash__(self) -> int:
         return hash(self.fingerprint)
+
+    @property
+    def office(self) -> str:
+        """The office's name for titles and file names (:data:`OFFICE_FALLBACK` when unset)."""
+        return self.office_name or OFFICE_FALLBACK
 
     @classmethod
     def default(cls) -> Profile:

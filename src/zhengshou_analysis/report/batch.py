@@ -41,8 +41,8 @@ from typing import TYPE_CHECKING, NamedTuple
 from .._version import __version__
 from ..exceptions import ParameterError
 from .catalog import NOTEBOOKS, default_notebook_dir
-from .files import atomic_write_text, read_json_dict
-from .index import refresh_index
+from .files import atomic_write_text, office_file_name, read_json_dict
+from .index import OFFICE_FILES, refresh_index
 from .pages import embed_shared_font, page_nav, set_nav
 from .runs import RunResult, RunTask, digest, execute_run, prepare_worker, run_key
 
@@ -352,6 +352,9 @@ def _plan(inputs: _Inputs, out: Path, *, force: bool) -> _Plan:
             force
             or state.get("_key_figures") != plan.kf_keys[year]
             or not (ydir / "key_figures.json").is_file()
+            or not all(
+                (ydir / n).is_file() for n in _office_file_names(inputs.profile.office, year)
+            )
         ):
             plan.figure_jobs.append(
                 _FigureJob(
@@ -415,6 +418,11 @@ def _unchanged(prev: dict, key: str, page: Path, *, force: bool) -> bool:
 # --- execute ----------------------------------------------------------------------------------------
 
 
+def _office_file_names(office: str, year: int) -> list[str]:
+    """The office files of ``year`` (:data:`~.index.OFFICE_FILES`): ``工作总结_港北区_2021.docx`` …"""
+    return [office_file_name(kind, office, str(year), suffix) for kind, suffix, _ in OFFICE_FILES]
+
+
 def _write_key_figures(
     data_dir: str,
     year: int,
@@ -424,18 +432,35 @@ def _write_key_figures(
     ydir: str,
     profile_path: str = "",
 ) -> None:
-    """Compute every figure of ``year`` and write ``key_figures.json`` (runs in a pool worker)."""
-    from ..figures.keyfile import key_figures_json
-    from ..figures.year import compute_year_figures
-    from ..ledger.store import load_ledgers
-    from ..profile import load_profile
+    """Compute every figure of ``year`` once and write ``key_figures.json`` and the office files.
 
-    profile = load_profile(profile_path or None, raw_dir=data_dir)
-    tables = load_ledgers(data_dir, profile=profile).tables  # from the cache the batch filled
-    figures = compute_year_figures(
-        tables, year=year, as_of=as_of, profile=profile, seed=seed, horizon_months=horizon
+    Runs in a pool worker. One reporting context (:func:`~.session.load_report`) serves the key
+    figures, the work summary (:func:`~.officedoc.write_summary_docx`) and the workbook
+    (:func:`~.spreadsheet.write_report_workbook`), so the three carry the same numbers. Office
+    files of the same year under another office name (a renamed office) are removed.
+    """
+    from ..figures.keyfile import key_figures_json
+    from .officedoc import write_summary_docx
+    from .session import load_report
+    from .spreadsheet import write_report_workbook
+
+    rep = load_report(
+        data_dir,
+        year=year,
+        as_of=as_of,
+        horizon_months=horizon,
+        seed=seed,
+        profile_path=profile_path,
     )
-    atomic_write_text(Path(ydir) / "key_figures.json", key_figures_json(figures))
+    folder = Path(ydir)
+    atomic_write_text(folder / "key_figures.json", key_figures_json(rep.analysis.key_figures()))
+    writers = {".docx": write_summary_docx, ".xlsx": write_report_workbook}
+    names = _office_file_names(rep.office, year)
+    for (kind, suffix, _), name in zip(OFFICE_FILES, names, strict=True):
+        writers[suffix](rep, folder / name)
+        for stale in folder.glob(f"{kind}_*{suffix}"):
+            if stale.name not in names:
+                stale.unlink()
 
 
 def _execute(

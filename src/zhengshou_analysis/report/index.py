@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from .._version import __version__
 from ..figures.registry import FIGURES, Figure
+from ..profile import OFFICE_FALLBACK
 from .catalog import NOTEBOOKS, SHORT_TITLES
 from .files import atomic_write_text, office_file_name, read_json_dict
 from .pages import footer_html, html_page, parameters_in_words
@@ -45,7 +46,7 @@ OFFICE_FILES = (
 
 def index_title(provenance: dict) -> str:
     """The index title with the office's name (``港北区土地房屋征收工作分析报告``)."""
-    office = provenance.get("office") or "区"
+    office = provenance.get("office") or OFFICE_FALLBACK
     return f"{office}土地房屋征收工作分析报告"
 
 
@@ -82,7 +83,7 @@ def office_files(out: Path, year: int | str, office: str | None) -> list[tuple[s
         ``("报表", office, year, ".xlsx")``.
     """
     names = [
-        (office_file_name(kind, office or "区", str(year), suffix), text)
+        (office_file_name(kind, office or OFFICE_FALLBACK, str(year), suffix), text)
         for kind, suffix, text in OFFICE_FILES
     ]
     return [(name, text) for name, text in names if (out / str(year) / name).is_file()]

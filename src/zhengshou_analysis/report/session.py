@@ -62,7 +62,7 @@ class Report:
     @property
     def office(self) -> str:
         """The office's name for titles (``区`` when the profile names none)."""
-        return self.profile.office_name or "区"
+        return self.profile.office
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
