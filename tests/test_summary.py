@@ -348,10 +348,13 @@ def test_summary_zero_and_missing_targets():
     text = write_work_summary({"projects": p}, year=2021).text
     # 市下达: target 0 → the rate cannot be computed
     assert (
-        "其中市下达项目1个，土地征收目标任务0.00亩，已完成5.00亩，完成率无法计算（目标任务为0）" in text
+        "其中市下达项目1个，土地征收目标任务0.00亩，已完成5.00亩，完成率无法计算（目标任务为0）"
+        in text
     )
     # 区统筹: the only land target is missing → no number
-    assert "区统筹项目1个，土地征收目标任务（台账未提供征地任务数据，无法计算），已完成3.00亩" in text
+    assert (
+        "区统筹项目1个，土地征收目标任务（台账未提供征地任务数据，无法计算），已完成3.00亩" in text
+    )
     # overall: one of two land targets missing → summed as 0 and said so
     assert "土地征收目标任务0.00亩（1个项目未填报，按0计）" in text
     assert "台账未登记征地“最后一公里”卡点面积。" in text
