@@ -665,10 +665,10 @@ def plot_trend_panels(
         for c in present
     }
     groups = group_by_magnitude(sizes, max_ratio=max_ratio) or [[]]
-    fig, axes = plt.subplots(
+    fig, grid = plt.subplots(
         len(groups), 1, figsize=(width, 0.6 + panel_height * len(groups)), squeeze=False
     )
-    axes = list(axes[:, 0])
+    axes = list(grid[:, 0])
     for i, (group, ax) in enumerate(zip(groups, axes, strict=True)):
         colors = [_CYCLE[list(present).index(c) % len(_CYCLE)] for c in group]
         for col, c in zip(group, colors, strict=True):
