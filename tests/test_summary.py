@@ -202,17 +202,17 @@ def test_summary_text_has_the_filled_numbers(tables):
     text = ws.text
     # overall: 4 projects; 土地 400 → 300 亩 (75.0%); 房屋 80000 → 50000 m² (62.5%)
     assert (
-        "2021年推进重点及统筹项目4个，土地征收目标任务400亩，已完成300亩，完成率75.0%；"
+        "2021年推进重点及统筹项目4个，土地征收目标任务400.00亩，已完成300.00亩，完成率75.0%；"
         "房屋征收目标任务8.00万平方米，已完成5.00万平方米，完成率62.5%。"
     ) in text
     # 市下达: 300 → 250 亩 (83.3%); 60000 → 42000 m² (70.0%)
     assert (
-        "其中市下达项目2个，土地征收目标任务300亩，已完成250亩，完成率83.3%；"
+        "其中市下达项目2个，土地征收目标任务300.00亩，已完成250.00亩，完成率83.3%；"
         "房屋征收目标任务6.00万平方米，已完成4.20万平方米，完成率70.0%。"
     ) in text
     # 区统筹: 100 → 50 亩 (50.0%); 20000 → 8000 m² (40.0%)
     assert (
-        "区统筹项目2个，土地征收目标任务100亩，已完成50亩，完成率50.0%；"
+        "区统筹项目2个，土地征收目标任务100.00亩，已完成50.00亩，完成率50.0%；"
         "房屋征收目标任务2.00万平方米，已完成0.80万平方米，完成率40.0%。"
     ) in text
     # funding: signed 180 万; paid 40 万; gap 140 万, of which overdue 110 万 (50 万 0–3, 60 万 6–12)
@@ -235,7 +235,7 @@ def test_summary_text_has_the_filled_numbers(tables):
     assert "2户群众仍在等待回迁安置" in text
     assert "建设周期中位数尚未达到" in text  # S(t) = 3/4 after the one delivery
     # blockers in the document's order
-    assert "涉及公建单位30.5亩、军事用地12亩、双高糖料蔗基地18.75亩、留用地6亩" in text
+    assert "涉及公建单位30.50亩、军事用地12.00亩、双高糖料蔗基地18.75亩、留用地6.00亩" in text
     assert "无法计算" not in text
 
 
@@ -280,7 +280,7 @@ def test_summary_figures_table(tables):
     assert late["text"] == "2个（蓝田安置区、白凹窝安置区）"
     assert late["origins"] == ["sites.xlsx#S!2", "sites.xlsx#S!4"]
     blocker = fig.loc[(fig["name"] == "blocked_mu_by_blocker") & (fig["scope"] == "军事用地")]
-    assert blocker.iloc[0]["text"] == "12亩"
+    assert blocker.iloc[0]["text"] == "12.00亩"
     # every figure used has a definition, and every plain number written is in the text
     assert (fig["definition"].str.len() > 0).all()
     assert not fig.duplicated(["name", "scope"]).any()
@@ -352,12 +352,15 @@ def test_summary_zero_and_missing_targets():
     text = write_work_summary({"projects": p}, year=2021).text
     # 市下达: target 0 → the rate cannot be computed
     assert (
-        "其中市下达项目1个，土地征收目标任务0亩，已完成5亩，完成率无法计算（目标任务为0）" in text
+        "其中市下达项目1个，土地征收目标任务0.00亩，已完成5.00亩，完成率无法计算（目标任务为0）"
+        in text
     )
     # 区统筹: the only land target is missing → no number
-    assert "区统筹项目1个，土地征收目标任务（台账未提供征地任务数据，无法计算），已完成3亩" in text
+    assert (
+        "区统筹项目1个，土地征收目标任务（台账未提供征地任务数据，无法计算），已完成3.00亩" in text
+    )
     # overall: one of two land targets missing → summed as 0 and said so
-    assert "土地征收目标任务0亩（1个项目未填报，按0计）" in text
+    assert "土地征收目标任务0.00亩（1个项目未填报，按0计）" in text
     assert "台账未登记征地“最后一公里”卡点面积。" in text
 
 
@@ -365,7 +368,7 @@ def test_summary_blockers_with_zero_area_are_not_listed(tables):
     p = tables["projects"].assign(blocked_mu=[30.5, 0.0, 18.75, None])
     text = write_work_summary(dict(tables, projects=p), year=2021).text
     # 军事用地 0 亩 and 留用地 NA (summed as 0) are not written
-    assert "剩余未完成征地中，涉及公建单位30.5亩、双高糖料蔗基地18.75亩，“最后一公里”" in text
+    assert "剩余未完成征地中，涉及公建单位30.50亩、双高糖料蔗基地18.75亩，“最后一公里”" in text
 
 
 def test_summary_negative_balance_and_as_of(tables):

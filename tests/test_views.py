@@ -41,7 +41,8 @@ def test_table_html_escapes_and_formats():
     assert "<script>" not in page and "<img" not in page
     assert "&lt;script&gt;" in page and "&lt;img src=x onerror=alert(2)&gt;" in page
     assert "<caption>表&lt;1&gt;</caption>" in page
-    assert '<td class="num">1234.57</td>' in page and '<td class="num">68.0%</td>' in page
+    assert '<td class="num">1,234.57</td>' in page and '<td class="num">68.0%</td>' in page
+    assert '<td class="num">7,760.31</td>' in page and '<td class="num">0.00</td>' in page
     assert page.count("—") == 2  # missing values, never "nan"
     assert "nan" not in page.lower()
 
@@ -54,6 +55,85 @@ def test_format_table_keeps_input_and_order():
     assert list(out.columns) == ["甲", "乙"]
     assert df.columns.tolist() == ["b", "a"]
     assert FORMATS["wan_yuan"](125_000) == "12.50"
+    assert FORMATS["wan_yuan"](1_299_752_000) == "129,975.20"
+    assert FORMATS["mu"](2932) == "2,932.00" and FORMATS["mu"](639.5) == "639.50"
+    assert FORMATS["count"](1234) == "1,234" and FORMATS["wan_m2"](123_456) == "12.35"
+
+
+def test_table_html_aligns_numbers_right_and_keeps_dates_on_one_line():
+    import re
+
+    df = pd.DataFrame(
+        {
+            "name": ["蓝田安置区"],
+            "when": [pd.Timestamp("2021-12-31")],
+            "month": [pd.Timestamp("2023-07-31")],
+            "n": [1234],
+            "yuan": [1e8],
+            "score": [0.5],
+            "origin": [pd.Timestamp("2020-12-31")],
+        }
+    )
+    page = table_html(
+        df,
+        {
+            "name": ("安置区", "text"),
+            "when": ("日期", "date"),
+            "month": ("月份", "month"),
+            "n": ("户数", "count"),
+            "yuan": ("金额（万元）", "wan_yuan"),
+            "score": ("分数", lambda v: f"{v:.3f}"),  # a callable giving numbers: right-aligned
+            "origin": ("预测时间", lambda v: f"{v.year}年末"),  # a callable giving text: not
+        },
+    )
+    cells = re.findall(r"<td( class=\"(\w+)\")?>([^<]*)</td>", page)
+    by_text = {text: cls for _, cls, text in cells}
+    assert by_text == {
+        "蓝田安置区": "",
+        "2021年12月31日": "date",
+        "2023年7月": "date",
+        "1,234": "num",
+        "10,000.00": "num",
+        "0.500": "num",
+        "2020年末": "",
+    }
+    heads = re.findall(r"<th( class=\"num\")?>([^<]*)</th>", page)
+    assert [label for cls, label in heads if cls] == ["户数", "金额（万元）", "分数"]
+
+
+def test_backtest_and_family_tables_speak_chinese():
+    import re
+
+    from zhengshou_analysis.forecast.inflows import MODEL_LABELS
+    from zhengshou_analysis.report.views import BACKTEST_COLUMNS, FAMILY_COLUMNS, spec_zh
+
+    backtest = pd.DataFrame(
+        {
+            "model": ["naive", "seasonal_naive", "ets", "sarimax", "ets"],
+            "spec": [
+                "naive: last month repeated",
+                "seasonal naive: same month last year",
+                "ETS(A,Ad,A)",
+                "SARIMAX(0, 1, 1)x(0, 1, 1, 12)",
+                "ets",  # a failed fit records the name only
+            ],
+            "mase": [4.994, 2.422, 3.475, 2.95, np.nan],
+            "status": ["ok", "ok", "ok", "ok", "failed: LinAlgError('SVD did not converge')"],
+            "chosen": [False, True, False, False, False],
+        }
+    )
+    shown = format_table(backtest, BACKTEST_COLUMNS)
+    family = format_table(
+        pd.DataFrame({"distribution": ["weibull"], "aic": [1.0], "median_p50_months_after": [3]}),
+        FAMILY_COLUMNS,
+    )
+    for frame in (shown, family):
+        text = " ".join(frame.columns) + " " + " ".join(frame.astype(str).to_numpy().ravel())
+        assert not re.search(r"[A-Za-z]", text), text
+    assert shown["设定"].tolist()[3] == "1阶差分、1阶移动平均；按12个月的季节：1阶差分、1阶移动平均"
+    assert shown["状态"].tolist()[-1] == "计算失败"
+    assert not any(re.search(r"[A-Za-z]", label) for label in MODEL_LABELS.values())
+    assert spec_zh("SARIMAX(1, 0, 0)x(0, 0, 0, 12)") == "1阶自回归；无季节项"
 
 
 def test_assumptions_html_escapes_and_puts_the_warning_first():

@@ -1,9 +1,26 @@
 """Number and date formats as Chinese government documents write them (公文数字格式).
 
-Shared by the work summary, the reports and the plots. Every formatter:
+Shared by the work summary, the reports, the index and the plots, so that a number reads the same
+everywhere. One style:
 
+=============  =====================  ======================
+quantity       decimals (fixed)       example
+=============  =====================  ======================
+万元 (yuan)     2                      ``129,975.20万元``
+亩              2                      ``2,932.00亩``
+万平方米 (m²)    2                      ``12.35万平方米``
+percentage     1                      ``85.3%``
+months         1                      ``31.3个月``
+count          0                      ``1,234``
+=============  =====================  ======================
+
+Every formatter:
+
+* writes thousands separators (``,`` every three digits of the integer part);
+* writes a fixed number of decimals per unit (table above; ``decimals=`` overrides it), so that a
+  column of a table lines up and 2932, 639.5 and 2480.86 are never mixed;
 * rounds half up (``0.125`` → ``0.13``), on the decimal value of the number, not its binary float;
-* writes no thousands separators (``12345.67万元``), and never ``-0``;
+* never writes ``-0`` (``-0.001`` → ``0.00``);
 * returns ``na_rep`` (default ``"—"``) for a missing value (``None``, NaN, ``pandas.NA``, NaT);
 * appends the unit unless ``unit=False``.
 """
@@ -60,15 +77,13 @@ def round_half_up(x, decimals: int = 2) -> Decimal:
     return d + 0 if d != 0 else abs(d)
 
 
-def _fixed(d: Decimal, decimals: int, *, trim: bool) -> str:
-    text = f"{d:.{decimals}f}"
-    if trim and "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+def _fixed(d: Decimal, decimals: int) -> str:
+    """``d`` (already rounded) with thousands separators and exactly ``decimals`` decimals."""
+    return f"{d:,.{decimals}f}"
 
 
 def fmt_wan_yuan(yuan, *, decimals: int = 2, unit: bool = True, na_rep: str = NA_REP) -> str:
-    """Yuan as 万元 to 2 decimals: ``12345678.9`` → ``"1234.57万元"``.
+    """Yuan as 万元 to 2 decimals: ``12345678.9`` → ``"1,234.57万元"``.
 
     Parameters
     ----------
@@ -84,55 +99,99 @@ def fmt_wan_yuan(yuan, *, decimals: int = 2, unit: bool = True, na_rep: str = NA
     if _is_na(yuan):
         return na_rep
     d = round_half_up(_decimal(yuan) / Decimal(10000), decimals)
-    return _fixed(d, decimals, trim=False) + ("万元" if unit else "")
+    return _fixed(d, decimals) + ("万元" if unit else "")
 
 
 def fmt_mu(mu, *, decimals: int = 2, unit: bool = True, na_rep: str = NA_REP) -> str:
-    """Area in 亩, at most 2 decimals, as the data allow: ``120.0`` → ``"120亩"``.
+    """Area in 亩 to 2 decimals: ``2932`` → ``"2,932.00亩"``, ``0.125`` → ``"0.13亩"``.
 
-    ``35.604`` → ``"35.6亩"``, ``0.125`` → ``"0.13亩"``.
-
-    Trailing zeros are dropped (ledgers record 亩 to 0, 1 or 2 decimals and the text keeps that
-    precision); the value is rounded half up to ``decimals`` places first.
+    Parameters
+    ----------
+    mu
+        Area in 亩.
+    decimals
+        Decimal places (default 2: ledgers record 亩 to at most 2 decimals, and a fixed number of
+        decimals keeps a column of a table aligned).
+    unit
+        Append ``亩``.
+    na_rep
+        Text for a missing value.
     """
     if _is_na(mu):
         return na_rep
     d = round_half_up(mu, decimals)
-    return _fixed(d, decimals, trim=True) + ("亩" if unit else "")
+    return _fixed(d, decimals) + ("亩" if unit else "")
 
 
 def fmt_wan_m2(m2, *, decimals: int = 2, unit: bool = True, na_rep: str = NA_REP) -> str:
-    """Area in m² as 万平方米 to 2 decimals: ``123456`` → ``"12.35万平方米"``."""
+    """Area in m² as 万平方米 to 2 decimals: ``123456`` → ``"12.35万平方米"``.
+
+    Parameters
+    ----------
+    m2
+        Area in square metres.
+    decimals
+        Decimal places of the 万平方米 figure (default 2).
+    unit
+        Append ``万平方米``.
+    na_rep
+        Text for a missing value.
+    """
     if _is_na(m2):
         return na_rep
     d = round_half_up(_decimal(m2) / Decimal(10000), decimals)
-    return _fixed(d, decimals, trim=False) + ("万平方米" if unit else "")
+    return _fixed(d, decimals) + ("万平方米" if unit else "")
 
 
 def fmt_pct(ratio, *, decimals: int = 1, unit: bool = True, na_rep: str = NA_REP) -> str:
-    """A ratio as a percentage to 1 decimal: ``0.8532`` → ``"85.3%"`` (``1.2`` → ``"120.0%"``)."""
+    """A ratio as a percentage to 1 decimal: ``0.8532`` → ``"85.3%"`` (``1.2`` → ``"120.0%"``).
+
+    Parameters
+    ----------
+    ratio
+        A share (1 is 100%).
+    decimals
+        Decimal places of the percentage (default 1; prose may ask for 0).
+    unit
+        Append ``%``.
+    na_rep
+        Text for a missing value.
+    """
     if _is_na(ratio):
         return na_rep
     d = round_half_up(_decimal(ratio) * 100, decimals)
-    return _fixed(d, decimals, trim=False) + ("%" if unit else "")
+    return _fixed(d, decimals) + ("%" if unit else "")
 
 
 def fmt_count(n, *, unit: str = "", na_rep: str = NA_REP) -> str:
-    """A count as an integer: ``12`` → ``"12"``, with ``unit="个"`` → ``"12个"``.
+    """A count as an integer with thousands separators: ``1234`` → ``"1,234"``; ``unit="个"`` →
+    ``"12个"``.
 
     A non-integral value is rounded half up (counts should not be fractional).
     """
     if _is_na(n):
         return na_rep
-    return _fixed(round_half_up(n, 0), 0, trim=False) + unit
+    return _fixed(round_half_up(n, 0), 0) + unit
 
 
 def fmt_months(months, *, decimals: int = 1, unit: bool = True, na_rep: str = NA_REP) -> str:
-    """A duration in months to 1 decimal: ``31.25`` → ``"31.3个月"``."""
+    """A duration in months to 1 decimal: ``31.25`` → ``"31.3个月"``.
+
+    Parameters
+    ----------
+    months
+        Duration in months.
+    decimals
+        Decimal places (default 1).
+    unit
+        Append ``个月``.
+    na_rep
+        Text for a missing value.
+    """
     if _is_na(months):
         return na_rep
     d = round_half_up(months, decimals)
-    return _fixed(d, decimals, trim=False) + ("个月" if unit else "")
+    return _fixed(d, decimals) + ("个月" if unit else "")
 
 
 def fmt_date_zh(date, *, na_rep: str = NA_REP) -> str:

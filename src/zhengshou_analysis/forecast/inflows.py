@@ -47,6 +47,7 @@ from .common import DEFAULT_N_PATHS, DateLike, check_simulation_args, path_quant
 from .scores import score_sample_forecast
 
 __all__ = [
+    "METHOD_NAMES",
     "MODEL_LABELS",
     "PAYMENTS_LINK",
     "InflowModel",
@@ -715,15 +716,23 @@ def rolling_backtest_inflow_models(
     )
 
 
-#: Chinese names of the inflow models, for reports.
+#: Chinese names of the inflow models, as a reader's page shows them (no method abbreviations).
 MODEL_LABELS: dict[str, str] = {
     "naive": "朴素预测（重复上月）",
     "seasonal_naive": "季节朴素预测（重复去年同月）",
-    "ets": "指数平滑（ETS）",
-    "sarimax": "季节ARIMA（SARIMAX）",
+    "ets": "指数平滑",
+    "sarimax": "季节性自回归移动平均",
     "block_bootstrap": "历史月度到位额分块自助抽样",
     "zero": "无到位记录，按0计",
 }
+#: The methods' technical names, added to :data:`MODEL_LABELS` in the technical note only.
+METHOD_NAMES: dict[str, str] = {"ets": "ETS", "sarimax": "SARIMAX"}
+
+
+def _tech_label(method: str) -> str:
+    """A method as the technical note names it: ``指数平滑（ETS）``."""
+    label = MODEL_LABELS.get(method, method)
+    return f"{label}（{METHOD_NAMES[method]}）" if method in METHOD_NAMES else label
 
 
 def _fallback_reason(y: np.ndarray, min_history: int, max_zero_share: float) -> str | None:
@@ -1118,7 +1127,7 @@ def _why(model: InflowModel) -> str | None:
     method, mase, info = model.method, model.backtest_mase, model.backtest_info
     if method not in CANDIDATES:
         return model.fallback_reason
-    label = MODEL_LABELS.get(method, method)
+    label = _tech_label(method)
     n = info["n_origins"]
     if n > 1:
         where = (
@@ -1135,8 +1144,7 @@ def _why(model: InflowModel) -> str | None:
         f"资金到位预测选用“{label}”：{where}，它的平均误差最小"
         f"（平均MASE {mase[method]:.2f}；"
         + "，".join(
-            f"{MODEL_LABELS.get(k, k)} {'无法计算' if v is None else f'{v:.2f}'}"
-            for k, v in mase.items()
+            f"{_tech_label(k)} {'无法计算' if v is None else f'{v:.2f}'}" for k, v in mase.items()
         )
         + "）。"
         + MASE_SCALE_TEXT

@@ -134,26 +134,26 @@ def refresh_index(out: Path, *, demo: bool, provenance: dict, force: bool = Fals
 
 
 def _trend_png(rows: list[dict]) -> str:
-    """The trend chart of the money figures across years, as base64 PNG."""
+    """The trend chart of the money figures across years, as base64 PNG.
+
+    Figures of very different size (a cumulative sum beside a small arrears) are drawn on separate
+    panels (:func:`~zhengshou_analysis.report.plots.plot_trend_panels`).
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
-
-    from .plots import plot_trend, use_report_style
-
-    use_report_style()
-    fig, ax = plt.subplots(figsize=(8, 3.8))
     import pandas as pd
 
-    plot_trend(
+    from .plots import plot_trend_panels
+
+    fig, _ = plot_trend_panels(
         pd.DataFrame(rows),
         x="year",
         series=_trend_series(),
         unit="万元",
         scale=1e4,
         title="主要资金指标走势（万元）",
-        ax=ax,
     )
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

@@ -32,6 +32,7 @@ __all__ = [
     "headline_values",
     "load_report",
     "open_report",
+    "reader_text",
 ]
 
 
@@ -275,10 +276,70 @@ def headline_table(rep: Report) -> pd.DataFrame:
     )
 
 
-def definitions(rep: Report | None = None) -> list[tuple[str, str]]:
-    """The 口径 appendix: (Chinese label · key, definition) for every figure of the registry.
+#: Words of the registry's definitions (written for the documentation, which names fields and
+#: methods) and how a reader's appendix says them; figure keys are replaced by their labels.
+_READER_WORDS: tuple[tuple[str, str], ...] = (
+    # max(a − b, 0): the difference, never negative
+    (r"\s*max\(([^,()]+?), *0\)\s*", r"（\1，为负时按0计）"),
+    # min(a, b) of two dates: the earlier one
+    (r"\s*min\(([^,()]+?), *([^,()]+?)\)\s*", r"\1与\2中较早者"),
+    (r"\s*的?\s*Kaplan[–-]Meier\s*", "按乘积极限法（生存分析）估计的"),
+    (r"（NA）", ""),
+    # status codes written with their Chinese meaning: keep the meaning only
+    (r"(?<![A-Za-z0-9_])[a-z][a-z0-9_]*（([^（）]+)）", r"\1"),
+    # the key's "12m" is not in the reader's label: the remark about it is for the documentation
+    (r"（名称沿用\d+个月，预测期以\s*horizon_months\s*为准）", ""),
+    (r"（horizon_months）", ""),
+    (r"\s*horizon_months\s*", "预测期"),
+)
 
-    With ``rep``, the definitions carry the page's policy and say how often its fills applied.
+
+def reader_text(text: str) -> str:
+    """A definition as the reader's appendix writes it: Chinese words, no field or method names.
+
+    Parameters
+    ----------
+    text
+        A definition of the registry (:func:`zhengshou_analysis.figures.definitions`), which may
+        name figure keys (``land_done_mu_na_count``), parameters (``horizon_months``), status codes
+        and methods (Kaplan–Meier), as ``docs/indicators.md`` does.
+
+    Returns
+    -------
+    str
+        The same definition with every figure key replaced by its Chinese label in 「」, the
+        formulas ``max(a, 0)``/``min(a, b)`` and the method names said in words, and status codes
+        dropped where their Chinese meaning follows them.
+    """
+    import re
+
+    out = text
+    for f in sorted(FIGURES, key=lambda f: -len(f.name)):  # longest first: …_na_count before …
+        out = re.sub(
+            rf"\s*(?<![A-Za-z0-9_]){re.escape(f.name)}(?![A-Za-z0-9_])\s*", f"「{f.label}」", out
+        )
+    for pattern, repl in _READER_WORDS:
+        out = re.sub(pattern, repl, out)
+    return out
+
+
+def definitions(rep: Report | None = None) -> list[tuple[str, str]]:
+    """The 口径 appendix a reader sees: (Chinese label with unit, definition in Chinese words).
+
+    Field and method names stay in the documentation (``docs/indicators.md``, which lists every
+    figure under its key) and in the technical notes; here every term is the figure's Chinese
+    label and every definition passes through :func:`reader_text`.
+
+    Parameters
+    ----------
+    rep
+        The page's report context: the definitions then carry its policy and say how often its
+        fills applied. ``None``: the registry's definitions under the default policy.
+
+    Returns
+    -------
+    list of (str, str)
+        One (term, definition) pair per figure of the registry, in its order.
     """
     defs = rep.analysis.definitions if rep is not None else registry_definitions()
-    return [(f"{f.label_with_unit} · {f.name}", defs[f.name]) for f in FIGURES]
+    return [(f.label_with_unit, reader_text(defs[f.name])) for f in FIGURES]

@@ -8,12 +8,14 @@ is always shown as text: everything passes through :func:`html.escape`, never th
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from ..formatting import (
+    NA_REP,
     fmt_count,
     fmt_date_zh,
     fmt_half_year_range_zh,
@@ -26,14 +28,18 @@ from ..formatting import (
 )
 
 __all__ = [
+    "DATE_KINDS",
     "DEMO_LABEL",
+    "TEXT_KINDS",
     "banner_html",
+    "cell_class",
     "delivery_outlook",
     "format_table",
     "review_html",
     "show_html",
     "show_table",
     "show_text",
+    "spec_zh",
     "table_html",
     "technical_note_html",
 ]
@@ -106,6 +112,36 @@ def format_table(
     return pd.DataFrame(out, index=range(len(df)))
 
 
+#: Kinds shown as text (left-aligned); dates and months also never wrap (``class="date"``).
+TEXT_KINDS = frozenset({"text"})
+DATE_KINDS = frozenset({"date", "month"})
+_NUMERIC_TEXT = re.compile(r"[-+]?[\d,]+(\.\d+)?%?")
+
+
+def cell_class(kind: str | Formatter, shown: Sequence[str]) -> str | None:
+    """The CSS class of a column's cells: ``"num"`` (right-aligned), ``"date"`` or ``None``.
+
+    Parameters
+    ----------
+    kind
+        The column's kind (a key of :data:`FORMATS`) or its formatter.
+    shown
+        The column's formatted values (used for a callable: numeric when every shown value is a
+        number such as ``1,234.50``, ``-3.2%`` or ``—``).
+
+    Returns
+    -------
+    str or None
+        ``"date"`` for dates and months, ``"num"`` for numeric kinds, ``None`` for text.
+    """
+    if isinstance(kind, str):
+        if kind in DATE_KINDS:
+            return "date"
+        return None if kind in TEXT_KINDS else "num"
+    values = [v for v in shown if v not in ("", NA_REP)]
+    return "num" if values and all(_NUMERIC_TEXT.fullmatch(v) for v in values) else None
+
+
 def table_html(
     df: pd.DataFrame,
     columns: Mapping[str, tuple[str, str | Formatter]] | None = None,
@@ -113,23 +149,33 @@ def table_html(
     caption: str | None = None,
     note: str | None = None,
 ) -> str:
-    """An escaped HTML table (numbers right-aligned) with an optional caption and note."""
+    """An escaped HTML table with an optional caption and note.
+
+    Numeric columns are right-aligned (``<td class="num">``, so are their headers), date and month
+    columns get ``<td class="date">`` (kept on one line by the page's CSS), text is left as is.
+    """
     if columns is None:
         columns = {c: (str(c), "text") for c in df.columns}
     shown = format_table(df, columns)
     kinds = [kind for col, (_, kind) in columns.items() if col in df]
+    classes = [
+        cell_class(kind, shown[label].tolist())
+        for kind, label in zip(kinds, shown.columns, strict=True)
+    ]
+    opens = ["<td>" if c is None else f'<td class="{c}">' for c in classes]
     parts = ['<table class="zs-table">']
     if caption:
         parts.append(f"<caption>{html.escape(caption)}</caption>")
-    parts.append("<thead><tr>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns))
+    parts.append(
+        "<thead><tr>"
+        + "".join(
+            ("<th>" if c != "num" else '<th class="num">') + html.escape(str(label)) + "</th>"
+            for label, c in zip(shown.columns, classes, strict=True)
+        )
+    )
     parts.append("</tr></thead><tbody>")
     for row in shown.itertuples(index=False, name=None):
-        cells = (
-            ("<td>" if kind in ("text", "date", "month") else '<td class="num">')
-            + html.escape(v)
-            + "</td>"
-            for v, kind in zip(row, kinds, strict=True)
-        )
+        cells = (o + html.escape(v) + "</td>" for v, o in zip(row, opens, strict=True))
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</tbody></table>")
     if note:
@@ -264,10 +310,59 @@ SITE_COLUMNS = {
 }
 
 
+def _score(v) -> str:
+    return "—" if v is None or pd.isna(v) else f"{float(v):.3f}"
+
+
 def _model_label(name) -> str:
     from ..forecast.inflows import MODEL_LABELS
 
     return MODEL_LABELS.get(str(name), _plain(name))
+
+
+_ETS_SPEC = re.compile(r"ETS\(A,(N|A|Ad),(N|A)\)")
+_SARIMAX_SPEC = re.compile(r"SARIMAX\((\d+), (\d+), (\d+)\)x\((\d+), (\d+), (\d+), (\d+)\)")
+_ETS_TREND = {"N": "无趋势", "A": "线性趋势", "Ad": "趋势逐渐减弱"}
+_ETS_SEASON = {"N": "无季节波动", "A": "按月固定的季节波动"}
+_PLAIN_SPECS = {
+    "naive: last month repeated": "以上月到位额作为以后各月的预测",
+    "seasonal naive: same month last year": "以去年同月到位额作为预测",
+}
+
+
+def _orders(p: str, d: str, q: str) -> str:
+    parts = [
+        f"{n}阶{what}" for n, what in ((d, "差分"), (p, "自回归"), (q, "移动平均")) if int(n) > 0
+    ]
+    return "、".join(parts) or "无"
+
+
+def spec_zh(spec) -> str:
+    """A back-tested model's setting (``ETS(A,N,N)``, ``SARIMAX(0, 1, 1)x(0, 1, 1, 12)``) in words.
+
+    Parameters
+    ----------
+    spec
+        The ``spec`` column of the inflow back-test table
+        (:func:`~zhengshou_analysis.forecast.inflows.rolling_backtest_inflow_models`).
+
+    Returns
+    -------
+    str
+        ``无趋势、无季节波动``; ``1阶差分、1阶移动平均；按12个月的季节：1阶差分、1阶移动平均``; the
+        model's Chinese name for a setting it does not know (a failed fit records only the name).
+    """
+    text = _plain(spec)
+    if text in _PLAIN_SPECS:
+        return _PLAIN_SPECS[text]
+    if m := _ETS_SPEC.fullmatch(text):
+        return f"{_ETS_TREND[m[1]]}、{_ETS_SEASON[m[2]]}"
+    if m := _SARIMAX_SPEC.fullmatch(text):
+        p, d, q, sp, sd, sq, period = m.groups()
+        season = _orders(sp, sd, sq)
+        season = "无季节项" if season == "无" else f"按{period}个月的季节：{season}"
+        return f"{_orders(p, d, q)}；{season}"
+    return _model_label(text)
 
 
 FORECAST_SITE_COLUMNS = {
@@ -292,9 +387,9 @@ SCENARIO_COLUMNS = {
 }
 BACKTEST_COLUMNS = {
     "model": ("模型", lambda v: _model_label(v)),
-    "spec": ("设定", "text"),
-    "mase": ("MASE（越小越好）", lambda v: "—" if v is None or pd.isna(v) else f"{v:.3f}"),
-    "status": ("状态", lambda v: "正常" if v == "ok" else _plain(v)),
+    "spec": ("设定", spec_zh),
+    "mase": ("平均误差（相对值，越小越好）", _score),
+    "status": ("状态", lambda v: "正常" if v == "ok" else ("计算失败" if pd.notna(v) else "—")),
     "chosen": ("选用", lambda v: "✔" if v is True else ""),
 }
 FEE_FORECAST_COLUMNS = {
@@ -368,19 +463,15 @@ def _origin_label(v) -> str:
     return f"{pd.Timestamp(v).year}年末"
 
 
-def _score(v) -> str:
-    return "—" if v is None or pd.isna(v) else f"{float(v):.3f}"
-
-
 FAMILY_LABELS = {"lognormal": "对数正态", "weibull": "威布尔", "loglogistic": "对数逻辑斯蒂"}
 #: The sensitivity of the delivery forecast to the distribution family (technical note only).
 FAMILY_COLUMNS: dict[str, tuple[str, str | Formatter]] = {
     "distribution": ("分布族", lambda v: FAMILY_LABELS.get(str(v), _plain(v))),
     "chosen": ("选用", lambda v: "✔" if v is True else ""),
-    "aic": ("AIC", _score),
+    "aic": ("拟合分数（越小越好）", _score),
     "delta_aic": ("与最优之差", _score),
-    "median_p50_months_after": ("P50距统计日（月，各安置区中位）", "months"),
-    "median_p90_months_after": ("P90距统计日（月，各安置区中位）", "months"),
+    "median_p50_months_after": ("一半把握日期距统计日（月，各安置区中位）", "months"),
+    "median_p90_months_after": ("九成把握日期距统计日（月，各安置区中位）", "months"),
     "expected_delivered_in_horizon": ("预测期内预计交付（个）", "count"),
 }
 REVIEW_DELIVERY_COLUMNS: dict[str, tuple[str, str | Formatter]] = {
