@@ -26,7 +26,6 @@ from zhengshou_analysis import formatting
 from zhengshou_analysis.figures import FIGURES, Analysis
 from zhengshou_analysis.formatting import fmt_yuan_prose
 from zhengshou_analysis.ledger.clean import CleanResult
-from zhengshou_analysis.report import officedoc
 from zhengshou_analysis.report.files import office_file_name
 from zhengshou_analysis.report.officedoc import (
     summary_docx_bytes,
@@ -71,11 +70,8 @@ def test_fmt_yuan_prose_doctest():
     for test in finder.find(formatting.fmt_yuan_prose, "fmt_yuan_prose", globs={}):
         test.globs = {"fmt_yuan_prose": fmt_yuan_prose}
         runner.run(test)
-    for test in finder.find(officedoc.plain_definition, "plain_definition", globs={}):
-        test.globs = {"plain_definition": officedoc.plain_definition}
-        runner.run(test)
     assert runner.failures == 0
-    assert runner.tries >= 7
+    assert runner.tries >= 5
 
 
 @given(st.integers(min_value=-(10**13), max_value=10**13))

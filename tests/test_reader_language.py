@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -163,8 +164,10 @@ def latin_words(name: str, nodes: list[str], office_words: list[str]) -> list[tu
     found = []
     for i, node in enumerate(nodes):
         text = node
-        for w in office_words:
-            text = text.replace(w, " " * len(w))
+        for w in office_words:  # whole words only: a placeholder "x" must not hide "xlsx"
+            text = re.sub(
+                rf"(?<![A-Za-z0-9]){re.escape(w)}(?![A-Za-z0-9])", lambda m: " " * len(m[0]), text
+            )
         for rule in rules:
             text = rule.sub(lambda m: " " * len(m.group()), text)
         for m in WORD.finditer(text):
@@ -272,6 +275,10 @@ def office_words(demo_ledgers) -> list[str]:
         for col in ("site_name", "project_name", "zone"):
             if col in table:
                 words.update(v for v in table[col].dropna().astype(str) if WORD.search(v))
+    # the cells of a rejected row are shown as the clerk typed them (codes such as GC-2019-0154,
+    # placeholders such as "x"), so that the row can be found and corrected in the ledger
+    for raw in demo_ledgers.rejected["raw_cells"].dropna():
+        words.update(str(v) for v in json.loads(raw).values() if WORD.search(str(v)))
     return sorted(words, key=len, reverse=True)
 
 

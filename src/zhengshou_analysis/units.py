@@ -10,7 +10,7 @@ import re
 
 from .schemas import MU_M2
 
-__all__ = ["MU_M2", "split_header_unit", "unit_factor"]
+__all__ = ["MU_M2", "split_header_unit", "unit_factor", "unit_label_zh"]
 
 #: Written money units → yuan.
 MONEY_UNITS: dict[str, float] = {
@@ -105,3 +105,26 @@ def unit_factor(unit: str | None, target: str | None) -> float | None:
     if target in COUNT_UNITS:
         return 1.0 if u in COUNT_UNITS[target] else None
     return None
+
+
+_LATIN_UNITS = (
+    (re.compile(r"(?<![A-Za-z])hm2(?![A-Za-z0-9])"), "公顷"),
+    (re.compile(r"(?<![A-Za-z])m2(?![A-Za-z0-9])"), "平方米"),
+)
+
+
+def unit_label_zh(unit: str | None) -> str:
+    """A unit as a reader's page writes it: ``m2`` → ``平方米``, ``元/m2/月`` → ``元/平方米/月``.
+
+    Units reach the tables NFKC-normalised (``㎡`` and ``m²`` as ``m2``); a page says them in
+    Chinese. ``None`` gives ``""``.
+
+    Examples
+    --------
+    >>> unit_label_zh("万m2"), unit_label_zh("hm2"), unit_label_zh("万元"), unit_label_zh(None)
+    ('万平方米', '公顷', '万元', '')
+    """
+    text = "" if unit is None else str(unit)
+    for pattern, words in _LATIN_UNITS:
+        text = pattern.sub(words, text)
+    return text

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from ..schemas import TABLES
+from ..units import unit_label_zh
 from .clean import CleanResult
 
 __all__ = [
@@ -37,7 +38,7 @@ __all__ = [
 
 #: Chinese names of the quality-log actions.
 ACTION_LABELS: dict[str, str] = {
-    "placeholder": "占位符（X、—、待定等）按缺失处理",
+    "placeholder": "占位符（叉号、横线、“待定”等）按缺失处理",
     "approx": "“约”数按原值保留",
     "remark": "数字后的备注已记录",
     "month_precision": "只有年月的日期按当月1日计",
@@ -446,7 +447,7 @@ def summarize_mapping(result: CleanResult) -> pd.DataFrame:
                     "column": c.get("column") or "",
                     "column_label": _column_label(table, c.get("column")),
                     "status": HEADER_STATUS_LABELS.get(c.get("status"), c.get("status")),
-                    "unit": c.get("unit") or "",
+                    "unit": unit_label_zh(c.get("unit")),
                     "unit_source": UNIT_SOURCE_LABELS.get(c.get("unit_source"), ""),
                 }
             )

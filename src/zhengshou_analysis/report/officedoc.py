@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
     from .session import Report
 
-__all__ = ["plain_definition", "summary_docx_bytes", "summary_title", "write_summary_docx"]
+__all__ = ["summary_docx_bytes", "summary_title", "write_summary_docx"]
 
 log = logging.getLogger(__name__)
 
@@ -325,6 +325,7 @@ def _key_table(doc: Document, frame: pd.DataFrame) -> Table:
 def _chart_png(draw: Callable[[Any], None], *, size: tuple[float, float]) -> bytes:
     """Draw with the house style on a figure of its own (pyplot's state untouched) → PNG bytes."""
     import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     from .plots import use_report_style
@@ -332,6 +333,7 @@ def _chart_png(draw: Callable[[Any], None], *, size: tuple[float, float]) -> byt
     with mpl.rc_context():
         use_report_style()
         fig = Figure(figsize=size, dpi=100)
+        FigureCanvasAgg(fig)  # a renderer of its own: the plots measure their labels
         draw(fig)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=200, bbox_inches="tight", metadata={"Software": None})
@@ -341,7 +343,7 @@ def _chart_png(draw: Callable[[Any], None], *, size: tuple[float, float]) -> byt
 def _charts(rep: Report) -> list[tuple[str, bytes]]:
     """2–3 charts of the period, each (caption without number, PNG), only those the data allow."""
     from ..figures import age_band_labels_zh, compute_progress
-    from .plots import plot_bars, plot_monthly_inflows
+    from .plots import plot_bar_pair, plot_bars, plot_monthly_inflows
 
     a = rep.analysis
     out: list[tuple[str, bytes]] = []
@@ -351,27 +353,14 @@ def _charts(rep: Report) -> list[tuple[str, bytes]]:
         if len(by_zone):
 
             def progress(fig) -> None:
-                axes = fig.subplots(1, 2, sharex=True)
-                plot_bars(
+                plot_bar_pair(
                     by_zone,
                     label="zone",
-                    value="land_target_mu",
-                    title="征地任务（亩）",
+                    values={"land_target_mu": "征地任务（亩）", "land_done_mu": "已完成征地（亩）"},
                     unit="亩",
                     scale=1,
-                    ax=axes[0],
-                    color="#9aa5b1",
+                    axes=fig.subplots(1, 2, sharey=True),
                 )
-                plot_bars(
-                    by_zone,
-                    label="zone",
-                    value="land_done_mu",
-                    title="已完成征地（亩）",
-                    unit="亩",
-                    scale=1,
-                    ax=axes[1],
-                )
-                axes[1].set_yticklabels([])
                 fig.tight_layout()
 
             out.append(
@@ -409,52 +398,8 @@ def _charts(rep: Report) -> list[tuple[str, bytes]]:
 
 
 # ------------------------------------------------------------------------------ document
-#: Notation of the registry's 口径 texts, said in words for the attachment (longest first).
-_WORDS = (
-    (re.compile(r"\s*Kaplan[–-]Meier\s*"), "生存分析（乘积极限法）"),
-    (re.compile(r" ?max\(([^,()]+),\s*0\) ?"), r"（\1）与0中的较大值"),
-    (re.compile(r" ?min\(([^,()]+),\s*([^,()]+)\) ?"), r"\1和\2中较早者"),
-    (re.compile(r"（horizon_months）"), ""),
-    (re.compile(r" ?horizon_months ?"), "设定的预测期"),
-    (re.compile(r"[a-z][a-z_]*（([^）]*)）"), r"\1"),  # reached（已达到） → 已达到
-    (re.compile(r"\bNA\b"), "空值"),
-)
-
-
-def plain_definition(text: str, labels: dict[str, str]) -> str:
-    """A 口径 text for readers: figure keys as their Chinese labels, notation in words.
-
-    Parameters
-    ----------
-    text
-        A definition of the registry (may name other figures by key: ``land_target_mu_na_count``).
-    labels
-        Figure key → Chinese label.
-
-    Examples
-    --------
-    >>> plain_definition("缺失行数另列为 a_count）。", {"a_count": "甲"})
-    '缺失行数另列为“甲”）。'
-    >>> plain_definition("计算 max(应计 − 已付, 0) 后求和；不计算（NA）", {})
-    '计算（应计 − 已付）与0中的较大值后求和；不计算（空值）'
-    """
-    for key in sorted(labels, key=len, reverse=True):
-        text = re.sub(rf" ?\b{re.escape(key)}\b ?", f"“{labels[key]}”", text)
-    for pattern, words in _WORDS:
-        text = pattern.sub(words, text)
-    return text
-
-
-def _definitions(rep: Report) -> list[tuple[str, str]]:
-    from ..figures import FIGURES
-
-    defs = rep.analysis.definitions
-    labels = {f.name: f.label for f in FIGURES}
-    return [(f.label_with_unit, plain_definition(defs[f.name], labels)) for f in FIGURES]
-
-
 def _build(rep: Report) -> Document:
-    from .session import headline_table
+    from .session import definitions, headline_table
 
     a = rep.analysis
     doc = docx.Document()
@@ -527,7 +472,7 @@ def _build(rep: Report) -> Document:
     p = doc.add_paragraph(style=doc.styles["Title"])
     p.paragraph_format.space_after = _LINE
     _run(p, "指标口径", TITLE_FONT, _ER_HAO)
-    for label, definition in _definitions(rep):
+    for label, definition in definitions(rep):
         p = doc.add_paragraph(style=doc.styles["口径"])
         _run(p, f"{label}：", H1_FONT, _SI_HAO)
         _run(p, definition, BODY_FONT, _SI_HAO)

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..figures import FIGURES
 from ..ledger.outputs import EXCEL_MAX_ROWS, cjk_width, xlsx_workbook
 from ..ledger.quality import quality_log_zh
 from .catalog import NOTEBOOKS
@@ -331,14 +330,11 @@ def _quality_sheet(rep: Report) -> pd.DataFrame:
 
 
 def _definitions(rep: Report) -> pd.DataFrame:
-    """The 口径 of every figure of the registry, with the page's policy filled in."""
-    defs = rep.analysis.definitions
-    return pd.DataFrame(
-        {
-            "label": [f.label_with_unit for f in FIGURES],
-            "definition": [defs[f.name] for f in FIGURES],
-        }
-    )
+    """The 口径 of every figure as the reader's appendix says it (:func:`~.session.definitions`)."""
+    from .session import definitions
+
+    pairs = definitions(rep)
+    return pd.DataFrame({"label": [p[0] for p in pairs], "definition": [p[1] for p in pairs]})
 
 
 def report_workbook_name(rep: Report) -> str:
