@@ -29,8 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PDFTOTEXT = shutil.which("pdftotext")
-#: The pages printed: the headline table, the long quality tables, the charts.
-PRINTED = ("00_overview", "10_data_quality", "20_progress")
+#: The pages printed: the headline table, the long quality tables, the charts, and the funding
+#: page (its appendix marks the chosen method with a sign the embedded font must hold).
+PRINTED = ("00_overview", "10_data_quality", "20_progress", "30_funding")
 
 
 @pytest.fixture(scope="module")

@@ -72,6 +72,7 @@ def test_table_html_aligns_numbers_right_and_keeps_dates_on_one_line():
             "yuan": [1e8],
             "score": [0.5],
             "origin": [pd.Timestamp("2020-12-31")],
+            "change": [0.098],
         }
     )
     page = table_html(
@@ -84,6 +85,7 @@ def test_table_html_aligns_numbers_right_and_keeps_dates_on_one_line():
             "yuan": ("金额（万元）", "wan_yuan"),
             "score": ("分数", lambda v: f"{v:.3f}"),  # a callable giving numbers: right-aligned
             "origin": ("预测时间", lambda v: f"{v.year}年末"),  # a callable giving text: not
+            "change": ("变化", lambda v: f"{v * 100:+.1f}个百分点"),  # a change of a rate: number
         },
     )
     cells = re.findall(r"<td( class=\"(\w+)\")?>([^<]*)</td>", page)
@@ -93,12 +95,13 @@ def test_table_html_aligns_numbers_right_and_keeps_dates_on_one_line():
         "2021年12月31日": "date",
         "2023年7月": "date",
         "1,234": "num",
+        "+9.8个百分点": "num",
         "10,000.00": "num",
         "0.500": "num",
         "2020年末": "",
     }
     heads = re.findall(r"<th( class=\"num\")?>([^<]*)</th>", page)
-    assert [label for cls, label in heads if cls] == ["户数", "金额（万元）", "分数"]
+    assert [label for cls, label in heads if cls] == ["户数", "金额（万元）", "分数", "变化"]
 
 
 def test_backtest_and_family_tables_speak_chinese():

@@ -101,7 +101,7 @@ _CHANGE_FORMATS = {
 }
 #: Workbook kinds of :attr:`PageTable.sheet_kinds` written as text.
 _TEXT_KINDS: dict[str, Callable[[Any], str]] = {
-    "flag": lambda v: "✔" if v is True else "",
+    "flag": lambda v: "√" if v is True else "",
     "yes_no": lambda v: "是" if v is True else ("否" if v is False else ""),
 }
 

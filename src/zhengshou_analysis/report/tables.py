@@ -113,7 +113,7 @@ class PageTable:
         ``{ratio column: (numerator column, denominator column)}`` for the 合计 row.
     sheet_kinds
         Kinds for the workbook where the page's kind is a formatter (``score``: 3 decimals,
-        ``decimal2``: 2 decimals, ``flag``: ✔ or empty, ``yes_no``: 是/否), by column.
+        ``decimal2``: 2 decimals, ``flag``: √ or empty, ``yes_no``: 是/否), by column.
     row_kind
         The column that holds each row's kind, for ``row`` columns.
     prose

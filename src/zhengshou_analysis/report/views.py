@@ -115,7 +115,7 @@ def format_table(
 #: Kinds shown as text (left-aligned); dates and months also never wrap (``class="date"``).
 TEXT_KINDS = frozenset({"text"})
 DATE_KINDS = frozenset({"date", "month"})
-_NUMERIC_TEXT = re.compile(r"[-+]?[\d,]+(\.\d+)?%?")
+_NUMERIC_TEXT = re.compile(r"[-+]?[\d,]+(\.\d+)?(%|个百分点)?")
 
 
 def cell_class(kind: str | Formatter, shown: Sequence[str]) -> str | None:
@@ -127,7 +127,7 @@ def cell_class(kind: str | Formatter, shown: Sequence[str]) -> str | None:
         The column's kind (a key of :data:`FORMATS`) or its formatter.
     shown
         The column's formatted values (used for a callable: numeric when every shown value is a
-        number such as ``1,234.50``, ``-3.2%`` or ``—``).
+        number such as ``1,234.50``, ``-3.2%``, ``+9.8个百分点`` or ``—``).
 
     Returns
     -------
@@ -390,7 +390,7 @@ BACKTEST_COLUMNS = {
     "spec": ("设定", spec_zh),
     "mase": ("平均误差（相对值，越小越好）", _score),
     "status": ("状态", lambda v: "正常" if v == "ok" else ("计算失败" if pd.notna(v) else "—")),
-    "chosen": ("选用", lambda v: "✔" if v is True else ""),
+    "chosen": ("选用", lambda v: "√" if v is True else ""),
 }
 FEE_FORECAST_COLUMNS = {
     "site_name": ("安置区", "text"),
@@ -467,7 +467,7 @@ FAMILY_LABELS = {"lognormal": "对数正态", "weibull": "威布尔", "loglogist
 #: The sensitivity of the delivery forecast to the distribution family (technical note only).
 FAMILY_COLUMNS: dict[str, tuple[str, str | Formatter]] = {
     "distribution": ("分布族", lambda v: FAMILY_LABELS.get(str(v), _plain(v))),
-    "chosen": ("选用", lambda v: "✔" if v is True else ""),
+    "chosen": ("选用", lambda v: "√" if v is True else ""),
     "aic": ("拟合分数（越小越好）", _score),
     "delta_aic": ("与最优之差", _score),
     "median_p50_months_after": ("一半把握日期距统计日（月，各安置区中位）", "months"),
