@@ -13,32 +13,14 @@ from pathlib import Path
 
 import pytest
 from ledger_builder import HOSTILE_NAME, HOSTILE_NOTE, PERSONAL_DATA
+from scan import all_text
 
 pytestmark = pytest.mark.slow
 
 
 def _all_text(folder: Path) -> str:
-    """Every output file as text, for scanning.
-
-    Parquet is read as CSV; Word and Excel files (zip archives, compressed) are read member by
-    member, so that text in their XML is found; anything else as UTF-8.
-    """
-    import zipfile
-
-    import pandas as pd
-
-    parts = []
-    for p in sorted(folder.rglob("*")):
-        if not p.is_file():
-            continue
-        if p.suffix == ".parquet":
-            parts.append(pd.read_parquet(p).to_csv())
-        elif p.suffix in (".docx", ".xlsx"):
-            with zipfile.ZipFile(p) as z:
-                parts += [z.read(n).decode("utf-8", errors="replace") for n in z.namelist()]
-        else:
-            parts.append(p.read_text(encoding="utf-8", errors="replace"))
-    return "\n".join(parts)
+    """Every output file under ``folder`` as text (:func:`scan.all_text`)."""
+    return all_text([folder])
 
 
 def test_personal_data_is_in_no_output_of_clean_figures_or_reports(

@@ -280,3 +280,49 @@ def test_pages_speak_plain_words_and_keep_method_names_for_the_technical_note(
         assert not used, f"{name}: {used} above the technical note"
         if name in ("30_funding", "50_delivery"):
             assert "预测回顾" in text and "技术说明" in page
+
+
+def test_office_files_beside_the_pages_carry_the_numbers_of_key_figures_json(batch_run, report_env):
+    """Every year of the batch gets its .docx and .xlsx, and their headline numbers are the ones
+    of that year's ``key_figures.json`` on disk (not of a recomputation)."""
+    import docx
+    import openpyxl
+
+    from zhengshou_analysis.profile import load_profile
+    from zhengshou_analysis.report.files import office_file_name
+    from zhengshou_analysis.report.session import headline_figures
+    from zhengshou_analysis.report.views import DEMO_LABEL, FORMATS
+
+    kinds = {"yuan": "wan_yuan", "mu": "mu", "m2": "wan_m2", "count": "count", "ratio": "pct"}
+    scale = {"yuan": 1e-4, "m2": 1e-4}
+    office = load_profile(None, raw_dir=report_env["raw"]).office
+    index = (report_env["out"] / "index.html").read_text(encoding="utf-8")
+    for year in (2020, 2021):
+        d = report_env["out"] / str(year)
+        kf = json.loads((d / "key_figures.json").read_text(encoding="utf-8"))
+        word = d / office_file_name("工作总结", office, str(year), ".docx")
+        excel = d / office_file_name("报表", office, str(year), ".xlsx")
+        assert word.is_file() and excel.is_file(), sorted(p.name for p in d.iterdir())
+        assert (
+            f'href="{year}/' in index and "工作总结（Word）" in index and "报表（Excel）" in index
+        )
+
+        document = docx.Document(str(word))
+        assert DEMO_LABEL in document.paragraphs[0].text
+        rows = {r.cells[0].text: r.cells[1].text for r in document.tables[0].rows[1:]}
+        sheet = openpyxl.load_workbook(excel)["主要指标"]
+        assert any(DEMO_LABEL in str(c.value) for row in sheet.iter_rows(max_row=4) for c in row)
+        cells = {
+            row[0]: row[1]
+            for row in sheet.iter_rows(min_row=5, values_only=True)
+            if row[0] is not None
+        }
+        for fig in headline_figures():
+            value = kf[fig.name]
+            shown = FORMATS[kinds.get(fig.unit, "months")](value)
+            assert rows[fig.label_with_unit] == shown, (year, fig.name)
+            if value is None:
+                assert cells[fig.label_with_unit] is None, (year, fig.name)
+            else:
+                expected = value * scale.get(fig.unit, 1.0)
+                assert cells[fig.label_with_unit] == pytest.approx(expected), (year, fig.name)
