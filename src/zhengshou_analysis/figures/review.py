@@ -34,7 +34,7 @@ from ..exceptions import ZhengshouError
 from ..forecast.gap import compute_realised_gap
 from ..forecast.scenarios import Scenario
 from ..forecast.scores import brier_score, log_score, score_sample_forecast
-from ..formatting import fmt_pct
+from ..formatting import fmt_pct, fmt_yuan_prose
 from ..periods import duration_months
 from ..settings import DEFAULT_POLICY, Policy
 from .vintage import cut_tables_at
@@ -564,10 +564,6 @@ def _origin_words(o: Any, frequency: str) -> str:
     return f"{t.year}年末" if frequency == "year" else f"{t.year}年{t.month}月末"
 
 
-def _yi(v: float) -> str:
-    return f"{v / 1e8:,.2f}亿元" if abs(v) >= 1e8 else f"{v / 1e4:,.0f}万元"
-
-
 def _with_statements(r: ForecastReview) -> ForecastReview:
     """The review with its plain Chinese sentences (:attr:`ForecastReview.statements`)."""
     if not r.origins:
@@ -621,8 +617,8 @@ def _with_statements(r: ForecastReview) -> ForecastReview:
         inside = int(rows["inside_p10_p90"].sum())
         money.append(
             f"{_origin_words(last['origin'], r.frequency)}预测的{last['label']}中位数为"
-            f"{_yi(last['p50_yuan'])}（八成区间{_yi(last['p10_yuan'])}至{_yi(last['p90_yuan'])}），"
-            f"实际为{_yi(last['realised_yuan'])}，{where}；{len(rows)}次预测中{inside}次落在八成区间内。"
+            f"{fmt_yuan_prose(last['p50_yuan'])}（八成区间{fmt_yuan_prose(last['p10_yuan'])}至{fmt_yuan_prose(last['p90_yuan'])}），"
+            f"实际为{fmt_yuan_prose(last['realised_yuan'])}，{where}；{len(rows)}次预测中{inside}次落在八成区间内。"
         )
     gaps = m.loc[m["quantity"].eq("gap")] if len(m) else m
     if len(gaps):

@@ -26,6 +26,7 @@ import pandas as pd
 from ..exceptions import ParameterError
 from ..figures.fees import compute_transition_fees
 from ..figures.funding import compute_agreement_balances
+from ..formatting import fmt_yuan_prose
 from ..results import ForecastResult
 from ..schemas import table_from
 from ..settings import (
@@ -234,7 +235,7 @@ class NewAgreementModel:
             statement = (
                 f"新签协议：每月新签补偿额取统计日前最近{len(self.history)}个完整月的实际值（无签约的月按0），"
                 f"以连续{min(self.block_months, len(self.history))}个月为一块分块重抽样，不加趋势"
-                f"（这{len(self.history)}个月平均每月{mean / 1e4:,.1f}万元）；签约至支付期限的天数取这些月份"
+                f"（这{len(self.history)}个月平均每月{fmt_yuan_prose(mean)}）；签约至支付期限的天数取这些月份"
                 f"所签{lags.size}份协议的实际分布（中位数{p50:.0f}天，90%分位{p90:.0f}天，"
                 "台账缺支付期限的按政策付款期限补足）；一个月的签约额在月内按天均匀分布，"
                 "按其在预测期内签约且支付期限不晚于预测期末的期望比例计入。"

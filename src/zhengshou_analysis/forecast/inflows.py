@@ -1118,10 +1118,6 @@ def _simulation_check(model: InflowModel, raw: np.ndarray, paths: np.ndarray) ->
     }
 
 
-def _wan(yuan: float) -> str:
-    return f"{yuan / 1e4:,.0f}万元"
-
-
 def _why(model: InflowModel) -> str | None:
     """Why this method, in Chinese: the rolling back-test and its honest error, or the fallback."""
     method, mase, info = model.method, model.backtest_mase, model.backtest_info

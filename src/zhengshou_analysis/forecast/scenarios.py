@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..exceptions import ParameterError
+from ..formatting import fmt_yuan_prose
 
 __all__ = ["DEFAULT_SCENARIOS", "Scenario", "resolve_scenarios"]
 
@@ -58,7 +59,7 @@ class Scenario:
         if self.inflow_factor != 1.0:
             parts.append(f"资金到位按模拟值的{self.inflow_factor:.0%}")
         if self.lump_yuan:
-            parts.append(f"第{self.lump_month}个月一次性到位{self.lump_yuan / 1e4:.2f}万元")
+            parts.append(f"第{self.lump_month}个月一次性到位{fmt_yuan_prose(self.lump_yuan)}")
         if self.delivery_delay_months:
             parts.append(f"所有未交付安置区再推迟{self.delivery_delay_months}个月交付")
         return "；".join(parts) if parts else "基准情景：按模拟的交付与资金到位"
