@@ -159,3 +159,53 @@ def test_duration_months_keeps_index_and_broadcasts():
     assert np.isnan(got.iloc[1])
     assert got.iloc[2] == pytest.approx(30 / 30.4375)
     assert got.dtype == np.float64
+
+
+# --- reporting periods ---------------------------------------------------------------------------
+
+
+def test_periods_name_their_folder_and_label():
+    from zhengshou_analysis.periods import Period
+
+    assert (Period.of_date("2021-12-31").folder, Period.of_date("2021-12-31").label_zh) == (
+        "2021",
+        "2021年",
+    )
+    june = Period.of_date("2021-06-30")
+    assert (june.kind, june.folder, june.label_zh) == ("month", "2021-06", "2021年6月")
+    feb = Period.of_date("2024-02-29")  # a leap year's month end
+    assert (feb.kind, feb.folder) == ("month", "2024-02")
+    odd = Period.of_date("2021-06-15")
+    assert (odd.kind, odd.folder, odd.label_zh) == ("date", "2021-06-15", "2021年（截至6月15日）")
+    assert odd.previous is None and odd.next is None
+    for p in (Period.of_date("2021-12-31"), june, feb, odd):
+        assert Period.from_folder(p.folder) == p
+    assert Period.from_folder("2021-13") is None and Period.from_folder("2021-06-30") is None
+    assert Period.from_folder("index.html") is None
+
+
+def test_previous_and_next_cross_the_year():
+    from zhengshou_analysis.periods import Period
+
+    jan = Period.month_end(2021, 1)
+    assert jan.previous == Period.month_end(2020, 12)
+    assert jan.previous.next == jan
+    assert jan.year_start == Period.year_end(2020) == Period.year_end(2021).previous
+    assert Period.month_end(2021, 12).as_of == Period.year_end(2021).as_of  # same day, two kinds
+    assert Period.month_end(2021, 12) != Period.year_end(2021)
+
+
+def test_parse_months():
+    from zhengshou_analysis.exceptions import ParameterError
+    from zhengshou_analysis.periods import parse_months
+
+    assert [p.folder for p in parse_months("2021")] == [f"2021-{m:02d}" for m in range(1, 13)]
+    assert [p.folder for p in parse_months("2021-11..2022-02, 2021-11")] == [
+        "2021-11",
+        "2021-12",
+        "2022-01",
+        "2022-02",
+    ]
+    for bad in ("2021-13", "2021-06..2021-01", "June", "2021-1-1", ""):
+        with pytest.raises(ParameterError, match="--months"):
+            parse_months(bad)

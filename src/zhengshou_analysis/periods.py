@@ -14,13 +14,22 @@ Both functions broadcast like pandas arithmetic and keep the caller's index:
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from .exceptions import ParameterError
 
-__all__ = ["DAYS_PER_MONTH", "duration_months", "months_between"]
+__all__ = [
+    "DAYS_PER_MONTH",
+    "Period",
+    "duration_months",
+    "months_between",
+    "parse_months",
+]
 
 #: Average month length for durations (survival and delay analysis).
 DAYS_PER_MONTH = 30.4375
@@ -130,3 +139,210 @@ def duration_months(start, end):
     if scalar:
         return float(months.iloc[0])
     return months
+
+
+# --- reporting periods ------------------------------------------------------------------------------
+
+PeriodKind = Literal["year", "month", "date"]
+
+_MONTH_RE = re.compile(r"(\d{4})-(\d{1,2})")
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A reporting period: a year (as of 31 December), a month (as of its last day), or a date.
+
+    A period names the folder its reports go to and the label readers see, so that a month's run
+    never overwrites a year's pages, and an ad-hoc reporting date gets a folder of its own.
+
+    Build one with :meth:`year_end`, :meth:`month_end` or :meth:`of_date` (which recognises a
+    year-end or a month-end date), or :meth:`from_folder`.
+
+    Attributes
+    ----------
+    as_of
+        The reporting date (day precision, timezone-naive).
+    kind
+        ``"year"``, ``"month"`` or ``"date"``.
+
+    Examples
+    --------
+    >>> Period.of_date("2021-06-30").folder, Period.of_date("2021-06-30").label_zh
+    ('2021-06', '2021年6月')
+    >>> Period.of_date("2021-12-31").folder, Period.of_date("2021-06-15").label_zh
+    ('2021', '2021年（截至6月15日）')
+    """
+
+    as_of: pd.Timestamp
+    kind: PeriodKind
+
+    @classmethod
+    def year_end(cls, year: int) -> Period:
+        """The year ``year``, as of its 31 December."""
+        return cls(pd.Timestamp(int(year), 12, 31), "year")
+
+    @classmethod
+    def month_end(cls, year: int, month: int) -> Period:
+        """The month ``year-month``, as of its last day.
+
+        Raises
+        ------
+        ParameterError
+            When ``month`` is not 1–12.
+        """
+        if not 1 <= int(month) <= 12:
+            raise ParameterError(f"a month is 1–12, got {month!r} (write 2021-06)")
+        start = pd.Timestamp(int(year), int(month), 1)
+        return cls(start + pd.offsets.MonthEnd(0), "month")
+
+    @classmethod
+    def of_date(cls, as_of) -> Period:
+        """The period a reporting date reports: a year-end, a month-end, or the date itself.
+
+        Parameters
+        ----------
+        as_of
+            A date (``Timestamp``, ``date`` or ``"2021-06-30"``).
+
+        Raises
+        ------
+        ParameterError
+            When ``as_of`` is not a date.
+        """
+        from .settings import resolve_as_of
+
+        ts = resolve_as_of(as_of)
+        if ts.month == 12 and ts.day == 31:
+            return cls(ts, "year")
+        if ts.is_month_end:
+            return cls(ts, "month")
+        return cls(ts, "date")
+
+    @classmethod
+    def from_folder(cls, name: str) -> Period | None:
+        """The period of a reports sub-folder (``2021``, ``2021-06``, ``2021-06-15``), else ``None``."""
+        try:
+            if re.fullmatch(r"\d{4}", name):
+                return cls.year_end(int(name))
+            if re.fullmatch(r"\d{4}-\d{2}", name):
+                return cls.month_end(int(name[:4]), int(name[5:]))
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", name):
+                period = cls.of_date(name)
+                return period if period.folder == name else None
+        except (ParameterError, ValueError):
+            return None
+        return None
+
+    @property
+    def year(self) -> int:
+        """The reporting year (the year of ``as_of``)."""
+        return int(self.as_of.year)
+
+    @property
+    def month(self) -> int:
+        """The month of ``as_of`` (1–12)."""
+        return int(self.as_of.month)
+
+    @property
+    def folder(self) -> str:
+        """The reports sub-folder: ``2021``, ``2021-06`` or ``2021-06-15``."""
+        if self.kind == "year":
+            return f"{self.year:04d}"
+        if self.kind == "month":
+            return f"{self.year:04d}-{self.month:02d}"
+        return self.as_of.strftime("%Y-%m-%d")
+
+    @property
+    def label_zh(self) -> str:
+        """What readers see: ``2021年``, ``2021年6月``, ``2021年（截至6月15日）``."""
+        if self.kind == "year":
+            return f"{self.year}年"
+        if self.kind == "month":
+            return f"{self.year}年{self.month}月"
+        return f"{self.year}年（截至{self.month}月{self.as_of.day}日）"
+
+    @property
+    def as_of_text(self) -> str:
+        """``as_of`` as ``YYYY-MM-DD`` (the notebooks' parameter)."""
+        return self.as_of.strftime("%Y-%m-%d")
+
+    @property
+    def previous(self) -> Period | None:
+        """The period before: the year before, the month before (December of the year before for
+        January); ``None`` for a date."""
+        if self.kind == "year":
+            return Period.year_end(self.year - 1)
+        if self.kind == "month":
+            before = self.as_of.replace(day=1) - pd.Timedelta(days=1)
+            return Period.month_end(before.year, before.month)
+        return None
+
+    @property
+    def next(self) -> Period | None:
+        """The period after (``None`` for a date)."""
+        if self.kind == "year":
+            return Period.year_end(self.year + 1)
+        if self.kind == "month":
+            after = self.as_of + pd.Timedelta(days=1)
+            return Period.month_end(after.year, after.month)
+        return None
+
+    @property
+    def year_start(self) -> Period:
+        """The end of the year before: what "since the start of the year" compares with."""
+        return Period.year_end(self.year - 1)
+
+
+def parse_months(text: str) -> list[Period]:
+    """Parse ``--months``: ``2021`` (all twelve), ``2021-01..2021-06``, ``2021-03,2021-05``.
+
+    Parameters
+    ----------
+    text
+        Comma-separated items, each a year, a month ``YYYY-MM``, or a range ``YYYY-MM..YYYY-MM``.
+
+    Returns
+    -------
+    list of Period
+        The months, sorted, without duplicates.
+
+    Raises
+    ------
+    ParameterError
+        On a malformed item or a range that runs backwards or spans more than 50 years.
+
+    Examples
+    --------
+    >>> [p.folder for p in parse_months("2021-11..2022-01,2021-03")]
+    ['2021-03', '2021-11', '2021-12', '2022-01']
+    >>> len(parse_months("2021"))
+    12
+    """
+    months: set[Period] = set()
+    for raw in str(text).split(","):
+        item = raw.strip()
+        try:
+            if re.fullmatch(r"\d{4}", item):
+                months.update(Period.month_end(int(item), m) for m in range(1, 13))
+                continue
+            lo_text, sep, hi_text = item.partition("..")
+            lo_m, hi_m = (
+                _MONTH_RE.fullmatch(lo_text.strip()),
+                _MONTH_RE.fullmatch((hi_text if sep else lo_text).strip()),
+            )
+            if lo_m is None or hi_m is None:
+                raise ValueError(item)
+            lo = Period.month_end(int(lo_m[1]), int(lo_m[2]))
+            hi = Period.month_end(int(hi_m[1]), int(hi_m[2]))
+            if hi.as_of < lo.as_of or hi.year - lo.year > 50:
+                raise ValueError(item)
+            p: Period | None = lo
+            while p is not None and p.as_of <= hi.as_of:
+                months.add(p)
+                p = p.next
+        except (ValueError, ParameterError):
+            raise ParameterError(
+                f"--months {text!r} is not understood at {item!r}; write 2021 (all twelve "
+                "months), 2021-01..2021-06 or 2021-03,2021-05"
+            ) from None
+    return sorted(months)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["NOTEBOOKS", "SHORT_TITLES", "default_notebook_dir"]
+__all__ = ["MONTHLY_NOTEBOOKS", "NOTEBOOKS", "SHORT_TITLES", "default_notebook_dir"]
 
 #: The report notebooks, in reading order, with their Chinese titles.
 NOTEBOOKS: dict[str, str] = {
@@ -17,6 +17,12 @@ NOTEBOOKS: dict[str, str] = {
     "50_delivery": "安置房交付与延期分析",
 }
 
+#: The notebooks of a month's run (一月一调度), with their Chinese titles. A year (and an ad-hoc
+#: reporting date) runs :data:`NOTEBOOKS`; a month runs these.
+MONTHLY_NOTEBOOKS: dict[str, str] = {
+    "60_dispatch": "月度调度简报：本月进展、待办清单与预测变化",
+}
+
 #: Short names for the index table.
 SHORT_TITLES: dict[str, str] = {
     "00_overview": "总览",
@@ -25,6 +31,7 @@ SHORT_TITLES: dict[str, str] = {
     "30_funding": "资金缺口",
     "40_transition_fees": "过渡安置费",
     "50_delivery": "安置房交付",
+    "60_dispatch": "调度简报",
 }
 
 
