@@ -523,7 +523,7 @@ def test_large_sums_in_yi_and_separators(tables):
     assert "已签协议待付款缺口资金13.00亿元" in text
     p = tables["projects"].assign(land_target_mu=[7000.0, 100.0, 60.0, 40.0])
     text = write_work_summary(dict(tables, projects=p), year=2021).text
-    assert "土地征收目标任务7,200亩" in text
+    assert "土地征收目标任务7,200.00亩" in text
     assert "2021年推进" in text  # years are not grouped
 
 
@@ -552,8 +552,8 @@ def test_problems_drafted_from_the_figures(tables):
     assert "蓝田安置区、白凹窝安置区共2个安置区开工已超过3年仍未交付" in sites
     # blockers, largest first, with their sum 30.5 + 12 + 18.75 + 6 = 67.25 亩
     assert (
-        "卡点无法推进的面积合计67.25亩，其中公建单位30.5亩、双高糖料蔗基地18.75亩、"
-        "军事用地12亩、留用地6亩" in problems["blockers"].text
+        "卡点无法推进的面积合计67.25亩，其中公建单位30.50亩、双高糖料蔗基地18.75亩、"
+        "军事用地12.00亩、留用地6.00亩" in problems["blockers"].text
     )
     # every figure a problem writes is in its text and is the period's figure
     for p in problems.values():
