@@ -37,7 +37,7 @@ from ..exceptions import EmptyPeriodError
 from ..formatting import fmt_count, fmt_date_zh, fmt_months, fmt_yuan_prose
 from ..periods import Period, duration_months
 from ..schemas import PAYMENTS
-from ..settings import resolve_as_of
+from ..settings import DEFAULT_POLICY, Policy, resolve_as_of
 from .common import flatten_origins
 from .context import Analysis, provided_ledgers
 from .fees import compute_transition_fees
@@ -56,6 +56,7 @@ __all__ = [
     "blocked_projects",
     "delivery_drift",
     "describe_months",
+    "dispatch_definitions",
     "drift_statement",
     "gap_drift",
     "last_month_analysis",
@@ -709,7 +710,8 @@ def gap_drift(now: Analysis, last_month: Analysis | None) -> pd.DataFrame:
     limit = np.maximum(out["gap_p50_before_yuan"].abs() * DRIFT_GAP_SHARE, DRIFT_GAP_MIN_YUAN)
     out["moved"] = (out["p50_change_yuan"].abs() >= limit).fillna(False).astype(bool)
     mv = month_movements(now).set_index("item")
-    reasons, origins = [], []
+    reasons: list[str] = []
+    origins: list[list[str]] = []
     for change, moved in zip(out["p50_change_yuan"], out["moved"], strict=True):
         if not moved:
             reasons.append("")
@@ -842,3 +844,68 @@ def drift_statement(delivery: pd.DataFrame, gap: pd.DataFrame) -> str:
 def _ym(ts) -> str:
     t = pd.Timestamp(ts)
     return f"{t.year}年{t.month}月"
+
+
+def dispatch_definitions(policy: Policy = DEFAULT_POLICY) -> list[tuple[str, str]]:
+    """What each part of the dispatch page means, in Chinese words (the page's 口径 appendix).
+
+    Parameters
+    ----------
+    policy
+        The office's policy: its payment term and age bands are written into the definitions.
+
+    Returns
+    -------
+    list of (str, str)
+        (term, definition) pairs, in page order; the same definitions as ``docs/dispatch.md``.
+    """
+    bands = "、".join(age_band_labels_zh(policy.age_bands_months))
+    return [
+        ("本月", "统计截止日所在月份的1日至统计截止日（月末）。"),
+        (
+            "本月进展",
+            (
+                "日期在本月内的台账行：协议按签约日期，支付按支付日期（按款项类型分列），资金按到账日期，"
+                "过渡安置按过渡开始日期（新进入）和过渡结束日期（回迁），安置区按实际交房日期；"
+                "日期在统计截止日之后的行一律不计。"
+            ),
+        ),
+        (
+            "逾期未付协议",
+            (
+                "支付期限早于统计截止日、补偿款尚未付清的协议（台账未写支付期限的，按签约日期加"
+                f"{policy.payment_term_days}天）；未付金额为补偿总额减已付补偿款，为负时按0计。"
+            ),
+        ),
+        ("逾期时长", f"从支付期限到统计截止日的月数（每月按30.4375天计），分为{bands}。"),
+        (
+            "本月新增逾期",
+            "本月末在逾期清单上、上月末不在清单上的协议：支付期限在上月末当日或之后，或在上月末之后签订。",
+        ),
+        (
+            "逾期未交付安置区",
+            (
+                "约定交房日期早于统计截止日、尚未交房的安置区；已逾期月数从约定交房日期算起；"
+                "约定交房日期在上月末当日或之后的为本月新增。"
+            ),
+        ),
+        ("卡点项目", "本年度项目台账中写明卡点类型的项目，按卡点面积从大到小排列。"),
+        (
+            "本月新出现过渡安置费拖欠",
+            (
+                "本月末拖欠（累计应付过渡安置费减已付，为负时按0计）超过半分钱、而上月末没有拖欠"
+                "（或上月末尚未开始过渡）的过渡户，以协议编号标识，不列姓名。"
+            ),
+        ),
+        (
+            "预测变化",
+            (
+                "本月预测与上月末按当时已知台账、同样的种子与设置所作的预测并列。交付预测明显变化："
+                f"一半把握的交付时间变化{fmt_months(DRIFT_DELIVERY_MONTHS)}及以上，或九成把握变化"
+                f"{fmt_months(DRIFT_DELIVERY_P90_MONTHS)}及以上；安置区本月交房或本月开工也列出。"
+                f"资金缺口明显变化：一半把握的缺口变化达上月预测的{DRIFT_GAP_SHARE:.0%}且不少于"
+                f"{fmt_yuan_prose(DRIFT_GAP_MIN_YUAN)}。原因按本月进展说明：资金到位和安置区交房使缺口缩小，"
+                "新签协议和没有资金到位使缺口扩大。"
+            ),
+        ),
+    ]
