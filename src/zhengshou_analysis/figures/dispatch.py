@@ -783,14 +783,17 @@ def movements_statement(movements: pd.DataFrame, period: Period) -> str:
     -------
     str
         ``2021年6月，新签补偿协议61份、3,391.11万元；支付补偿款86笔、2,582.82万元；…``: every item
-        in :data:`MOVEMENT_COLUMNS` order, money in 万元/亿元 (:func:`~..formatting.fmt_yuan_prose`),
-        a ledger not provided said as such, the delivered sites named.
+        in :data:`MOVEMENT_COLUMNS` order (a payment kind without payments this month left out),
+        money in 万元/亿元 (:func:`~..formatting.fmt_yuan_prose`), a ledger not provided said as
+        such, the delivered sites named.
     """
     parts = []
     for row in movements.itertuples(index=False):
         if pd.isna(row.count):
             parts.append(f"{row.label}：台账未提供")
             continue
+        if row.item.startswith("payments:") and row.count == 0:
+            continue  # a kind of payment not made this month: nothing to say
         text = f"{row.label}{fmt_count(row.count)}{row.count_unit}"
         if pd.notna(row.amount_yuan) and row.count > 0:
             text += f"、{fmt_yuan_prose(row.amount_yuan)}"
@@ -800,13 +803,18 @@ def movements_statement(movements: pd.DataFrame, period: Period) -> str:
     return f"{period.label_zh}，" + "；".join(parts) + "。"
 
 
-def drift_statement(delivery: pd.DataFrame, gap: pd.DataFrame) -> str:
+def drift_statement(
+    delivery: pd.DataFrame, gap: pd.DataFrame, *, max_sites: int | None = None
+) -> str:
     """How the forecasts moved since last month, in one or two plain sentences.
 
     Parameters
     ----------
     delivery, gap
         :func:`delivery_drift` and :func:`gap_drift` of the month (not modified).
+    max_sites
+        The short form: name at most this many sites (``等`` when there are more) and say each
+        distinct reason once; ``None``: every site with its dates and reason.
 
     Returns
     -------
@@ -829,13 +837,20 @@ def drift_statement(delivery: pd.DataFrame, gap: pd.DataFrame) -> str:
     had_before = delivery["p50_date_before"].notna().any()
     moved = delivery.loc[delivery["moved"]]
     if had_before and len(moved):
-        items = []
-        for r in moved.itertuples(index=False):
-            when = ""
-            if pd.notna(r.p50_date) and pd.notna(r.p50_date_before):
-                when = f"一半把握交付时间由{_ym(r.p50_date_before)}变为{_ym(r.p50_date)}，"
-            items.append(f"{r.site_name}{when}{r.reason}")
-        out.append("交付预测明显变化的安置区：" + "；".join(items) + "。")
+        n = fmt_count(len(moved))
+        if max_sites is None:
+            items = []
+            for r in moved.itertuples(index=False):
+                when = ""
+                if pd.notna(r.p50_date) and pd.notna(r.p50_date_before):
+                    when = f"一半把握交付时间由{_ym(r.p50_date_before)}变为{_ym(r.p50_date)}，"
+                items.append(f"{r.site_name}{when}{r.reason}")
+            out.append(f"交付预测明显变化的安置区{n}个：" + "；".join(items) + "。")
+        else:  # short: a few names, each distinct reason once
+            names = "、".join(moved["site_name"].head(max_sites).astype(str))
+            names += "等" if len(moved) > max_sites else ""
+            reasons = "；".join(dict.fromkeys(moved["reason"].astype(str)))
+            out.append(f"交付预测明显变化的安置区{n}个（{names}）：{reasons}。")
     elif had_before:
         out.append("各安置区的预计交付时间与上月预测相比变化不大。")
     return "".join(out)
