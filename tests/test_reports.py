@@ -12,7 +12,7 @@ import pytest
 
 from zhengshou_analysis.exceptions import ParameterError
 from zhengshou_analysis.report.batch import parse_years, run_batch
-from zhengshou_analysis.report.catalog import NOTEBOOKS
+from zhengshou_analysis.report.catalog import MONTHLY_NOTEBOOKS, NOTEBOOKS
 from zhengshou_analysis.report.pages import render_html
 
 pytestmark = pytest.mark.slow
@@ -158,7 +158,9 @@ def test_notebooks_have_one_tagged_parameters_cell_and_no_definitions():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1] / "notebooks"
-    assert sorted(p.stem for p in root.glob("*.ipynb")) == sorted(NOTEBOOKS)
+    assert sorted(p.stem for p in root.glob("*.ipynb")) == sorted(
+        {**NOTEBOOKS, **MONTHLY_NOTEBOOKS}
+    )
     for p in root.glob("*.ipynb"):
         nb = nbformat.read(p, as_version=4)
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]

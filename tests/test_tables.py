@@ -18,10 +18,10 @@ from zhengshou_analysis.ledger.quality import (
     reason_zh,
     summarize_rejected,
 )
-from zhengshou_analysis.report.catalog import NOTEBOOKS
 from zhengshou_analysis.report.session import Report, headline_figures, headline_values
 from zhengshou_analysis.report.tables import (
     PAGE_TABLES,
+    PAGES,
     TOTAL_FLAG,
     TOTAL_LABEL,
     PageTable,
@@ -47,7 +47,7 @@ def rep(demo_ledgers) -> Report:
 
 def _notebook_sources() -> dict[str, str]:
     out = {}
-    for name in NOTEBOOKS:
+    for name in PAGES:  # the six of a year and the month's
         nb = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))
         out[name] = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     return out
@@ -67,7 +67,7 @@ def test_notebooks_show_exactly_the_declared_tables_in_order():
 
 
 def test_declarations_are_in_page_order_with_valid_unique_sheet_names():
-    order = list(NOTEBOOKS)
+    order = list(PAGES)
     pages = [order.index(t.page) for t in PAGE_TABLES.values()]
     assert pages == sorted(pages)
     sheets = [t.sheet for t in PAGE_TABLES.values()]

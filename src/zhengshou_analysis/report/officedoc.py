@@ -27,7 +27,7 @@ import io
 import logging
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +55,16 @@ if TYPE_CHECKING:
 
     from .session import Report
 
-__all__ = ["summary_docx_bytes", "summary_title", "write_summary_docx"]
+__all__ = [
+    "DISPATCH_FIGURES",
+    "DISPATCH_ITEMS",
+    "dispatch_docx_bytes",
+    "dispatch_title",
+    "summary_docx_bytes",
+    "summary_title",
+    "write_dispatch_docx",
+    "write_summary_docx",
+]
 
 log = logging.getLogger(__name__)
 
@@ -590,3 +599,413 @@ def write_summary_docx(rep: Report, path: str | Path) -> None:
     ".docx")`` (``工作总结_港北区_2021.docx``).
     """
     atomic_write_bytes(Path(path), summary_docx_bytes(rep))
+
+
+# =============================================================================================
+# the month's dispatch brief (调度简报): one A4 page
+
+
+#: The key figures the brief shows (the page shows every headline figure): money, arrears, sites.
+DISPATCH_FIGURES = (
+    "signed_agreements_yuan",
+    "unpaid_gap_yuan",
+    "overdue_unpaid_yuan",
+    "funds_received_yuan",
+    "funds_in_place_ratio",
+    "transition_fee_arrears_yuan",
+    "sites_overdue",
+    "households_waiting",
+)
+#: At most this many items of each list; fewer when the page would overflow (:func:`_brief_fits`).
+DISPATCH_ITEMS = 3
+#: At most this many sites named in the forecast-drift sentence.
+DISPATCH_DRIFT_SITES = 2
+
+_BRIEF_BODY = Pt(12)  # 仿宋 小四
+_BRIEF_LINE = Pt(18)
+_BRIEF_H1 = Pt(14)  # 黑体 四号
+_BRIEF_H1_LINE = Pt(20)
+_BRIEF_TABLE = Pt(10.5)  # 宋体 五号
+_BRIEF_TABLE_LINE = Pt(13.5)
+_BRIEF_TITLE_LINE = Pt(30)
+_BRIEF_META_LINE = Pt(20)
+#: The type area of the page (297 − 37 − 35 mm high, 210 − 28 − 26 mm wide), in points.
+_AREA_HEIGHT = Mm(297 - 37 - 35).pt
+_AREA_WIDTH = Mm(210 - 28 - 26).pt
+#: Column widths (mm, 156 in all) of the key-figure and the list tables.
+_BRIEF_KEY_WIDTHS = (64, 30, 31, 31)
+_BRIEF_LIST_WIDTHS = (40, 56, 26, 34)
+#: Left and right cell margin of the brief's tables: 1 mm (57 twips; Word's default is 1.9 mm).
+_BRIEF_CELL_MARGIN_TWIPS = 57
+
+
+def dispatch_title(rep: Report) -> str:
+    """``XX区2021年6月征收工作调度简报`` (the office, the year and month of the reporting date)."""
+    ts = pd.Timestamp(rep.as_of)
+    return f"{rep.office}{ts.year}年{ts.month}月征收工作调度简报"
+
+
+def _text_width(text: str, size: float) -> float:
+    """Width in points of ``text`` at ``size``: a CJK character is one em, ASCII half an em."""
+    return sum(size * (0.5 if ord(ch) < 0x2E80 else 1.0) for ch in text)
+
+
+def _lines(text: str, size: float, width: float, *, indent: float = 0.0) -> int:
+    """Lines ``text`` takes in a column ``width`` points wide (first line indented by ``indent``)."""
+    if not text:
+        return 1
+    used = _text_width(text, size) + indent
+    return max(1, -int(-used // (width * 0.97)))  # a little slack for line breaking rules
+
+
+def _setup_brief_styles(doc: Document) -> None:
+    """The brief's compact styles: body 仿宋 小四, headings 黑体 四号, tables 宋体 五号."""
+    styles = doc.styles
+    body = styles.add_style("简报正文", WD_STYLE_TYPE.PARAGRAPH)
+    body.base_style = styles["Normal"]
+    _style_fonts(body, BODY_FONT, _BRIEF_BODY)
+    _paragraph_format(body, indent=True, line=_BRIEF_LINE)
+    heading = styles.add_style("简报标题一", WD_STYLE_TYPE.PARAGRAPH)
+    heading.base_style = styles["Normal"]
+    _style_fonts(heading, H1_FONT, _BRIEF_H1)
+    _paragraph_format(heading, indent=False, line=_BRIEF_H1_LINE, align=WD_ALIGN_PARAGRAPH.LEFT)
+    heading.element.get_or_add_pPr().get_or_add_ind().set(qn("w:firstLineChars"), "0")
+    heading.paragraph_format.keep_with_next = True
+    table = styles.add_style("简报表格", WD_STYLE_TYPE.PARAGRAPH)
+    table.base_style = styles["Normal"]
+    _style_fonts(table, TABLE_FONT, _BRIEF_TABLE)
+    _paragraph_format(table, indent=False, line=_BRIEF_TABLE_LINE, align=WD_ALIGN_PARAGRAPH.LEFT)
+    table.element.get_or_add_pPr().get_or_add_ind().set(qn("w:firstLineChars"), "0")
+
+
+def _brief_cell(cell, text: str, *, align, header: bool = False) -> None:
+    p = cell.paragraphs[0]
+    p.style = cell.part.document.styles["简报表格"]
+    p.alignment = align
+    _run(p, text, H1_FONT if header else TABLE_FONT, _BRIEF_TABLE)
+
+
+def _brief_table(
+    doc: Document,
+    header: list[str],
+    rows: list[list[str]],
+    widths: tuple[int, ...],
+    *,
+    right: frozenset[int] = frozenset(),
+    heads: Sequence[int] = (),
+) -> Table:
+    """A compact table: header row repeated, rows that do not split, ``right`` columns right-aligned.
+
+    The body rows listed in ``heads`` (0-based) are one cell across the table, bold: a list's
+    name and totals above its items (their text is the row's first value).
+    """
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    margins = OxmlElement("w:tblCellMar")  # narrow cell margins: more text on a line
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), str(_BRIEF_CELL_MARGIN_TWIPS))
+        el.set(qn("w:type"), "dxa")
+        margins.append(el)
+    table._tbl.tblPr.append(margins)
+    trpr = table.rows[0]._tr.get_or_add_trPr()
+    for tag in ("w:tblHeader", "w:cantSplit"):
+        trpr.append(OxmlElement(tag))
+    for cell, name in zip(table.rows[0].cells, header, strict=True):
+        _brief_cell(cell, name, align=WD_ALIGN_PARAGRAPH.CENTER, header=True)
+    for r, values in enumerate(rows):
+        row = table.add_row()
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        if r in heads:
+            cell = row.cells[0].merge(row.cells[-1])
+            _brief_cell(cell, values[0], align=WD_ALIGN_PARAGRAPH.LEFT, header=True)
+            continue
+        for i, (cell, v) in enumerate(zip(row.cells, values, strict=True)):
+            align = WD_ALIGN_PARAGRAPH.RIGHT if i in right else WD_ALIGN_PARAGRAPH.LEFT
+            _brief_cell(cell, v, align=align)
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Mm(width)
+    for r, row in enumerate(table.rows):
+        if r - 1 in heads:
+            row.cells[0].width = Mm(sum(widths))
+            continue
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = Mm(width)
+    return table
+
+
+def _table_height(rows: list[list[str]], widths: tuple[int, ...], heads: Sequence[int]) -> float:
+    """Estimated height (pt) of a brief table (``rows`` with its header first): each row as tall
+    as its longest cell needs; a row of ``heads`` (0-based body rows) is one cell across."""
+    pad = 2 * _BRIEF_CELL_MARGIN_TWIPS / 20  # the cells' left and right margins (pt)
+    line = _BRIEF_TABLE_LINE.pt + 1.0  # and a border
+    height = 0.0
+    for r, values in enumerate(rows):
+        if r - 1 in heads:
+            height += _lines(values[0], _BRIEF_TABLE.pt, Mm(sum(widths)).pt - pad) * line
+            continue
+        n = max(
+            _lines(v, _BRIEF_TABLE.pt, Mm(w).pt - pad) for v, w in zip(values, widths, strict=True)
+        )
+        height += n * line
+    return height
+
+
+def _dispatch_key_rows(rep: Report) -> list[list[str]]:
+    from .session import format_change
+    from .tables import page_table
+    from .views import FORMATS
+
+    kf = page_table(rep, "dispatch_key_figures")
+    kf = kf.loc[kf["name"].isin(DISPATCH_FIGURES)]
+    return [
+        [
+            str(r.label),
+            FORMATS[r.kind](r.now),
+            format_change(r.change_since_last_month, r.kind),
+            format_change(r.change_since_year_start, r.kind),
+        ]
+        for r in kf.itertuples(index=False)
+    ]
+
+
+def _place(project: Any, zone: Any) -> tuple[str, str]:
+    na = "—"
+    return (na if pd.isna(project) else str(project), na if pd.isna(zone) else str(zone))
+
+
+def _dispatch_lists(rep: Report, cap: int) -> tuple[list[list[str]], list[int]]:
+    """The rows of the list table (at most ``cap`` items a list) and which rows are list heads."""
+    from ..figures.dispatch import (
+        blocked_projects,
+        new_fee_arrears,
+        overdue_agreements,
+        overdue_sites,
+    )
+    from ..formatting import fmt_count, fmt_months, fmt_mu, fmt_wan_yuan, fmt_yuan_prose
+
+    a = rep.analysis
+    rows: list[list[str]] = []
+    heads: list[int] = []
+
+    def add(head: str, items: list[list[str]], total: int) -> None:
+        shown = items[:cap]
+        more = total - len(shown)
+        if not total:
+            head += "：无"
+        elif more > 0:
+            head += f"；列出前{fmt_count(len(shown))}项，另有{fmt_count(more)}项"
+        heads.append(len(rows))
+        rows.append([head, "", "", ""])
+        rows.extend(shown)
+
+    od = overdue_agreements(a)
+    new = int(od["new_this_month"].sum())
+    add(
+        f"（一）逾期未付补偿款的协议{fmt_count(len(od))}份、"
+        f"{fmt_yuan_prose(od['unpaid_yuan'].sum())}，本月新增{fmt_count(new)}份",
+        [
+            [
+                str(r.agreement_id),
+                *_place(r.project_name, r.zone),
+                f"未付{fmt_wan_yuan(r.unpaid_yuan)}",
+            ]
+            for r in od.head(cap).itertuples(index=False)
+        ],
+        len(od),
+    )
+    st = overdue_sites(a)
+    add(
+        f"（二）逾期未交付的安置区{fmt_count(len(st))}个",
+        [
+            [str(r.site_name), "—", _place(None, r.zone)[1], f"逾期{fmt_months(r.late_months)}"]
+            for r in st.head(cap).itertuples(index=False)
+        ],
+        len(st),
+    )
+    bl = blocked_projects(a)
+    add(
+        f"（三）存在卡点的项目{fmt_count(len(bl))}个，卡点面积{fmt_mu(bl['blocked_mu'].sum())}",
+        [
+            [str(r.blocker), *_place(r.project_name, r.zone), fmt_mu(r.blocked_mu)]
+            for r in bl.head(cap).itertuples(index=False)
+        ],
+        len(bl),
+    )
+    fa = new_fee_arrears(a)
+    add(
+        f"（四）本月新出现过渡安置费拖欠的过渡户{fmt_count(len(fa))}户，"
+        f"拖欠{fmt_yuan_prose(fa['arrears_yuan'].sum())}",
+        [
+            [
+                str(r.agreement_id),
+                *_place(r.project_name, r.zone),
+                f"拖欠{fmt_wan_yuan(r.arrears_yuan)}",
+            ]
+            for r in fa.head(cap).itertuples(index=False)
+        ],
+        len(fa),
+    )
+    return rows, heads
+
+
+_LIST_HEADER = ["事项", "所属项目", "片区", "情况"]
+_KEY_HEADER = ["指标", "本月末", "比上月末", "比上年末"]
+
+
+def _dispatch_text(rep: Report) -> tuple[str, str]:
+    """The movements paragraph and the forecast-drift sentence of the brief."""
+    from ..figures.dispatch import (
+        delivery_drift,
+        drift_statement,
+        gap_drift,
+        last_month_analysis,
+        month_movements,
+        month_of,
+        movements_statement,
+    )
+
+    a = rep.analysis
+    moves = movements_statement(month_movements(a), month_of(a.as_of))
+    last = last_month_analysis(a)
+    if last is None:
+        drift = "上月末台账没有记录，无上月预测可比。"
+    else:
+        drift = drift_statement(
+            delivery_drift(a, last), gap_drift(a, last), max_sites=DISPATCH_DRIFT_SITES
+        )
+    return moves, drift
+
+
+def _brief_meta(rep: Report) -> str:
+    return f"统计截止日：{fmt_date_zh(rep.as_of)}"
+
+
+def _brief_height(
+    key_rows, list_rows, heads, moves: str, drift: str, title: str, meta: str
+) -> float:
+    """Estimated height (pt) of the brief's content on the type area."""
+    h = _lines(title, _ER_HAO.pt, _AREA_WIDTH) * _BRIEF_TITLE_LINE.pt
+    h += _lines(meta, _BRIEF_BODY.pt, _AREA_WIDTH) * _BRIEF_META_LINE.pt
+    h += 4 * _BRIEF_H1_LINE.pt
+    h += _table_height([_KEY_HEADER, *key_rows], _BRIEF_KEY_WIDTHS, ())
+    h += _table_height([_LIST_HEADER, *list_rows], _BRIEF_LIST_WIDTHS, heads)
+    for text in (moves, drift):
+        h += _lines(text, _BRIEF_BODY.pt, _AREA_WIDTH, indent=2 * _BRIEF_BODY.pt) * _BRIEF_LINE.pt
+    return h
+
+
+def _build_dispatch(rep: Report) -> tuple[Document, dict[str, Any]]:
+    """The brief, and how it was fitted (items per list, estimated height, the type area)."""
+    doc = docx.Document()
+    _page_setup(doc)
+    _setup_styles(doc)
+    _setup_brief_styles(doc)
+    _headers_and_footers(doc, demo=rep.demo)
+    body = doc.element.body
+    for p in list(body.iterchildren(qn("w:p"))):
+        body.remove(p)
+
+    title = dispatch_title(rep)
+    meta = (f"{DEMO_LABEL}　" if rep.demo else "") + _brief_meta(rep)
+    key_rows = _dispatch_key_rows(rep)
+    moves, drift = _dispatch_text(rep)
+    # the most items a list that fit (fewer items need not be shorter: a list's totals stand in
+    # one merged cell beside its items); none fits: the shortest
+    fits = []
+    for cap in range(DISPATCH_ITEMS, 0, -1):
+        list_rows, heads = _dispatch_lists(rep, cap)
+        height = _brief_height(key_rows, list_rows, heads, moves, drift, title, meta)
+        fits.append((height > _AREA_HEIGHT, height if height > _AREA_HEIGHT else 0.0, -cap))
+    cap = -min(fits)[2]
+    list_rows, heads = _dispatch_lists(rep, cap)
+    height = _brief_height(key_rows, list_rows, heads, moves, drift, title, meta)
+    if height > _AREA_HEIGHT:
+        log.warning("dispatch brief %s: estimated %.0f pt > %.0f pt", title, height, _AREA_HEIGHT)
+
+    p = doc.add_paragraph(style=doc.styles["Title"])
+    p.paragraph_format.line_spacing = _BRIEF_TITLE_LINE
+    _run(p, title, TITLE_FONT, _ER_HAO)
+    p = doc.add_paragraph(style=doc.styles["Caption"])
+    p.paragraph_format.line_spacing = _BRIEF_META_LINE
+    if rep.demo:  # the label under the title (and in the page header)
+        _run(p, DEMO_LABEL, H1_FONT, _BRIEF_BODY, color=RGBColor(0xC2, 0x3B, 0x22))
+        _run(p, "　", H2_FONT, _BRIEF_BODY)
+    _run(p, _brief_meta(rep), H2_FONT, _BRIEF_BODY)
+
+    def heading(text: str) -> None:
+        _run(doc.add_paragraph(style=doc.styles["简报标题一"]), text, H1_FONT, _BRIEF_H1)
+
+    def para(text: str) -> None:
+        _run(doc.add_paragraph(style=doc.styles["简报正文"]), text, BODY_FONT, _BRIEF_BODY)
+
+    heading("一、本月主要指标（金额单位：万元；比率的变化以百分点计）")
+    _brief_table(doc, _KEY_HEADER, key_rows, _BRIEF_KEY_WIDTHS, right=frozenset({1, 2, 3}))
+    heading("二、本月进展")
+    para(moves)
+    heading("三、待办清单（各清单全部条目及台账来源行见本月调度简报页面）")
+    _brief_table(
+        doc,
+        _LIST_HEADER,
+        list_rows,
+        _BRIEF_LIST_WIDTHS,
+        right=frozenset({3}),
+        heads=heads,
+    )
+    heading("四、预测变化")
+    para(drift)
+    _core_properties(doc, rep, title)
+    cp = doc.core_properties
+    cp.subject = "征收工作调度简报" + (f"（{DEMO_LABEL}）" if rep.demo else "")
+    cp.keywords = cp.category = "调度简报"
+    _drop_thumbnail(doc)
+    return doc, {"items": cap, "height_pt": height, "area_pt": _AREA_HEIGHT}
+
+
+def dispatch_docx_bytes(rep: Report) -> bytes:
+    """The month's dispatch brief (调度简报) as a one-page .docx, in official-document layout.
+
+    Parameters
+    ----------
+    rep
+        The month's reporting context (:func:`~.session.load_report` with ``as_of`` the month's
+        last day); its analysis, and last month's (:func:`~..figures.dispatch.last_month_analysis`),
+        are shared with the dispatch page's tables.
+
+    Returns
+    -------
+    bytes
+        The .docx content: A4 with the work summary's margins, page number and demo header; the
+        title ``<office><yyyy>年<m>月征收工作调度简报``; 一、本月主要指标 (the key figures of
+        :data:`DISPATCH_FIGURES` at month-end with their changes since last month and since the
+        year's start), 二、本月进展 (:func:`~..figures.dispatch.movements_statement`), 三、待办清单
+        (one table: each list's totals beside its largest items, at most :data:`DISPATCH_ITEMS`
+        each, fewer when the estimated height would leave the page, and how many more there
+        are), 四、预测变化 (:func:`~..figures.dispatch.drift_statement`). Body 仿宋 小四, headings
+        黑体 四号, tables 宋体 五号 so that it fits one page. The same inputs give the same bytes.
+    """
+    doc, fit = _build_dispatch(rep)
+    buf = io.BytesIO()
+    doc.save(buf)
+    data = _fixed_zip(buf.getvalue(), _reporting_datetime(rep))
+    log.info(
+        "dispatch brief .docx %s %s: %d bytes, %d items a list, about %.0f of %.0f pt",
+        rep.office,
+        pd.Timestamp(rep.as_of).date(),
+        len(data),
+        fit["items"],
+        fit["height_pt"],
+        fit["area_pt"],
+    )
+    return data
+
+
+def write_dispatch_docx(rep: Report, path: str | Path) -> None:
+    """Write :func:`dispatch_docx_bytes` to ``path`` atomically (temporary file and rename).
+
+    The batch names the file ``files.office_file_name("调度简报", rep.office, "2021-06",
+    ".docx")`` (``调度简报_港北区_2021-06.docx``).
+    """
+    atomic_write_bytes(Path(path), dispatch_docx_bytes(rep))

@@ -401,7 +401,8 @@ def report_workbook_bytes(rep: Report) -> bytes:
     )
     formats = _Formats(wb)
     contents = wb.add_worksheet("目录")
-    listed = [_page_sheet(wb, formats, rep, t) for t in PAGE_TABLES.values()]
+    # the tables of a year's six pages (a month's dispatch page is not among them)
+    listed = [_page_sheet(wb, formats, rep, t) for t in PAGE_TABLES.values() if t.page in NOTEBOOKS]
     write_frame_sheet(
         wb,
         formats,

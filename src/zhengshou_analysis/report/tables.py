@@ -18,6 +18,22 @@ import numpy as np
 import pandas as pd
 
 from ..figures import age_band_labels_zh, compute_progress
+from ..figures.dispatch import (
+    blocked_projects,
+    delivery_drift,
+    describe_months,
+    drift_statement,
+    gap_drift,
+    last_month_analysis,
+    month_key_figures,
+    month_movements,
+    new_fee_arrears,
+    overdue_agreements,
+    overdue_by_age_band,
+    overdue_sites,
+    year_start_analysis,
+)
+from ..formatting import fmt_count, fmt_yuan_prose
 from ..ledger.quality import (
     summarize_findings,
     summarize_mapping,
@@ -25,7 +41,7 @@ from ..ledger.quality import (
     summarize_sheets,
     summarize_totals,
 )
-from .catalog import NOTEBOOKS
+from .catalog import MONTHLY_NOTEBOOKS, NOTEBOOKS
 from .session import format_change, headline_values
 from .views import (
     AGE_COLUMNS,
@@ -54,6 +70,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ADDITIVE_KINDS",
+    "DISPATCH_TOP",
+    "PAGES",
     "PAGE_TABLES",
     "ROW_CHANGE",
     "ROW_KIND",
@@ -82,6 +100,9 @@ TOTAL_LABEL = "合计"
 
 Columns = Mapping[str, tuple[str, str | Formatter]]
 
+#: Every page a table can stand on: the six of a year, then the month's (一月一调度).
+PAGES: dict[str, str] = {**NOTEBOOKS, **MONTHLY_NOTEBOOKS}
+
 
 @dataclass(frozen=True)
 class PageTable:
@@ -92,7 +113,8 @@ class PageTable:
     key
         Identifier (``progress_zone``): the notebooks' ``show_page_table(rep, key)``.
     page
-        The notebook it stands on (a key of :data:`~.catalog.NOTEBOOKS`).
+        The notebook it stands on (a key of :data:`~.catalog.NOTEBOOKS` or of
+        :data:`~.catalog.MONTHLY_NOTEBOOKS`).
     caption
         The Chinese caption (``表1 各片区征收任务完成情况``).
     sheet
@@ -138,8 +160,8 @@ class PageTable:
     hide_empty: bool = False
 
     def __post_init__(self) -> None:
-        if self.page not in NOTEBOOKS:
-            raise ValueError(f"page must be one of {list(NOTEBOOKS)}, got {self.page!r}")
+        if self.page not in PAGES:
+            raise ValueError(f"page must be one of {list(PAGES)}, got {self.page!r}")
         bad = set(self.sheet) & set("[]:*?/\\")
         if not self.sheet or len(self.sheet) > 31 or bad:
             raise ValueError(f"sheet name {self.sheet!r}: 1–31 characters, none of []:*?/\\")
@@ -264,7 +286,168 @@ _BACKTEST_COLUMNS: Columns = {
 
 _DQ = "10_data_quality"
 
-#: Every table of the six pages, in page order (the order of :data:`~.catalog.NOTEBOOKS`).
+
+# --- the month's dispatch page (60_dispatch) ----------------------------------------------------
+
+#: How many items the dispatch page lists of a long list (the largest first; the prose gives the
+#: totals and how many more there are).
+DISPATCH_TOP = 15
+
+#: Display kind of each registry unit (the key-figures table of the dispatch page).
+_UNIT_KINDS = {
+    "yuan": "wan_yuan",
+    "mu": "mu",
+    "m2": "wan_m2",
+    "count": "count",
+    "ratio": "pct",
+    "month": "months",
+}
+
+
+def _month_key_figures(rep: Report) -> pd.DataFrame:
+    a = rep.analysis
+    kf = month_key_figures(a, last_month_analysis(a), year_start_analysis(a))
+    return kf.assign(kind=kf["unit"].map(_UNIT_KINDS).fillna("months"))
+
+
+def _top(df: pd.DataFrame) -> pd.DataFrame:
+    return df.head(DISPATCH_TOP).reset_index(drop=True)
+
+
+def _more(shown: int, total: int) -> str:
+    return f"下表列出前{shown}项，另有{total - shown}项未列出。" if total > shown else ""
+
+
+def _overdue_prose(rep: Report) -> Sequence[str]:
+    items = overdue_agreements(rep.analysis)
+    new = items.loc[items["new_this_month"]]
+    if not len(items):
+        return ("截至月末，没有逾期未付补偿款的协议。",)
+    return (
+        f"截至月末，逾期未付补偿款的协议共{fmt_count(len(items))}份、"
+        f"{fmt_yuan_prose(items['unpaid_yuan'].sum())}，其中本月新增逾期"
+        f"{fmt_count(len(new))}份、{fmt_yuan_prose(new['unpaid_yuan'].sum())}。"
+        "按未付金额从大到小排列。" + _more(min(len(items), DISPATCH_TOP), len(items)),
+    )
+
+
+def _new_overdue_prose(rep: Report) -> Sequence[str]:
+    items = overdue_agreements(rep.analysis)
+    new = items.loc[items["new_this_month"]]
+    if not len(new):
+        return ("本月没有新增逾期未付的协议。",)
+    return (
+        f"本月新增逾期（上月末尚未到期或尚未签订）的协议{fmt_count(len(new))}份。"
+        + _more(min(len(new), DISPATCH_TOP), len(new)),
+    )
+
+
+def _arrears_prose(rep: Report) -> Sequence[str]:
+    items = new_fee_arrears(rep.analysis)
+    if not len(items):
+        return ("本月没有新出现过渡安置费拖欠的户。",)
+    return (
+        f"本月新出现过渡安置费拖欠（上月末没有拖欠、本月末有拖欠）的过渡户"
+        f"{fmt_count(len(items))}户，月末拖欠合计{fmt_yuan_prose(items['arrears_yuan'].sum())}。"
+        "各户以协议编号标识，不列姓名。" + _more(min(len(items), DISPATCH_TOP), len(items)),
+    )
+
+
+def _drift_prose(rep: Report) -> Sequence[str]:
+    a = rep.analysis
+    last = last_month_analysis(a)
+    if last is None:
+        return ("上月末台账没有记录，无上月预测可比。",)
+    return (drift_statement(delivery_drift(a, last), gap_drift(a, last)),)
+
+
+def _yes(v: Any) -> str:
+    return "是" if v is True or v is np.True_ else ""
+
+
+_KEY_FIGURE_COLUMNS: Columns = {
+    "label": ("指标", "text"),
+    "now": ("本月末", ROW_KIND),
+    "change_since_last_month": ("比上月末", ROW_CHANGE),
+    "change_since_year_start": ("比上年末", ROW_CHANGE),
+}
+_MOVEMENT_COLUMNS: Columns = {
+    "label": ("事项", "text"),
+    "count": ("数量", "count"),
+    "count_unit": ("单位", "text"),
+    "amount_yuan": ("金额（万元）", "wan_yuan"),
+    "detail": ("说明", "text"),
+}
+_ORIGIN = ("来源（文件#工作表!行）", "text")
+_DISPATCH_AGE_COLUMNS: Columns = {
+    "age_band_zh": ("逾期时长", "text"),
+    "agreements_count": ("协议（份）", "count"),
+    "overdue_unpaid_yuan": ("逾期未付（万元）", "wan_yuan"),
+    "new_count": ("其中本月新增（份）", "count"),
+    "new_unpaid_yuan": ("其中本月新增（万元）", "wan_yuan"),
+}
+_OVERDUE_AGREEMENT_COLUMNS: Columns = {
+    "agreement_id": ("协议编号", "text"),
+    "project_name": ("项目", "text"),
+    "zone": ("片区", "text"),
+    "payment_due_date": ("应付日期", "date"),
+    "overdue_months": ("已逾期（月）", "months"),
+    "age_band_zh": ("逾期时长", "text"),
+    "unpaid_yuan": ("未付（万元）", "wan_yuan"),
+    "new_this_month": ("本月新增", _yes),
+    "origin": _ORIGIN,
+}
+_OVERDUE_SITE_COLUMNS: Columns = {
+    "site_name": ("安置区", "text"),
+    "zone": ("片区", "text"),
+    "promised_date": ("约定交房日期", "date"),
+    "late_months": ("已逾期（月）", "months"),
+    "households_waiting": ("等待回迁（户）", "count"),
+    "new_this_month": ("本月新增", _yes),
+    "origin": _ORIGIN,
+}
+_DISPATCH_BLOCKED_COLUMNS: Columns = {
+    "project_name": ("项目", "text"),
+    "zone": ("片区", "text"),
+    "blocker": ("卡点类型", "text"),
+    "blocked_mu": ("卡点面积（亩）", "mu"),
+    "land_target_mu": ("征地任务（亩）", "mu"),
+    "land_done_mu": ("已完成（亩）", "mu"),
+    "origin": _ORIGIN,
+}
+_FEE_ARREARS_COLUMNS: Columns = {
+    "agreement_id": ("协议编号（过渡户）", "text"),
+    "site_name": ("安置区", "text"),
+    "zone": ("片区", "text"),
+    "project_name": ("项目", "text"),
+    "start_date": ("过渡开始", "date"),
+    "overdue_fee_months": ("超期过渡（月）", "months"),
+    "arrears_yuan": ("月末拖欠（万元）", "wan_yuan"),
+    "origin": _ORIGIN,
+}
+_DELIVERY_DRIFT_COLUMNS: Columns = {
+    "site_name": ("安置区", "text"),
+    "zone": ("片区", "text"),
+    "p50_date_before": ("上月预测·一半把握", "month"),
+    "p50_date": ("本月预测·一半把握", "month"),
+    "p90_date_before": ("上月预测·九成把握", "month"),
+    "p90_date": ("本月预测·九成把握", "month"),
+    "p50_change_months": ("一半把握变化", describe_months),
+    "reason": ("变化原因", "text"),
+}
+_GAP_DRIFT_COLUMNS: Columns = {
+    "description": ("情景", "text"),
+    "gap_p50_before_yuan": ("上月预测·一半把握（万元）", "wan_yuan"),
+    "gap_p50_yuan": ("本月预测·一半把握（万元）", "wan_yuan"),
+    "gap_p90_before_yuan": ("上月预测·九成把握（万元）", "wan_yuan"),
+    "gap_p90_yuan": ("本月预测·九成把握（万元）", "wan_yuan"),
+    "p50_change_yuan": ("一半把握变化（万元）", "wan_yuan"),
+    "reason": ("变化原因", "text"),
+}
+_DISPATCH = "60_dispatch"
+_FLAG_KINDS = {"new_this_month": "yes_no"}
+
+#: Every table of the pages (the six of a year, then the month's), in page order (the order of :data:`~.catalog.NOTEBOOKS`).
 PAGE_TABLES: dict[str, PageTable] = {
     t.key: t
     for t in (
@@ -480,6 +663,99 @@ PAGE_TABLES: dict[str, PageTable] = {
                 "delta_aic": "score",
             },
         ),
+        PageTable(
+            "dispatch_key_figures",
+            _DISPATCH,
+            "表1 本月末主要指标及变化",
+            "调度-主要指标",
+            _KEY_FIGURE_COLUMNS,
+            _month_key_figures,
+            note="比上月末、比上年末均为本月末数减去当时数；比率的变化以百分点计。",
+            row_kind="kind",
+        ),
+        PageTable(
+            "dispatch_movements",
+            _DISPATCH,
+            "表2 本月进展（日期在本月内的台账行）",
+            "调度-本月进展",
+            _MOVEMENT_COLUMNS,
+            lambda rep: month_movements(rep.analysis),
+        ),
+        PageTable(
+            "dispatch_overdue_age",
+            _DISPATCH,
+            "表3 逾期未付补偿款按逾期时长",
+            "调度-逾期账龄",
+            _DISPATCH_AGE_COLUMNS,
+            lambda rep: overdue_by_age_band(rep.analysis),
+            total=True,
+        ),
+        PageTable(
+            "dispatch_overdue_agreements",
+            _DISPATCH,
+            f"表4 逾期未付金额最大的协议（前{DISPATCH_TOP}份）",
+            "调度-逾期协议",
+            _OVERDUE_AGREEMENT_COLUMNS,
+            lambda rep: _top(overdue_agreements(rep.analysis)),
+            sheet_kinds=_FLAG_KINDS,
+            prose=_overdue_prose,
+        ),
+        PageTable(
+            "dispatch_new_overdue",
+            _DISPATCH,
+            "表5 本月新增逾期的协议",
+            "调度-本月新增逾期",
+            _OVERDUE_AGREEMENT_COLUMNS,
+            lambda rep: _top(overdue_agreements(rep.analysis).loc[lambda d: d["new_this_month"]]),
+            sheet_kinds=_FLAG_KINDS,
+            prose=_new_overdue_prose,
+            hide_empty=True,
+        ),
+        PageTable(
+            "dispatch_overdue_sites",
+            _DISPATCH,
+            "表6 逾期未交付的安置区",
+            "调度-逾期安置区",
+            _OVERDUE_SITE_COLUMNS,
+            lambda rep: overdue_sites(rep.analysis),
+            sheet_kinds=_FLAG_KINDS,
+        ),
+        PageTable(
+            "dispatch_blocked",
+            _DISPATCH,
+            "表7 存在卡点的项目",
+            "调度-卡点项目",
+            _DISPATCH_BLOCKED_COLUMNS,
+            lambda rep: blocked_projects(rep.analysis),
+        ),
+        PageTable(
+            "dispatch_fee_arrears",
+            _DISPATCH,
+            "表8 本月新出现过渡安置费拖欠的过渡户",
+            "调度-新增拖欠户",
+            _FEE_ARREARS_COLUMNS,
+            lambda rep: _top(new_fee_arrears(rep.analysis)),
+            prose=_arrears_prose,
+            hide_empty=True,
+        ),
+        PageTable(
+            "dispatch_delivery_drift",
+            _DISPATCH,
+            "表9 安置区预计交付时间：本月预测与上月预测",
+            "调度-交付预测变化",
+            _DELIVERY_DRIFT_COLUMNS,
+            lambda rep: delivery_drift(rep.analysis, last_month_analysis(rep.analysis)),
+            prose=_drift_prose,
+        ),
+        PageTable(
+            "dispatch_gap_drift",
+            _DISPATCH,
+            "表10 预测期末资金缺口：本月预测与上月预测",
+            "调度-缺口预测变化",
+            _GAP_DRIFT_COLUMNS,
+            lambda rep: gap_drift(rep.analysis, last_month_analysis(rep.analysis)),
+            note="两次预测的预测期均为各自统计截止日起的同样月数，故期末相差一个月。",
+        ),
     )
 }
 
@@ -553,13 +829,14 @@ def page_table(rep: Report, key: str, *, total: bool = True) -> pd.DataFrame:
 
 
 def page_tables(rep: Report, page: str | None = None) -> dict[str, pd.DataFrame]:
-    """Every table of ``page`` (a notebook name; ``None``: of all six pages), in page order."""
-    if page is not None and page not in NOTEBOOKS:
-        raise ValueError(f"page must be one of {list(NOTEBOOKS)}, got {page!r}")
+    """Every table of ``page`` (a notebook name; ``None``: of all six pages of a year), in page
+    order."""
+    if page is not None and page not in PAGES:
+        raise ValueError(f"page must be one of {list(PAGES)}, got {page!r}")
     return {
         key: page_table(rep, key)
         for key, t in PAGE_TABLES.items()
-        if page is None or t.page == page
+        if (t.page in NOTEBOOKS if page is None else t.page == page)
     }
 
 
