@@ -629,7 +629,9 @@ def _execute(
 
     def done(r: RunResult) -> None:
         results.append(r)
+        log.info("%s %s: %s (%.0f s)", r.folder, r.notebook, r.status, r.seconds)
         if bar:
+            bar.set_postfix_str(f"{r.folder} {r.notebook}", refresh=False)
             bar.update()
         if on_run:
             on_run(r)
