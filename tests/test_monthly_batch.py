@@ -115,7 +115,7 @@ def test_month_navigation_links_neighbouring_months_and_the_years_overview():
     assert "../2021-05/60_dispatch.html" in hrefs and "‹ 2021年5月" in nav
     assert "../2021-08/60_dispatch.html" in hrefs and "2021年8月 ›" in nav  # July absent
     assert "../2021/00_overview.html" in hrefs and "2021年总览" in nav
-    assert "2021年6月各报告" in nav
+    assert "2021年6月：" in nav
     # without the year's overview, no link to it
     assert "../2021/" not in page_nav(may, "60_dispatch", present - {(year, "00_overview")})
     # a year's page never links to months, whatever months are present
@@ -313,7 +313,10 @@ def test_the_index_lists_years_and_months_apart_and_its_links_resolve(history):
     assert "较上月" in months_part and "调度简报（Word）" in months_part
     assert "<th>2021年</th>" not in months_part
     trend = re.search(r"<h2>主要指标走势</h2>(.*?)</table>", years_part, re.DOTALL)
-    assert trend and re.findall(r"<tr><th>(\d{4}[^<]*)</th>", trend.group(1)) == ["2020年", "2021年"]
+    assert trend and re.findall(r"<tr><th>(\d{4}[^<]*)</th>", trend.group(1)) == [
+        "2020年",
+        "2021年",
+    ]
     for path in [out / "index.html", *out.glob("*/*.html")]:
         for href in _hrefs(path.read_text(encoding="utf-8")):
             assert not href.startswith(("/", "file:", "http:", "https:")), (path, href)

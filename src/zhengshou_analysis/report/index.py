@@ -345,7 +345,7 @@ def _month_section(month_rows: list[str]) -> str:
     figure_heads = "".join(f"<th>{html.escape(f.label_with_unit)}</th>" for f in _index_figures())
     return f"""
 <h2>月度调度（一月一调度）</h2>
-<p>每月一份调度简报：月末的主要指标及较上月变化、本月进展、待办清单和预测变化。月度数字按年度口径在月末计算，不计入上面的年度走势。</p>
+<p>每月一份调度简报：月末的主要指标及较上月变化、本月进展、待办清单和预测变化。月度数字按年度口径在月末计算，不计入年度走势。</p>
 <table><thead><tr><th>月份</th>{heads}<th class="zs-nowrap">办公文件</th>{figure_heads}</tr></thead>
 <tbody>{"".join(month_rows)}</tbody></table>
 """
@@ -387,7 +387,10 @@ def _period_row(out: Path, period: Period, office: str | None) -> tuple[str, dic
     folder = period.folder
     state = read_json_dict(out / folder / "runs.json")
     figs = read_json_dict(out / folder / "key_figures.json")
-    catalogue = MONTHLY_NOTEBOOKS if period.kind == "month" else NOTEBOOKS
+    if period.kind == "month":  # one page a month: its short name is the link
+        catalogue = {n: SHORT_TITLES.get(n, n) for n in MONTHLY_NOTEBOOKS}
+    else:
+        catalogue = NOTEBOOKS
     cells = "".join(
         _status_cell(folder, name, title, state.get(name)) for name, title in catalogue.items()
     )

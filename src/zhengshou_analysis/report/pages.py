@@ -256,8 +256,9 @@ def page_nav(period: Period | int, notebook: str, pages: Collection[PageRef]) ->
             links.append(f'<strong aria-current="page">{label}</strong>')
         elif (here, name) in present:
             links.append(f'<a href="{html.escape(name)}.html">{label}</a>')
+    several = "各报告" if len(notebooks_of(here)) > 1 else ""  # a month has one page
     parts.append(
-        f'<span class="zs-nav-pages">{html.escape(here.label_zh)}各报告：{"".join(links)}</span>'
+        f'<span class="zs-nav-pages">{html.escape(here.label_zh)}{several}：{"".join(links)}</span>'
     )
     if here.kind == "date":
         return "".join(parts)
