@@ -226,8 +226,11 @@ def _figure_row(year: int, figs: dict) -> dict:
     return {"year": year, **{f.name: figs.get(f.name) for f in _index_figures()}}
 
 
-def _status_cell(folder: str, name: str, title: str, run: dict | None) -> str:
-    """One cell of a report table: a link to the report, or the failure and its notebook."""
+def _status_cell(
+    folder: str, name: str, title: str, run: dict | None, *, nowrap: bool = False
+) -> str:
+    """One cell of a report table: a link to the report, or the failure and its notebook
+    (``nowrap``: a short link kept on one line)."""
     if run is None:
         return "<td>—</td>"
     status = run.get("status", "?")
@@ -237,8 +240,9 @@ def _status_cell(folder: str, name: str, title: str, run: dict | None) -> str:
         err = html.escape(str(run.get("error") or ""))[:300]
         link = f' · <a href="{html.escape(target)}">查看出错的笔记本</a>' if target else ""
         return f'<td><span class="status-failed">{label}</span>{link}<br><small>{err}</small></td>'
+    td = '<td class="zs-nowrap">' if nowrap else "<td>"
     return (
-        f'<td><a href="{folder}/{html.escape(name)}.html">{html.escape(title)}</a>'
+        f'{td}<a href="{folder}/{html.escape(name)}.html">{html.escape(title)}</a>'
         f'<br><small class="status-{status}">{label}</small></td>'
     )
 
@@ -387,12 +391,11 @@ def _period_row(out: Path, period: Period, office: str | None) -> tuple[str, dic
     folder = period.folder
     state = read_json_dict(out / folder / "runs.json")
     figs = read_json_dict(out / folder / "key_figures.json")
-    if period.kind == "month":  # one page a month: its short name is the link
-        catalogue = {n: SHORT_TITLES.get(n, n) for n in MONTHLY_NOTEBOOKS}
-    else:
-        catalogue = NOTEBOOKS
+    month = period.kind == "month"  # one page a month: its short name is the link
+    catalogue = {n: SHORT_TITLES.get(n, n) for n in MONTHLY_NOTEBOOKS} if month else NOTEBOOKS
     cells = "".join(
-        _status_cell(folder, name, title, state.get(name)) for name, title in catalogue.items()
+        _status_cell(folder, name, title, state.get(name), nowrap=month)
+        for name, title in catalogue.items()
     )
     cells += _office_cell(out, period, office)
     if period.kind == "month":
