@@ -23,6 +23,7 @@ from ledger_builder import build_raw
 
 from zhengshou_analysis.exceptions import ParameterError
 from zhengshou_analysis.periods import Period, parse_months
+from zhengshou_analysis.profile import load_profile
 from zhengshou_analysis.report import officedoc
 from zhengshou_analysis.report.batch import run_batch, settle_periods
 from zhengshou_analysis.report.catalog import (
@@ -390,11 +391,12 @@ def test_three_months_of_the_real_dispatch_page_on_the_demo(tmp_path, monkeypatc
         data_dir=DEMO, out_dir=out, months="2021-04..2021-06", jobs=3, progress=False
     )
     assert not result.failed, [(r.folder, r.error) for r in result.failed]
+    office = load_profile(None, raw_dir=DEMO).office
     for m in (4, 5, 6):
         folder = out / f"2021-{m:02d}"
         page = (folder / "60_dispatch.html").read_text(encoding="utf-8")
         assert "示例数据（模拟）" in page and f"2021年{m}月" in page
-        assert (folder / office_file_name("调度简报", "区", folder.name, ".docx")).is_file()
+        assert (folder / office_file_name("调度简报", office, folder.name, ".docx")).is_file()
     assert "../2021-04/60_dispatch.html" in (out / "2021-05" / "60_dispatch.html").read_text(
         encoding="utf-8"
     )
