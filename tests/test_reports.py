@@ -6,6 +6,7 @@ import html
 import json
 import os
 import re
+import shutil
 
 import nbformat
 import pytest
@@ -61,7 +62,8 @@ def test_batch_files_statuses_and_index(batch_run, report_env):
     assert "FAILED 2020 20_progress" in err and "planted failure" in err
     for year in (2020, 2021):
         d = out / str(year)
-        assert json.loads((d / "key_figures.json").read_text(encoding="utf-8"))["year"] == year
+        figures = json.loads((d / "key_figures.json").read_text(encoding="utf-8"))
+        assert figures["year"] == year and figures["period"] == str(year)
         runs = json.loads((d / "runs.json").read_text(encoding="utf-8"))
         for name in NOTEBOOKS:
             failed = (year, name) == (2020, "20_progress")
@@ -142,8 +144,8 @@ def test_unchanged_rerun_is_skipped_and_a_failure_keeps_the_good_report(
     assert re.search(r"2021/00_overview\.failed\.ipynb", index)
 
 
-def test_mid_year_run_needs_one_year(report_env):
-    with pytest.raises(ParameterError, match="one"):
+def test_a_reporting_date_is_one_period(report_env):
+    with pytest.raises(ParameterError, match="--as-of"):
         run_batch(
             data_dir=report_env["raw"],
             out_dir=report_env["out"],
@@ -177,25 +179,38 @@ def test_notebooks_have_one_tagged_parameters_cell_and_no_definitions():
     assert os.environ.get("ZHENGSHOU_NOTEBOOK_DIR") is None
 
 
-def test_mid_year_run_uses_the_reporting_date(batch_run, report_env, tmp_path, monkeypatch):
+def test_mid_year_run_goes_to_its_own_folder_never_over_the_year(
+    batch_run, report_env, tmp_path, monkeypatch
+):
+    """``report --year 2021 --as-of 2021-06-15`` (issue 15): the date's own folder and label; the
+    year's pages and key figures stay as they were."""
     monkeypatch.setenv("ZHENGSHOU_CACHE_DIR", str(report_env["cache"]))
-    out = tmp_path / "monthly"
+    out = tmp_path / "reports"
+    shutil.copytree(report_env["out"], out)  # the years of the batch, as it left them
+
+    def years():
+        return {p.relative_to(out): p.read_bytes() for p in out.glob("20??/*")}
+
+    year_before = years()
+    assert year_before
     res = run_batch(
         data_dir=report_env["raw"],
         out_dir=out,
         years=[2021],
-        as_of="2021-06-30",
+        as_of="2021-06-15",
         notebooks=["00_overview"],
         notebook_dir=report_env["notebooks"],
         progress=False,
     )
-    assert [r.status for r in res.runs] == ["ok"]
-    figures = json.loads((out / "2021" / "key_figures.json").read_text(encoding="utf-8"))
-    assert figures["as_of"] == "2021-06-30"
-    page = (out / "2021" / "00_overview.html").read_text(encoding="utf-8")
-    assert "统计截止日：2021年6月30日" in page
-    nb = nbformat.read(out / "2021" / "00_overview.ipynb", as_version=4)
-    assert nb.metadata.papermill.parameters["as_of"] == "2021-06-30"
+    assert [(r.folder, r.status) for r in res.runs] == [("2021-06-15", "ok")]
+    figures = json.loads((out / "2021-06-15" / "key_figures.json").read_text(encoding="utf-8"))
+    assert figures["as_of"] == "2021-06-15" and figures["period"] == "2021-06-15"
+    page = (out / "2021-06-15" / "00_overview.html").read_text(encoding="utf-8")
+    assert "统计截止日：2021年6月15日" in page and "2021年（截至6月15日）" in page
+    nb = nbformat.read(out / "2021-06-15" / "00_overview.ipynb", as_version=4)
+    assert nb.metadata.papermill.parameters["as_of"] == "2021-06-15"
+    assert nb.metadata.papermill.parameters["year"] == 2021
+    assert years() == year_before
 
 
 def test_a_year_without_rows_fails_by_name_and_the_others_go_on(report_env, tmp_path, monkeypatch):
@@ -208,7 +223,8 @@ def test_a_year_without_rows_fails_by_name_and_the_others_go_on(report_env, tmp_
         notebook_dir=report_env["notebooks"],
         progress=False,
     )
-    assert [(r.year, r.status) for r in result.failed] == [(1990, "failed")]
+    assert [(r.folder, r.status) for r in result.failed] == [("1990", "failed")]
+    assert result.failed[0].year == 1990
     assert "1990年" in result.failed[0].error and "没有任何记录" in result.failed[0].error
     assert not (tmp_path / "reports" / "1990").exists()  # no page of zeros
     assert (tmp_path / "reports" / "2021" / "10_data_quality.html").is_file()

@@ -81,13 +81,14 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_reports(args: argparse.Namespace, years) -> int:
+def _run_reports(args: argparse.Namespace, years, months: str | None = None) -> int:
     from .report.batch import run_batch
 
     result = run_batch(
         data_dir=args.data,
         out_dir=args.out,
         years=years,
+        months=months,
         as_of=getattr(args, "as_of", None),
         jobs=getattr(args, "jobs", None),
         profile=args.profile_obj,
@@ -102,11 +103,11 @@ def _run_reports(args: argparse.Namespace, years) -> int:
     if result.failed:
         for r in result.failed:
             if r.ipynb is None:  # nothing was run: the period itself is the problem
-                sys.stderr.write(f"FAILED {r.year}: {r.error}\n")
+                sys.stderr.write(f"FAILED {r.folder}: {r.error}\n")
                 continue
-            where = Path(args.out) / str(r.year) / r.ipynb
+            where = Path(args.out) / r.folder / r.ipynb
             sys.stderr.write(
-                f"FAILED {r.year} {r.notebook}: {r.error} (executed notebook: {where})\n"
+                f"FAILED {r.folder} {r.notebook}: {r.error} (executed notebook: {where})\n"
             )
         return 1
     return 0
@@ -120,7 +121,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     from .report.batch import parse_years
 
     years = parse_years(args.years, available=[]) if args.years else None
-    return _run_reports(args, years)
+    return _run_reports(args, years, args.months)
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -213,19 +214,53 @@ def build_parser() -> argparse.ArgumentParser:
     _add_profile_option(p)
     p.set_defaults(func=_cmd_figures)
 
-    p = sub.add_parser("report", help="run every notebook for one year into HTML reports")
+    p = sub.add_parser(
+        "report",
+        help="run the reports of one year (or of one reporting date) into HTML reports",
+        description="Run the six reports of one year into <out>/<year>/. With --as-of, report "
+        "that date instead, in a folder of its own (never over the year's pages): a month's last "
+        "day is that month (its 调度简报 in <out>/<yyyy-mm>/), any other date <out>/<yyyy-mm-dd>/.",
+    )
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--out", type=Path, default=DEFAULT_REPORTS)
     p.add_argument(
-        "--as-of", dest="as_of", default=None, help="mid-year reporting date (YYYY-MM-DD)"
+        "--as-of",
+        dest="as_of",
+        default=None,
+        help="reporting date YYYY-MM-DD in --year: a month-end is that month (2021-06/), "
+        "another date its own folder (2021-06-15/); 31 Dec is the year",
     )
     p.add_argument("--force", action="store_true", help="re-run even when nothing changed")
     _add_profile_option(p)
     p.set_defaults(func=_cmd_report)
 
-    p = sub.add_parser("batch", help="run the reports of several years in parallel")
-    p.add_argument("--years", default=None, help="2019-2022 or 2019,2021 (default: every year)")
+    p = sub.add_parser(
+        "batch",
+        help="run the reports of several years and months in parallel",
+        description="Run the reports of several periods in parallel, each into its own folder: "
+        "a year's six reports into <out>/<yyyy>/, a month's 调度简报 (一月一调度) into "
+        "<out>/<yyyy-mm>/. Unchanged periods are skipped; a ledger change re-runs only the "
+        "periods whose data up to their end it changes.",
+    )
+    p.add_argument(
+        "--years",
+        default=None,
+        help="2019-2022 or 2019,2021 (default: every year, unless --months or --as-of is given)",
+    )
+    p.add_argument(
+        "--months",
+        default=None,
+        help="monthly dispatch runs: 2021 (all twelve months), 2021-01..2021-06 or 2021-03,2021-05 "
+        "(each into <out>/<yyyy-mm>/; may be combined with --years)",
+    )
+    p.add_argument(
+        "--as-of",
+        dest="as_of",
+        default=None,
+        help="one reporting date YYYY-MM-DD: a month-end is that month, another date its own "
+        "folder <out>/<yyyy-mm-dd>/",
+    )
     p.add_argument("--jobs", type=int, default=None)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--out", type=Path, default=DEFAULT_REPORTS)

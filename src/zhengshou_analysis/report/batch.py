@@ -1,52 +1,84 @@
-"""Yearly report runs: plan the runs, execute them in a process pool, write pages and state.
+"""Report runs by period: plan the runs, execute them in a process pool, write pages and state.
+
+A run is identified by its *period* (:class:`~zhengshou_analysis.periods.Period`): a year (as of
+31 December), a month (as of its last day, 一月一调度) or an ad-hoc reporting date. Each period has
+its own folder, so that no run ever overwrites another period's pages.
 
 Layout of an output folder (``reports/`` by default)::
 
-    index.html                      start here: every year × report, the office files, key figures
-    provenance.json                 the batch's inputs for audit: data folder, fingerprints, version
-    <year>/<notebook>.html          the report, code hidden, figures embedded, no network needed;
-                                    prints on A4 with page numbers
-    <year>/<notebook>.ipynb         the executed notebook (the run log: parameters, outputs)
-    <year>/<notebook>.failed.ipynb  kept when a run fails (the good report it would replace stays)
-    <year>/工作总结_<单位>_<year>.docx  the work summary in Word (linked from the index)
-    <year>/报表_<单位>_<year>.xlsx      the tables in Excel (linked from the index)
-    <year>/key_figures.json         the figures of docs/indicators.md, flat
-    <year>/runs.json                per notebook: status, run key, duration, finish time (UTC)
+    index.html                        start here: years, months and other dates apart, each labelled
+    provenance.json                   the batch's inputs for audit: data folder, fingerprints, version
+    <yyyy>/                           a year: the six reports of catalog.NOTEBOOKS
+    <yyyy-mm>/                        a month: the 调度简报 of catalog.MONTHLY_NOTEBOOKS
+    <yyyy-mm-dd>/                     an ad-hoc reporting date: the six reports, labelled 截至…
+    <period>/<notebook>.html          the report, code hidden, figures embedded, no network needed;
+                                      prints on A4 with page numbers
+    <period>/<notebook>.ipynb         the executed notebook (the run log: parameters, outputs)
+    <period>/<notebook>.failed.ipynb  kept when a run fails (the good report it would replace stays)
+    <yyyy>/工作总结_<单位>_<yyyy>.docx   a year's (or a date's) work summary in Word
+    <yyyy>/报表_<单位>_<yyyy>.xlsx       its tables in Excel
+    <yyyy-mm>/调度简报_<单位>_<yyyy-mm>.docx  a month's one-page dispatch brief in Word
+    <period>/key_figures.json         the figures of docs/indicators.md at the period's end (a
+                                      month's with its changes since last month and since January)
+    <period>/runs.json                per notebook: status, run key, duration, finish time (UTC)
 
-Every page links to the index, to the other reports of its year and to the same report of the
-previous and next year present in the folder (relative links: the folder can be copied to a shared
-drive and opened offline). A run is skipped when its *run key* (data fingerprint, notebook bytes,
-parameters, package source) matches the last successful run and its HTML is present; the
-navigation of a skipped page is still brought up to date. Every file is written to a temporary
-name and renamed, so a crash never leaves a half-written report where a good one was.
+Every page links to the index and to the other reports of its folder; a year's page to the same
+report of the previous and next year, a month's to the previous and next month and to its year's
+overview (relative links: the folder can be copied to a shared drive and opened offline). A run is
+skipped when its *run key* (data fingerprint, notebook bytes, parameters, package source) matches
+the last successful run and its HTML is present. The data fingerprint covers the ledgers as known
+at the period's end (``catalog.NOTEBOOK_DATA_SCOPE``; the data-quality page and a year's workbook
+cover every raw file), so a payment changed in May re-runs May to December and the year, not
+January to April. The navigation of a skipped page is still brought up to date. Every file is
+written to a temporary name and renamed, so a crash never leaves a half-written report where a
+good one was.
 
-The data flow: :func:`run_batch` plans (``catalog``, ``runs.run_key``), executes each run in a
-worker (``runs.execute_run`` renders the page with ``pages``), fills the navigation of the new
-pages, embeds one font subset in them and writes them (``files``), updates the navigation of the
-pages already there, records ``runs.json`` and refreshes the index (``index``).
+The data flow: :func:`run_batch` settles the periods (:func:`settle_periods`), plans
+(``catalog``, ``runs.run_key``), executes each run in a worker (``runs.execute_run`` renders the
+page with ``pages``) and each period's key figures and office files (``_write_key_figures``),
+fills the navigation of the new pages, embeds one font subset in them and writes them
+(``files``), updates the navigation of the pages already there, records ``runs.json`` and
+refreshes the index (``index``).
 """
 
 from __future__ import annotations
 
-import json
+import importlib
 import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from .._version import __version__
 from ..exceptions import ParameterError
-from .catalog import NOTEBOOKS, default_notebook_dir
+from ..periods import Period, parse_months
+from .catalog import (
+    MONTHLY_NOTEBOOKS,
+    NOTEBOOK_DATA_SCOPE,
+    NOTEBOOKS,
+    OFFICE_DATA_SCOPE,
+    DataScope,
+    default_notebook_dir,
+    notebooks_of,
+)
 from .files import atomic_write_text, office_file_name, read_json_dict
-from .index import OFFICE_FILES, refresh_index
+from .index import office_files_of, refresh_index
 from .pages import embed_shared_font, page_nav, set_nav
-from .runs import RunResult, RunTask, digest, execute_run, prepare_worker, run_key
+from .runs import (
+    RunResult,
+    RunTask,
+    digest,
+    execute_run,
+    prepare_worker,
+    run_key,
+    tables_fingerprint,
+)
 
-__all__ = ["BatchResult", "parse_years", "run_batch"]
+__all__ = ["BatchResult", "parse_years", "run_batch", "settle_periods"]
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,6 +98,14 @@ _PRELOAD = [
     "papermill",
     "nbconvert",
 ]
+
+#: The writer of each office file (``index.OFFICE_FILES``, ``index.MONTHLY_OFFICE_FILES``): the
+#: module of ``report`` and its function ``(rep, path) -> None``, imported in the worker.
+_OFFICE_WRITERS: dict[str, tuple[str, str]] = {
+    "工作总结": ("officedoc", "write_summary_docx"),
+    "报表": ("spreadsheet", "write_report_workbook"),
+    "调度简报": ("officedoc", "write_dispatch_docx"),
+}
 
 
 def parse_years(text: str | None, available: Sequence[int]) -> list[int]:
@@ -93,6 +133,52 @@ def parse_years(text: str | None, available: Sequence[int]) -> list[int]:
     return sorted(years)
 
 
+def settle_periods(
+    *,
+    years: Iterable[int] | None,
+    months: Iterable[Period] | str | None,
+    as_of: str | None,
+    available: Sequence[int],
+) -> list[Period]:
+    """The periods of a batch, sorted: the years, the months, or the one reporting date.
+
+    Parameters
+    ----------
+    years
+        Reporting years (each as of its 31 December).
+    months
+        Months (:class:`~zhengshou_analysis.periods.Period` or the text of ``--months``:
+        ``2021``, ``2021-01..2021-06``, ``2021-03,2021-05``; :func:`~.periods.parse_months`).
+    as_of
+        One reporting date: its period (:meth:`Period.of_date`): a 31 December is the year, a
+        month's last day the month, any other date a period of its own.
+    available
+        The years of the projects ledger: the periods when neither years, months nor a date are
+        given.
+
+    Raises
+    ------
+    ParameterError
+        On a malformed month or date, on a date beside months, or beside a year other than its own.
+    """
+    year_list = sorted({int(y) for y in years}) if years is not None else None
+    if isinstance(months, str):
+        month_list = parse_months(months)
+    else:
+        month_list = sorted(set(months)) if months is not None else []
+    if as_of is not None and str(as_of).strip():
+        period = Period.of_date(as_of)
+        if month_list or (year_list is not None and year_list != [period.year]):
+            raise ParameterError(
+                f"--as-of {as_of} reports one date (its period {period.folder}): give no --months "
+                "and at most its own --year; for several months use --months 2021-01..2021-06"
+            )
+        return [period]
+    if year_list is None:
+        year_list = [] if month_list else sorted({int(y) for y in available})
+    return sorted({*(Period.year_end(y) for y in year_list), *month_list})
+
+
 @dataclass
 class BatchResult:
     """Every run of a batch, and where the index is."""
@@ -107,14 +193,13 @@ class BatchResult:
 
 
 class _FigureJob(NamedTuple):
-    """The key figures of one year to compute and write (the arguments of the worker call)."""
+    """The key figures and office files of one period (the arguments of the worker call)."""
 
     data_dir: str
-    year: int
-    as_of: str | None
+    period: Period
     seed: int
     horizon: int
-    ydir: str
+    folder: str
     profile_path: str = ""
 
 
@@ -125,7 +210,7 @@ class _Plan:
     tasks: list[RunTask] = field(default_factory=list)
     skipped: list[RunResult] = field(default_factory=list)
     figure_jobs: list[_FigureJob] = field(default_factory=list)
-    kf_keys: dict[int, str] = field(default_factory=dict)  # per year, kept in runs.json
+    kf_keys: dict[Period, str] = field(default_factory=dict)  # per period, kept in runs.json
 
 
 @dataclass(frozen=True)
@@ -134,22 +219,27 @@ class _Inputs:
 
     data_dir: Path
     data_fp: str
+    period_fps: dict[Period, str]
     demo: bool
     nb_dir: Path
-    names: list[str]
-    years: list[int]
-    empty_periods: dict[int, str]
-    as_of: str | None
+    selected: list[str] | None
+    periods: list[Period]
+    empty_periods: dict[Period, str]
     seed: int
     horizon_months: int
     profile: Profile
     profile_path: str
     extra_parameters: dict
 
-    @property
-    def inputs_fp(self) -> str:
-        """The ledgers' and the profile's fingerprints together: what every run key covers."""
-        return digest(self.data_fp, self.profile.fingerprint)
+    def data_key(self, scope: DataScope, period: Period) -> str:
+        """What a run key covers of the data: the raw folder or the tables as known at the end
+        of ``period`` (``scope``), with the profile's fingerprint."""
+        data = self.data_fp if scope == "raw" else self.period_fps[period]
+        return digest(data, self.profile.fingerprint)
+
+    def names(self, period: Period) -> list[str]:
+        """The notebooks ``period`` runs (its catalogue, restricted to the selected ones)."""
+        return [n for n in notebooks_of(period) if self.selected is None or n in self.selected]
 
 
 def run_batch(
@@ -157,6 +247,7 @@ def run_batch(
     data_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
     years: Iterable[int] | None = None,
+    months: Iterable[Period] | str | None = None,
     as_of: str | None = None,
     notebooks: Sequence[str] | None = None,
     jobs: int | None = None,
@@ -169,20 +260,28 @@ def run_batch(
     progress: bool = True,
     on_run: Callable[[RunResult], None] | None = None,
 ) -> BatchResult:
-    """Run the report notebooks for several years, in parallel, into ``out_dir``.
+    """Run the report notebooks for several periods, in parallel, into ``out_dir``.
 
     Parameters
     ----------
     data_dir
         The raw ledgers (read-only).
     out_dir
-        The reports folder; ``<year>/`` sub-folders and ``index.html`` are written there.
+        The reports folder; a sub-folder per period (``2021``, ``2021-06``, ``2021-06-15``) and
+        ``index.html`` are written there.
     years
-        Reporting years (default: every year of the projects ledger).
+        Reporting years: the six reports each, in ``<yyyy>/`` (default, when no months and no
+        date are given: every year of the projects ledger).
+    months
+        Months (periods or the text of ``--months``): the 调度简报 each, in ``<yyyy-mm>/``; may be
+        combined with ``years``.
     as_of
-        A reporting date for a mid-year run (一月一调度); needs exactly one year.
+        One reporting date (``YYYY-MM-DD``): a 31 December is its year, a month's last day its
+        month, any other date a period of its own (``<yyyy-mm-dd>/``, the six reports labelled
+        ``2021年（截至6月15日）``). With ``years``, only its own year.
     notebooks
-        Notebook names (default: all of :data:`~.catalog.NOTEBOOKS`).
+        Notebook names to run (default: every notebook of each period's catalogue,
+        :func:`~.catalog.notebooks_of`); a period runs those of its catalogue.
     jobs
         Parallel runs (default: the number of cores).
     seed, horizon_months
@@ -205,7 +304,8 @@ def run_batch(
     Returns
     -------
     BatchResult
-        Every run's status; the caller decides the exit status from ``result.failed``.
+        Every run's status (a period without ledger rows is one failed run named ``"*"``); the
+        caller decides the exit status from ``result.failed``.
     """
     out = Path(out_dir).resolve()
     inputs = _check_inputs(
@@ -213,6 +313,7 @@ def run_batch(
         notebook_dir,
         notebooks,
         years,
+        months,
         as_of,
         seed,
         horizon_months,
@@ -224,13 +325,13 @@ def run_batch(
         plan.tasks, plan.figure_jobs, jobs=jobs, progress=progress, on_run=on_run
     )
     runs += [
-        RunResult(year, "*", "failed", "", error=message)
-        for year, message in inputs.empty_periods.items()
+        RunResult(period, "*", "failed", "", error=message)
+        for period, message in inputs.empty_periods.items()
     ]
     _write_pages([r for r in runs if r.page is not None], out)
-    _write_run_states(out, inputs.years, runs, plan.kf_keys)
-    names = inputs.names
-    runs.sort(key=lambda r: (r.year, names.index(r.notebook) if r.notebook in names else 99))
+    _write_run_states(out, inputs.periods, runs, plan.kf_keys)
+    order = [*NOTEBOOKS, *MONTHLY_NOTEBOOKS]
+    runs.sort(key=lambda r: (r.period, order.index(r.notebook) if r.notebook in order else 99))
     provenance = {
         "office": inputs.profile.office_name,
         "profile": inputs.profile_path or "（内置默认）",
@@ -240,7 +341,7 @@ def run_batch(
         "package_version": __version__,
         "seed": inputs.seed,
         "horizon_months": inputs.horizon_months,
-        "as_of": as_of,
+        "periods": [p.folder for p in sorted({*inputs.periods, *inputs.empty_periods})],
     }
     index = refresh_index(out, demo=inputs.demo, provenance=provenance, force=force)
     return BatchResult(runs, index)
@@ -254,18 +355,20 @@ def _check_inputs(
     notebook_dir: Path | None,
     notebooks: Sequence[str] | None,
     years: Iterable[int] | None,
+    months: Iterable[Period] | str | None,
     as_of: str | None,
     seed: int | None,
     horizon_months: int | None,
     extra_parameters: dict | None,
     profile: Profile | None,
 ) -> _Inputs:
-    """Find the notebooks, clean (or load) the ledgers and settle the years of the batch.
+    """Find the notebooks, clean (or load) the ledgers and settle the periods of the batch.
 
     Raises
     ------
     ParameterError
-        On a missing notebook, or ``as_of`` with other than one year.
+        On a missing or unknown notebook, or periods that cannot be settled
+        (:func:`settle_periods`).
     CleanError
         On untrustworthy data.
     """
@@ -277,28 +380,29 @@ def _check_inputs(
     if profile.source is None and profile != DEFAULT_PROFILE:
         raise ParameterError("the batch's profile must come from a file (zhengshou.toml)")
     nb_dir = Path(notebook_dir or default_notebook_dir()).resolve()
-    names = list(notebooks or NOTEBOOKS)
-    for n in names:
-        if not (nb_dir / f"{n}.ipynb").is_file():
-            raise ParameterError(f"notebook {n}.ipynb not found in {nb_dir}")
+    selected = list(notebooks) if notebooks is not None else None
+    for n in selected or []:
+        if n not in NOTEBOOKS and n not in MONTHLY_NOTEBOOKS:
+            raise ParameterError(f"{n} is not a report notebook (report/catalog.py)")
     result_clean = load_ledgers(data, profile=profile)  # raises CleanError on untrustworthy data
     demo = bool(result_clean.manifest.get("synthetic"))
-    data_fp = data_fingerprint(data)
     available = sorted({int(y) for y in result_clean.tables["projects"]["year"].dropna()})
-    year_list = sorted({int(y) for y in years}) if years is not None else available
-    if as_of is not None and len(year_list) != 1:
-        raise ParameterError("--as-of makes a mid-year run of one year: give exactly one --year")
-    empty = _empty_periods(result_clean.tables, year_list, as_of)
-    year_list = [y for y in year_list if y not in empty]
+    periods = settle_periods(years=years, months=months, as_of=as_of, available=available)
+    empty = _empty_periods(result_clean.tables, periods)
+    periods = [p for p in periods if p not in empty]
+    needed = {n for p in periods for n in notebooks_of(p) if selected is None or n in selected}
+    for n in sorted(needed):
+        if not (nb_dir / f"{n}.ipynb").is_file():
+            raise ParameterError(f"notebook {n}.ipynb not found in {nb_dir}")
     return _Inputs(
         data_dir=data,
-        data_fp=data_fp,
+        data_fp=data_fingerprint(data),
+        period_fps=_period_fingerprints(result_clean.tables, periods, demo=demo),
         demo=demo,
         nb_dir=nb_dir,
-        names=names,
-        years=year_list,
+        selected=selected,
+        periods=periods,
         empty_periods=empty,
-        as_of=as_of,
         seed=profile.seed if seed is None else int(seed),
         horizon_months=profile.horizon_months if horizon_months is None else int(horizon_months),
         profile=profile,
@@ -307,78 +411,99 @@ def _check_inputs(
     )
 
 
-def _empty_periods(
-    tables: Mapping[str, pd.DataFrame], years: list[int], as_of: str | None
-) -> dict[int, str]:
-    """The years no ledger has a row in, with the message naming each (no page is made for them)."""
+def _period_fingerprints(
+    tables: Mapping[str, pd.DataFrame], periods: list[Period], *, demo: bool
+) -> dict[Period, str]:
+    """Per period, the fingerprint of the tables as known at its end (and the demo flag)."""
+    from ..figures.vintage import cut_tables_at
+
+    return {
+        p: digest(tables_fingerprint(cut_tables_at(tables, p.as_of)), "demo" if demo else "")
+        for p in periods
+    }
+
+
+def _empty_periods(tables: Mapping[str, pd.DataFrame], periods: list[Period]) -> dict[Period, str]:
+    """The periods no ledger has a row in, with the message naming each (no page is made)."""
     from ..exceptions import EmptyPeriodError
     from ..figures.context import check_period_has_rows
     from ..schemas import table_from
-    from ..settings import resolve_as_of
 
     conformed = {name: table_from(tables, name) for name in tables}
-    empty: dict[int, str] = {}
-    for year in years:
+    empty: dict[Period, str] = {}
+    for period in periods:
         try:
-            check_period_has_rows(conformed, year=year, as_of=resolve_as_of(as_of or None, year))
+            check_period_has_rows(conformed, year=period.year, as_of=period.as_of)
         except EmptyPeriodError as exc:
-            log.info("no run for %s: %s", year, exc)
-            empty[year] = str(exc)
+            log.info("no run for %s: %s", period.folder, exc)
+            # the message names the year and the date; a month or a date is named first
+            empty[period] = str(exc) if period.kind == "year" else f"{period.label_zh}：{exc}"
     return empty
 
 
 def _plan(inputs: _Inputs, out: Path, *, force: bool) -> _Plan:
-    """Decide, year by year, which key figures and which notebook runs are due.
+    """Decide, period by period, which key figures and which notebook runs are due.
 
-    A year's key figures are due when their key (data, code, parameters) changed or the file is
-    missing; a run is due unless :func:`_unchanged`.
+    A period's key figures (and office files) are due when their key (data, code, parameters)
+    changed or a file is missing; a run is due unless :func:`_unchanged`.
     """
     from ..ledger.store import code_fingerprint
 
     plan = _Plan()
-    for year in inputs.years:
-        ydir = out / str(year)
-        ydir.mkdir(parents=True, exist_ok=True)
-        state = read_json_dict(ydir / "runs.json")
-        plan.kf_keys[year] = digest(
-            inputs.inputs_fp,
+    for period in inputs.periods:
+        pdir = out / period.folder
+        pdir.mkdir(parents=True, exist_ok=True)
+        state = read_json_dict(pdir / "runs.json")
+        plan.kf_keys[period] = digest(
+            inputs.data_key(OFFICE_DATA_SCOPE[period.kind], period),
             code_fingerprint(),
-            str(inputs.as_of),
-            str(year),
+            period.folder,
+            period.kind,
             str(inputs.seed),
             str(inputs.horizon_months),
         )
         if (
             force
-            or state.get("_key_figures") != plan.kf_keys[year]
-            or not (ydir / "key_figures.json").is_file()
+            or state.get("_key_figures") != plan.kf_keys[period]
+            or not (pdir / "key_figures.json").is_file()
             or not all(
-                (ydir / n).is_file() for n in _office_file_names(inputs.profile.office, year)
+                (pdir / n).is_file() for n in _office_file_names(inputs.profile.office, period)
             )
         ):
             plan.figure_jobs.append(
                 _FigureJob(
                     str(inputs.data_dir),
-                    year,
-                    inputs.as_of,
+                    period,
                     inputs.seed,
                     inputs.horizon_months,
-                    str(ydir),
+                    str(pdir),
                     inputs.profile_path,
                 )
             )
-        for name in inputs.names:
-            _plan_run(plan, inputs, year, name, state.get(name, {}), ydir, force=force)
+        for name in inputs.names(period):
+            _plan_run(plan, inputs, period, name, state.get(name, {}), pdir, force=force)
     return plan
 
 
 def _plan_run(
-    plan: _Plan, inputs: _Inputs, year: int, name: str, prev: dict, ydir: Path, *, force: bool
+    plan: _Plan,
+    inputs: _Inputs,
+    period: Period,
+    name: str,
+    prev: dict,
+    pdir: Path,
+    *,
+    force: bool,
 ) -> None:
-    """Add one notebook run of ``year`` to ``plan``: as a task, or as skipped when unchanged."""
+    """Add one notebook run of ``period`` to ``plan``: as a task, or as skipped when unchanged.
+
+    The notebook parameters stay ``year`` and ``as_of``: ``as_of`` is ``""`` for a year (its
+    31 December, so that a year's pages are those of a yearly run) and the period's last day
+    (or date) otherwise.
+    """
     params = {
-        "year": int(year),
-        "as_of": inputs.as_of or "",
+        "year": int(period.year),
+        "as_of": "" if period.kind == "year" else period.as_of_text,
         "data_dir": str(inputs.data_dir),
         "seed": int(inputs.seed),
         "horizon_months": int(inputs.horizon_months),
@@ -386,11 +511,11 @@ def _plan_run(
         **inputs.extra_parameters,
     }
     src = inputs.nb_dir / f"{name}.ipynb"
-    key = run_key(inputs.inputs_fp, src, params)
-    if _unchanged(prev, key, ydir / f"{name}.html", force=force):
+    key = run_key(inputs.data_key(NOTEBOOK_DATA_SCOPE.get(name, "raw"), period), src, params)
+    if _unchanged(prev, key, pdir / f"{name}.html", force=force):
         plan.skipped.append(
             RunResult(
-                year,
+                period,
                 name,
                 "skipped",
                 key,
@@ -402,7 +527,7 @@ def _plan_run(
             )
         )
     else:
-        plan.tasks.append(RunTask(year, name, str(src), str(ydir), params, key, inputs.demo))
+        plan.tasks.append(RunTask(period, name, str(src), str(pdir), params, key, inputs.demo))
 
 
 def _unchanged(prev: dict, key: str, page: Path, *, force: bool) -> bool:
@@ -418,47 +543,59 @@ def _unchanged(prev: dict, key: str, page: Path, *, force: bool) -> bool:
 # --- execute ----------------------------------------------------------------------------------------
 
 
-def _office_file_names(office: str, year: int) -> list[str]:
-    """The office files of ``year`` (:data:`~.index.OFFICE_FILES`): ``工作总结_港北区_2021.docx`` …"""
-    return [office_file_name(kind, office, str(year), suffix) for kind, suffix, _ in OFFICE_FILES]
+def _office_file_names(office: str, period: Period) -> list[str]:
+    """The office files of ``period`` (:func:`~.index.office_files_of`): ``工作总结_港北区_2021.docx``,
+    ``报表_港北区_2021.xlsx`` for a year or a date, ``调度简报_港北区_2021-06.docx`` for a month."""
+    return [
+        office_file_name(kind, office, period.folder, suffix)
+        for kind, suffix, _ in office_files_of(period.kind)
+    ]
 
 
 def _write_key_figures(
     data_dir: str,
-    year: int,
-    as_of: str | None,
+    period: Period,
     seed: int,
     horizon: int,
-    ydir: str,
+    folder: str,
     profile_path: str = "",
 ) -> None:
-    """Compute every figure of ``year`` once and write ``key_figures.json`` and the office files.
+    """Compute the figures of ``period`` and write ``key_figures.json`` and its office files.
 
-    Runs in a pool worker. One reporting context (:func:`~.session.load_report`) serves the key
-    figures, the work summary (:func:`~.officedoc.write_summary_docx`) and the workbook
-    (:func:`~.spreadsheet.write_report_workbook`), so the three carry the same numbers. Office
-    files of the same year under another office name (a renamed office) are removed.
+    Runs in a pool worker. A year's (or a date's) key figures are those of
+    :func:`~zhengshou_analysis.figures.year.compute_period_figures` (the registry at the period's
+    end, and ``period``), taken from the one reporting context (:func:`~.session.load_report`)
+    that also serves the work summary and the workbook, so the three carry the same numbers. A
+    month's are :func:`~zhengshou_analysis.figures.year.compute_period_figures` with the changes
+    since last month and since January; its office file is the one-page 调度简报
+    (``officedoc.write_dispatch_docx(rep, path)``). Office files of the same period under another
+    office name (a renamed office) are removed.
     """
     from ..figures.keyfile import key_figures_json
-    from .officedoc import write_summary_docx
+    from ..figures.year import compute_period_figures
     from .session import load_report
-    from .spreadsheet import write_report_workbook
 
     rep = load_report(
         data_dir,
-        year=year,
-        as_of=as_of,
+        period=period,
         horizon_months=horizon,
         seed=seed,
         profile_path=profile_path,
     )
-    folder = Path(ydir)
-    atomic_write_text(folder / "key_figures.json", key_figures_json(rep.analysis.key_figures()))
-    writers = {".docx": write_summary_docx, ".xlsx": write_report_workbook}
-    names = _office_file_names(rep.office, year)
-    for (kind, suffix, _), name in zip(OFFICE_FILES, names, strict=True):
-        writers[suffix](rep, folder / name)
-        for stale in folder.glob(f"{kind}_*{suffix}"):
+    if period.kind == "month":
+        figures = compute_period_figures(
+            rep.tables, period=period, profile=rep.profile, seed=seed, horizon_months=horizon
+        )
+    else:  # equal to compute_period_figures (tests/test_monthly_batch.py), without a 2nd fit
+        figures = {**rep.analysis.key_figures(), "period": period.folder}
+    out = Path(folder)
+    atomic_write_text(out / "key_figures.json", key_figures_json(figures))
+    names = _office_file_names(rep.office, period)
+    for (kind, suffix, _), name in zip(office_files_of(period.kind), names, strict=True):
+        module, function = _OFFICE_WRITERS[kind]
+        writer = getattr(importlib.import_module(f".{module}", __package__), function)
+        writer(rep, out / name)
+        for stale in out.glob(f"{kind}_*{suffix}"):
             if stale.name not in names:
                 stale.unlink()
 
@@ -492,7 +629,9 @@ def _execute(
 
     def done(r: RunResult) -> None:
         results.append(r)
+        log.info("%s %s: %s (%.0f s)", r.folder, r.notebook, r.status, r.seconds)
         if bar:
+            bar.set_postfix_str(f"{r.folder} {r.notebook}", refresh=False)
             bar.update()
         if on_run:
             on_run(r)
@@ -542,7 +681,7 @@ def _result_of(fut: Future[RunResult], task: RunTask) -> RunResult:
         return fut.result()
     except Exception as exc:  # noqa: BLE001 - a crashed worker is a failed run
         return RunResult(
-            task.year,
+            task.period,
             task.notebook,
             "failed",
             task.run_key,
@@ -554,17 +693,16 @@ def _result_of(fut: Future[RunResult], task: RunTask) -> RunResult:
 # --- write ------------------------------------------------------------------------------------------
 
 
-def _pages_on_disk(out: Path) -> set[tuple[int, str]]:
-    """Every ``(year, notebook)`` whose page is in ``out`` (any year folder, any batch)."""
+def _pages_on_disk(out: Path) -> set[tuple[Period, str]]:
+    """Every ``(period, notebook)`` whose page is in ``out`` (any period folder, any batch)."""
     if not out.is_dir():
         return set()
-    return {
-        (int(ydir.name), name)
-        for ydir in out.iterdir()
-        if ydir.is_dir() and ydir.name.isdigit()
-        for name in NOTEBOOKS
-        if (ydir / f"{name}.html").is_file()
-    }
+    found = set()
+    for pdir in out.iterdir():
+        period = Period.from_folder(pdir.name) if pdir.is_dir() else None
+        if period is not None:
+            found |= {(period, n) for n in notebooks_of(period) if (pdir / f"{n}.html").is_file()}
+    return found
 
 
 def _write_pages(done: list[RunResult], out: Path) -> None:
@@ -573,48 +711,50 @@ def _write_pages(done: list[RunResult], out: Path) -> None:
 
     The links of a page come from the pages present in the reports folder after this batch (the
     new ones and those of earlier batches), so a page of 2021 written last year gains its link to
-    2022 when 2022 is first reported.
+    2022 when 2022 is first reported, and May's 调度简报 its link to June's.
     """
-    present = _pages_on_disk(out) | {(r.year, r.notebook) for r in done}
+    present = _pages_on_disk(out) | {(r.period, r.notebook) for r in done}
     if done:
         pages = embed_shared_font(
             [
-                set_nav(r.page, page_nav(r.year, r.notebook, present))
+                set_nav(r.page, page_nav(r.period, r.notebook, present))
                 for r in done
                 if r.page is not None
             ]
         )
         for r, page in zip(done, pages, strict=True):
             assert r.html is not None, "a rendered page has its file name (runs.execute_run)"
-            atomic_write_text(out / str(r.year) / r.html, page)
+            atomic_write_text(out / r.period.folder / r.html, page)
             r.page = None
-    _refresh_navigation(out, present - {(r.year, r.notebook) for r in done})
+    _refresh_navigation(out, present - {(r.period, r.notebook) for r in done})
 
 
-def _refresh_navigation(out: Path, pages: set[tuple[int, str]]) -> None:
+def _refresh_navigation(out: Path, pages: set[tuple[Period, str]]) -> None:
     """Rewrite the navigation of ``pages`` (already on disk) where the folder's pages changed.
 
     A page whose links are still right is not touched (its bytes stay as they are).
     """
     present = _pages_on_disk(out)
-    for year, name in sorted(pages):
-        path = out / str(year) / f"{name}.html"
+    for period, name in sorted(pages):
+        path = out / period.folder / f"{name}.html"
         page = path.read_text(encoding="utf-8")
-        updated = set_nav(page, page_nav(year, name, present))
+        updated = set_nav(page, page_nav(period, name, present))
         if updated != page:
             atomic_write_text(path, updated)
-            log.info("navigation of %s/%s.html brought up to date", year, name)
+            log.info("navigation of %s/%s.html brought up to date", period.folder, name)
 
 
 def _write_run_states(
-    out: Path, years: list[int], runs: list[RunResult], kf_keys: dict[int, str]
+    out: Path, periods: list[Period], runs: list[RunResult], kf_keys: dict[Period, str]
 ) -> None:
-    """Record each year's runs and key-figure key in ``<year>/runs.json`` (kept entries stay)."""
-    for year in years:
-        ydir = out / str(year)
-        state = read_json_dict(ydir / "runs.json")
+    """Record each period's runs and key-figure key in ``<period>/runs.json`` (kept entries stay)."""
+    import json
+
+    for period in periods:
+        pdir = out / period.folder
+        state = read_json_dict(pdir / "runs.json")
         for r in runs:
-            if r.year == year:
-                state[r.notebook] = {k: v for k, v in asdict(r).items() if k != "page"}
-        state["_key_figures"] = kf_keys[year]
-        atomic_write_text(ydir / "runs.json", json.dumps(state, ensure_ascii=False, indent=2))
+            if r.period == period:
+                state[r.notebook] = r.state()
+        state["_key_figures"] = kf_keys[period]
+        atomic_write_text(pdir / "runs.json", json.dumps(state, ensure_ascii=False, indent=2))

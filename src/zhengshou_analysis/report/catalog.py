@@ -4,8 +4,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
-__all__ = ["MONTHLY_NOTEBOOKS", "NOTEBOOKS", "SHORT_TITLES", "default_notebook_dir"]
+if TYPE_CHECKING:
+    from ..periods import Period, PeriodKind
+
+__all__ = [
+    "MONTHLY_NOTEBOOKS",
+    "NOTEBOOKS",
+    "NOTEBOOK_DATA_SCOPE",
+    "OFFICE_DATA_SCOPE",
+    "SHORT_TITLES",
+    "DataScope",
+    "default_notebook_dir",
+    "notebook_title",
+    "notebooks_of",
+]
 
 #: The report notebooks, in reading order, with their Chinese titles.
 NOTEBOOKS: dict[str, str] = {
@@ -33,6 +47,40 @@ SHORT_TITLES: dict[str, str] = {
     "50_delivery": "安置房交付",
     "60_dispatch": "调度简报",
 }
+
+
+#: What of the ledgers a run key covers. ``"period"``: the canonical tables as known at the
+#: period's end (:func:`~zhengshou_analysis.figures.vintage.cut_tables_at`), so that a change dated
+#: later (a payment of May) does not re-run an earlier period (April); ``"raw"``: every raw file.
+DataScope = Literal["period", "raw"]
+
+#: The data scope of each page. The data-quality page shows the cleaning of every raw file (the
+#: sheets, headers, findings and rejected rows of each), so any change to any file re-runs it.
+NOTEBOOK_DATA_SCOPE: dict[str, DataScope] = {
+    "00_overview": "period",
+    "10_data_quality": "raw",
+    "20_progress": "period",
+    "30_funding": "period",
+    "40_transition_fees": "period",
+    "50_delivery": "period",
+    "60_dispatch": "period",
+}
+
+#: The data scope of a period's key figures and office files, by period kind. A year's (and a
+#: date's) workbook ``报表_…xlsx`` holds the 数据质量 sheets (every raw file); a month's 调度简报
+#: holds the month's figures and lists only.
+OFFICE_DATA_SCOPE: dict[PeriodKind, DataScope] = {"year": "raw", "date": "raw", "month": "period"}
+
+
+def notebooks_of(period: Period) -> dict[str, str]:
+    """The notebooks a period runs, with their titles: a month :data:`MONTHLY_NOTEBOOKS`, a year
+    or an ad-hoc reporting date :data:`NOTEBOOKS`."""
+    return MONTHLY_NOTEBOOKS if period.kind == "month" else NOTEBOOKS
+
+
+def notebook_title(name: str) -> str:
+    """The Chinese title of a notebook of either catalogue (its name when unknown)."""
+    return {**NOTEBOOKS, **MONTHLY_NOTEBOOKS}.get(name, name)
 
 
 def default_notebook_dir() -> Path:

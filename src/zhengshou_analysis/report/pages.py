@@ -18,13 +18,15 @@ from collections.abc import Collection, Sequence
 from pathlib import PurePath
 from typing import Any
 
-from .catalog import NOTEBOOKS, SHORT_TITLES
+from ..periods import Period
+from .catalog import SHORT_TITLES, notebooks_of
 from .views import banner_html
 
 __all__ = [
     "BEIJING",
     "FONT_SLOT",
     "PAGE_CSS",
+    "PageRef",
     "beijing_time",
     "embed_shared_font",
     "font_face_css",
@@ -209,45 +211,69 @@ def html_page(
     )
 
 
-def page_nav(year: int, notebook: str, pages: Collection[tuple[int, str]]) -> str:
+#: A page of the reports folder: its period (a year given as an int means that year) and notebook.
+PageRef = tuple["Period | int", str]
+
+
+def _as_period(period: Period | int) -> Period:
+    """A period; an int is the year as of its 31 December."""
+    return period if isinstance(period, Period) else Period.year_end(int(period))
+
+
+def page_nav(period: Period | int, notebook: str, pages: Collection[PageRef]) -> str:
     """The navigation bar of one report page, with relative links only.
 
-    A link to the index, links to the other reports of the same year and links to the same report
-    of the previous and next year that has it: all taken from ``pages``, the reports present in
-    the reports folder, so that no link points to a missing file.
+    Every page links to the index and to the other reports of its own folder. A year's page links
+    to the same report of the previous and next year that has it; a month's page (调度简报) to the
+    previous and next month that has it and to its year's overview; a page of an ad-hoc reporting
+    date to nothing more. Every link is taken from ``pages``, the reports present in the reports
+    folder, so that no link points to a missing file; a year's links never depend on the months
+    present (a monthly batch leaves the year's pages as they are).
 
     Parameters
     ----------
-    year
-        The page's reporting year (its folder ``<year>/``).
+    period
+        The page's reporting period (:class:`~zhengshou_analysis.periods.Period`; an int is a
+        year), whose folder holds the page.
     notebook
         The page's notebook name (``00_overview``).
     pages
-        Every ``(year, notebook)`` whose page exists (or is being written) in the reports folder.
+        Every ``(period, notebook)`` whose page exists (or is being written) in the reports
+        folder.
 
     Returns
     -------
     str
         The inner HTML of the ``<nav>`` (for :func:`html_page` or :func:`set_nav`).
     """
-    present = set(pages)
+    here = _as_period(period)
+    present = {(_as_period(p), name) for p, name in pages}
     parts = [f'<a href="../index.html">{_NAV_INDEX}</a>']
     links = []
-    for name in NOTEBOOKS:
+    for name in notebooks_of(here):
         label = html.escape(SHORT_TITLES.get(name, name))
         if name == notebook:
             links.append(f'<strong aria-current="page">{label}</strong>')
-        elif (year, name) in present:
+        elif (here, name) in present:
             links.append(f'<a href="{html.escape(name)}.html">{label}</a>')
-    parts.append(f'<span class="zs-nav-pages">{year}年各报告：{"".join(links)}</span>')
-    years = sorted({y for y, name in present if name == notebook})
-    before = [y for y in years if y < year]
-    after = [y for y in years if y > year]
+    several = "各报告" if len(notebooks_of(here)) > 1 else ""  # a month has one page
+    parts.append(
+        f'<span class="zs-nav-pages">{html.escape(here.label_zh)}{several}：{"".join(links)}</span>'
+    )
+    if here.kind == "date":
+        return "".join(parts)
+    same = sorted(p for p, name in present if name == notebook and p.kind == here.kind)
+    before = [p for p in same if p < here]
+    after = [p for p in same if p > here]
     target = f"{html.escape(notebook)}.html"
     if before:
-        parts.append(f'<a href="../{before[-1]}/{target}">‹ {before[-1]}年</a>')
+        parts.append(f'<a href="../{before[-1].folder}/{target}">‹ {before[-1].label_zh}</a>')
     if after:
-        parts.append(f'<a href="../{after[0]}/{target}">{after[0]}年 ›</a>')
+        parts.append(f'<a href="../{after[0].folder}/{target}">{after[0].label_zh} ›</a>')
+    year = Period.year_end(here.year)
+    if here.kind == "month" and (year, "00_overview") in present:
+        overview = SHORT_TITLES["00_overview"]
+        parts.append(f'<a href="../{year.folder}/00_overview.html">{year.label_zh}{overview}</a>')
     return "".join(parts)
 
 
@@ -290,6 +316,7 @@ def parameters_in_words(
     as_of: str | None,
     profile: str | None,
     extra: int = 0,
+    periods: str | None = None,
 ) -> str:
     """A run's parameters as a reader understands them, without machine paths or JSON.
 
@@ -309,6 +336,9 @@ def parameters_in_words(
     extra
         How many further notebook parameters were set (counted, not listed: they are in the
         executed notebook).
+    periods
+        The reporting periods in words (a batch's: ``2021年1月至6月``); said instead of the
+        reporting date when given.
 
     Returns
     -------
@@ -320,7 +350,10 @@ def parameters_in_words(
         words.append(f"随机种子 {int(seed)}")
     if horizon_months is not None:
         words.append(f"预测期 {int(horizon_months)} 个月")
-    words.append(f"统计截止 {_date_words(as_of)}" if as_of else "统计截止 年末")
+    if periods:
+        words.append(f"报告期 {html.escape(periods)}")
+    else:
+        words.append(f"统计截止 {_date_words(as_of)}" if as_of else "统计截止 年末")
     name = PurePath(profile).name if profile else ""
     words.append(f"单位配置：{html.escape(name)}" if name else "单位配置：内置默认")
     if extra:

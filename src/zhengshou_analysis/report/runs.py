@@ -1,8 +1,11 @@
-"""One report run: its run key, and executing one notebook for one year (in a worker process).
+"""One report run: its run key, and executing one notebook for one period (in a worker process).
 
 A run is skipped when its *run key* (data fingerprint, notebook bytes, parameters, package source)
-matches the last successful run. :func:`execute_run` never raises for a bad run: a failed
-notebook is kept as ``<notebook>.failed.ipynb`` and reported in the :class:`RunResult`.
+matches the last successful run. The data fingerprint of most pages covers the ledgers as known at
+the period's end only (:func:`tables_fingerprint` of the cut tables; ``catalog.NOTEBOOK_DATA_SCOPE``),
+so that a change dated later never re-runs an earlier period. :func:`execute_run` never raises for a
+bad run: a failed notebook is kept as ``<notebook>.failed.ipynb`` and reported in the
+:class:`RunResult`.
 """
 
 from __future__ import annotations
@@ -15,12 +18,18 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
-from .catalog import NOTEBOOKS
+from ..periods import Period
+from .catalog import notebook_title
 from .pages import FONT_SLOT, footer_html, parameters_in_words, render_html
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "KERNEL_NAME",
@@ -31,6 +40,7 @@ __all__ = [
     "prepare_worker",
     "run_key",
     "run_parameters_in_words",
+    "tables_fingerprint",
 ]
 
 log = logging.getLogger(__name__)
@@ -41,9 +51,12 @@ KERNEL_NAME = "python3"
 
 @dataclass
 class RunResult:
-    """The outcome of one notebook run for one year."""
+    """The outcome of one notebook run for one period.
 
-    year: int
+    ``notebook`` is ``"*"`` for a period that was not run at all (no ledger row in it).
+    """
+
+    period: Period
     notebook: str
     status: str  # ok, skipped (unchanged), failed
     run_key: str
@@ -54,12 +67,27 @@ class RunResult:
     finished: str | None = None
     page: str | None = field(default=None, repr=False)  # the rendered page, until written
 
+    @property
+    def year(self) -> int:
+        """The period's reporting year (kept for callers that knew yearly runs only)."""
+        return self.period.year
+
+    @property
+    def folder(self) -> str:
+        """The period's folder in the reports folder: ``2021``, ``2021-06``, ``2021-06-15``."""
+        return self.period.folder
+
+    def state(self) -> dict[str, Any]:
+        """The run as ``runs.json`` records it (plain JSON: the period as its folder name)."""
+        out = {k: v for k, v in asdict(self).items() if k not in ("page", "period")}
+        return {"period": self.period.folder, "year": self.period.year, **out}
+
 
 @dataclass
 class RunTask:
-    """One notebook to execute for one year: everything a worker process needs."""
+    """One notebook to execute for one period: everything a worker process needs."""
 
-    year: int
+    period: Period
     notebook: str
     source: str
     out_dir: str
@@ -106,13 +134,40 @@ def digest(*parts: str) -> str:
     return h.hexdigest()[:24]
 
 
+def tables_fingerprint(tables: Mapping[str, pd.DataFrame]) -> str:
+    """A deterministic fingerprint of canonical tables: names, columns, dtypes and every value.
+
+    Cheap (:func:`pandas.util.hash_pandas_object`, no serialisation) and independent of the row
+    index, so that a row added to one table changes its fingerprint only.
+
+    Parameters
+    ----------
+    tables
+        Tables by name (for a run key: the tables as known at a period's end).
+
+    Returns
+    -------
+    str
+        64 hex digits.
+    """
+    import pandas as pd
+
+    h = hashlib.sha256()
+    for name in sorted(tables):
+        df = tables[name]
+        h.update(f"{name}\0{list(df.columns)}\0{[str(t) for t in df.dtypes]}\0{len(df)}".encode())
+        h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
 def run_key(data_fp: str, nb_path: Path, parameters: dict) -> str:
     """The key of a run: data fingerprint, notebook bytes, parameters and package source.
 
     Parameters
     ----------
     data_fp
-        Fingerprint of the raw ledger folder.
+        Fingerprint of the data the page shows (the raw folder, or the tables as known at the
+        period's end, with the profile's fingerprint: ``batch`` decides by the page's data scope).
     nb_path
         The notebook to run.
     parameters
@@ -157,7 +212,7 @@ def execute_run(task: RunTask) -> RunResult:
     Parameters
     ----------
     task
-        The notebook, year, parameters and output folder.
+        The notebook, period, parameters and output folder.
 
     Returns
     -------
@@ -232,9 +287,9 @@ def _keep_failed(
         os.replace(tmp_nb, failed)
     else:
         tmp_nb.unlink(missing_ok=True)
-    log.error("%s %s failed: %s", task.year, task.notebook, error)
+    log.error("%s %s failed: %s", task.period.folder, task.notebook, error)
     return RunResult(
-        task.year,
+        task.period,
         task.notebook,
         "failed",
         task.run_key,
@@ -252,7 +307,7 @@ def _render_ok(task: RunTask, tmp_nb: Path, seconds: float, finished: str) -> Ru
 
     out = Path(task.out_dir)
     final_nb = out / f"{task.notebook}.ipynb"
-    title = f"{task.year}年 · {NOTEBOOKS.get(task.notebook, task.notebook)}"
+    title = f"{task.period.label_zh} · {notebook_title(task.notebook)}"
     nb = nbformat.read(tmp_nb, as_version=4)
     meta = footer_html(
         __version__, run_parameters_in_words(task.parameters), dt.datetime.fromisoformat(finished)
@@ -262,7 +317,7 @@ def _render_ok(task: RunTask, tmp_nb: Path, seconds: float, finished: str) -> Ru
     os.replace(tmp_nb, final_nb)
     (out / f"{task.notebook}.failed.ipynb").unlink(missing_ok=True)
     return RunResult(
-        task.year,
+        task.period,
         task.notebook,
         "ok",
         task.run_key,

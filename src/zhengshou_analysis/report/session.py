@@ -19,6 +19,7 @@ from ..figures import FIGURES, Analysis, Figure
 from ..figures import definitions as registry_definitions
 from ..formatting import fmt_date_zh
 from ..ledger.clean import CleanResult
+from ..periods import Period
 from ..profile import DEFAULT_PROFILE, Profile
 from ..settings import Policy
 from .views import banner_html, show_html
@@ -54,6 +55,15 @@ class Report:
     horizon_months: int = 12
     seed: int = 2021
     profile: Profile = DEFAULT_PROFILE
+
+    @property
+    def period(self) -> Period:
+        """The reporting period: the year (no reporting date given, or 31 December), the month
+        (its last day given) or the date itself (:meth:`~zhengshou_analysis.periods.Period.of_date`);
+        its ``folder`` and ``label_zh`` (``2021年6月``) name the pages of a run."""
+        if self.as_of_given is None:
+            return Period.year_end(self.year)
+        return Period.of_date(self.as_of)
 
     @property
     def policy(self) -> Policy:
@@ -101,11 +111,12 @@ class Report:
 def load_report(
     data_dir: str | os.PathLike,
     *,
-    year: int,
+    year: int | None = None,
     as_of: str | None = None,
     horizon_months: int = 12,
     seed: int = 2021,
     profile_path: str = "",
+    period: Period | None = None,
 ) -> Report:
     """The reporting context of ``year``, without showing anything (for files written outside a page).
 
@@ -114,25 +125,36 @@ def load_report(
     data_dir
         The raw ledgers (read-only); cleaned once and cached.
     year
-        The reporting year.
+        The reporting year (not needed with ``period``).
     as_of
         Reporting date ``YYYY-MM-DD`` (``None`` or ``""``: 31 December of ``year``).
+    period
+        The reporting period instead of ``year`` and ``as_of``
+        (:class:`~zhengshou_analysis.periods.Period`): a year as of its 31 December (``as_of``
+        not given, as a yearly run), a month as of its last day, or a date.
     horizon_months, seed
         Forecast settings of the analysis context (a batch passes the profile's).
     profile_path
         The office profile (``""``: ``zhengshou.toml`` in ``data_dir``, else in the current
         folder, else the built-in one; :func:`~zhengshou_analysis.profile.load_profile`).
     """
+    from ..exceptions import ParameterError
     from ..ledger.store import load_ledgers
     from ..profile import load_profile
     from ..settings import resolve_as_of
 
+    if period is not None:
+        if year is not None and int(year) != period.year:
+            raise ParameterError(f"year {year} is not the year of the period {period.folder}")
+        year, as_of = period.year, (None if period.kind == "year" else period.as_of_text)
+    if year is None:
+        raise ParameterError("load_report needs a year (or a period)")
     profile = load_profile(profile_path or None, raw_dir=data_dir)
     as_of = as_of or None  # "" (the notebooks' default) means 31 December
     ledgers = load_ledgers(data_dir, profile=profile)
     return Report(
         int(year),
-        resolve_as_of(as_of, year=year),
+        resolve_as_of(as_of, year=int(year)),
         ledgers,
         as_of,
         bool(ledgers.manifest.get("synthetic")),
@@ -145,20 +167,21 @@ def load_report(
 def open_report(
     data_dir: str | os.PathLike,
     *,
-    year: int,
+    year: int | None = None,
     as_of: str | None = None,
     title: str | None = None,
     horizon_months: int = 12,
     seed: int = 2021,
     profile_path: str = "",
+    period: Period | None = None,
 ) -> Report:
     """Load the ledgers for ``year`` and show the page header (banner, title, reporting date).
 
     Parameters
     ----------
-    data_dir, year, as_of, horizon_months, seed, profile_path
+    data_dir, year, as_of, horizon_months, seed, profile_path, period
         As for :func:`load_report`: the profile's policy and scenario set apply to every figure
-        of the page, its office name to the title.
+        of the page, its office name to the title, the period's label (``2021年6月``) too.
     title
         Page title shown under the banner (``None``: no title).
     """
@@ -172,12 +195,15 @@ def open_report(
         horizon_months=horizon_months,
         seed=seed,
         profile_path=profile_path,
+        period=period,
     )
     header = banner_html() if rep.demo else ""
+    label = rep.period.label_zh  # 2021年, 2021年6月, 2021年（截至6月15日）
     if title:
-        header += f"<h1>{html.escape(f'{rep.office}{rep.year}年 · {title}')}</h1>"
+        header += f"<h1>{html.escape(f'{rep.office}{label} · {title}')}</h1>"
+    when = f"报告年度：{rep.year}年" if rep.period.kind == "year" else f"报告期：{label}"
     header += (
-        f'<p class="zs-meta">报告年度：{rep.year}年 · '
+        f'<p class="zs-meta">{html.escape(when)} · '
         f"统计截止日：{html.escape(fmt_date_zh(rep.as_of))}</p>"
     )
     show_html(header)
