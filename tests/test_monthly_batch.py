@@ -24,7 +24,6 @@ from ledger_builder import build_raw
 from zhengshou_analysis.exceptions import ParameterError
 from zhengshou_analysis.periods import Period, parse_months
 from zhengshou_analysis.profile import load_profile
-from zhengshou_analysis.report import officedoc
 from zhengshou_analysis.report.batch import run_batch, settle_periods
 from zhengshou_analysis.report.catalog import (
     MONTHLY_NOTEBOOKS,
@@ -167,15 +166,6 @@ def _raw_with_may_payment(raw: Path) -> Path:
     return raw
 
 
-def _fake_dispatch_docx(rep, path: Path) -> None:
-    """Stands in for ``officedoc.write_dispatch_docx`` where it has not landed (a real .docx)."""
-    import docx
-
-    document = docx.Document()
-    document.add_paragraph(f"{rep.office}{rep.period.label_zh}调度简报（测试替身）")
-    document.save(str(path))
-
-
 def _statuses(result) -> dict[tuple[str, str], str]:
     return {(r.folder, r.notebook): r.status for r in result.runs}
 
@@ -196,12 +186,9 @@ def history(tmp_path_factory):
     raw = _raw_with_may_payment(base / "ledgers")
     nb_dir = _probe_notebooks(base / "notebooks")
     out = base / "reports"
-    real_docx = hasattr(officedoc, "write_dispatch_docx")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ZHENGSHOU_CACHE_DIR", str(base / "cache"))
-        if not real_docx:  # the dispatch brief is another part of issue 15: a stand-in here
-            mp.setattr(officedoc, "write_dispatch_docx", _fake_dispatch_docx, raising=False)
-        jobs = 4 if real_docx else 1  # a stand-in reaches no pool worker: run in this process
+        jobs = 2
 
         def batch(**kw):
             return run_batch(
@@ -380,10 +367,6 @@ def test_a_years_key_figures_are_those_of_compute_period_figures(tmp_path, monke
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not (ROOT / "notebooks" / "60_dispatch.ipynb").is_file(),
-    reason="notebooks/60_dispatch.ipynb (the 调度简报 page of issue 15) is not in this tree yet",
-)
 def test_three_months_of_the_real_dispatch_page_on_the_demo(tmp_path, monkeypatch):
     monkeypatch.setenv("ZHENGSHOU_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "reports"
