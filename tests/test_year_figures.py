@@ -60,3 +60,15 @@ def test_january_compares_with_the_year_end_before_and_a_year_has_no_changes(sma
     assert all(v is None for v in jan[CHANGE_KEYS[0]].values())
     year = compute_period_figures(tables, period=Period.year_end(2021), horizon_months=6)
     assert year["period"] == "2021" and not set(CHANGE_KEYS) & set(year)
+
+
+@pytest.mark.slow
+def test_a_given_analysis_gives_the_same_figures_and_must_report_the_period(small_ledgers):
+    tables = small_ledgers.tables
+    june = Period.month_end(2021, 6)
+    own = compute_period_figures(tables, period=june, horizon_months=6)
+    analysis = Analysis(tables, year=2021, as_of="2021-06-30", horizon_months=6)
+    given = compute_period_figures(tables, period=june, analysis=analysis)
+    assert given == own
+    with pytest.raises(ValueError, match="2021-05"):
+        compute_period_figures(tables, period=Period.month_end(2021, 5), analysis=analysis)

@@ -101,6 +101,7 @@ def compute_period_figures(
     profile: Profile | None = None,
     seed: int | None = None,
     horizon_months: int | None = None,
+    analysis: Analysis | None = None,
 ) -> dict[str, Any]:
     """The key figures of a reporting period; a month's with its changes beside them.
 
@@ -118,6 +119,10 @@ def compute_period_figures(
         The reporting period (:class:`~zhengshou_analysis.periods.Period`).
     profile, seed, horizon_months
         As for :func:`compute_year_figures`.
+    analysis
+        The period's analysis context when the caller has one already (a batch worker that also
+        writes the office files from it): its figures are used instead of fitting the forecasts
+        a second time. It must report ``period`` (same year and ``as_of``).
 
     Returns
     -------
@@ -128,14 +133,22 @@ def compute_period_figures(
     from ..profile import DEFAULT_PROFILE
 
     profile = profile or DEFAULT_PROFILE
-    figures = compute_year_figures(
-        tables,
-        year=period.year,
-        as_of=period.as_of,
-        profile=profile,
-        seed=seed,
-        horizon_months=horizon_months,
-    )
+    if analysis is not None:
+        if analysis.as_of != period.as_of or analysis.year != period.year:
+            raise ValueError(
+                f"the analysis reports {analysis.year} as of {analysis.as_of.date()}, "
+                f"not the period {period.folder}"
+            )
+        figures = analysis.key_figures(forecasts=True)
+    else:
+        figures = compute_year_figures(
+            tables,
+            year=period.year,
+            as_of=period.as_of,
+            profile=profile,
+            seed=seed,
+            horizon_months=horizon_months,
+        )
     figures["period"] = period.folder
     if period.kind != "month":
         return figures

@@ -562,13 +562,12 @@ def _write_key_figures(
 ) -> None:
     """Compute the figures of ``period`` and write ``key_figures.json`` and its office files.
 
-    Runs in a pool worker. A year's (or a date's) key figures are those of
+    Runs in a pool worker. The key figures are those of
     :func:`~zhengshou_analysis.figures.year.compute_period_figures` (the registry at the period's
-    end, and ``period``), taken from the one reporting context (:func:`~.session.load_report`)
-    that also serves the work summary and the workbook, so the three carry the same numbers. A
-    month's are :func:`~zhengshou_analysis.figures.year.compute_period_figures` with the changes
-    since last month and since January; its office file is the one-page 调度简报
-    (``officedoc.write_dispatch_docx(rep, path)``). Office files of the same period under another
+    end, and ``period``; a month's with its changes since last month and since January), taken
+    from the one reporting context (:func:`~.session.load_report`) that also serves the office
+    files, so they carry the same numbers and the forecasts are fitted once: a year's work
+    summary and workbook, a month's one-page 调度简报 (``officedoc.write_dispatch_docx``). Office files of the same period under another
     office name (a renamed office) are removed.
     """
     from ..figures.keyfile import key_figures_json
@@ -582,12 +581,9 @@ def _write_key_figures(
         seed=seed,
         profile_path=profile_path,
     )
-    if period.kind == "month":
-        figures = compute_period_figures(
-            rep.tables, period=period, profile=rep.profile, seed=seed, horizon_months=horizon
-        )
-    else:  # equal to compute_period_figures (tests/test_monthly_batch.py), without a 2nd fit
-        figures = {**rep.analysis.key_figures(), "period": period.folder}
+    figures = compute_period_figures(  # from the context the office files use: one fit
+        rep.tables, period=period, profile=rep.profile, analysis=rep.analysis
+    )
     out = Path(folder)
     atomic_write_text(out / "key_figures.json", key_figures_json(figures))
     names = _office_file_names(rep.office, period)
