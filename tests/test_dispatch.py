@@ -31,6 +31,7 @@ import shutil
 import subprocess
 import time
 import zipfile
+from pathlib import Path
 
 import docx
 import pandas as pd
@@ -501,9 +502,8 @@ def test_page_tables_of_the_dispatch_page(tables):
 # -------------------------------------------------------------------------- the Word brief
 @pytest.fixture(scope="module")
 def demo_june() -> Report:
-    from conftest import DEMO
-
-    return load_report(DEMO, year=2021, as_of="2021-06-30")
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo"
+    return load_report(demo, year=2021, as_of="2021-06-30")
 
 
 @pytest.fixture(scope="module")

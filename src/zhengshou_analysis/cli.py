@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._version import __version__
-from .exceptions import ZhengshouError
+from .exceptions import ParameterError, ZhengshouError
 
 __all__ = ["main"]
 
@@ -69,14 +69,19 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
 def _cmd_figures(args: argparse.Namespace) -> int:
     from .figures.keyfile import key_figures_json
-    from .figures.year import compute_year_figures
+    from .figures.year import compute_period_figures
     from .ledger.store import load_ledgers
+    from .periods import Period
 
+    period = Period.year_end(args.year) if args.as_of is None else Period.of_date(args.as_of)
+    if period.year != args.year:
+        raise ParameterError(
+            f"--as-of {args.as_of} is not in --year {args.year}: give a date of that year"
+        )
     # cleaned once, shared with notebooks and batches
     result = load_ledgers(args.raw_dir, profile=args.profile_obj)
-    figures = compute_year_figures(
-        result.tables, year=args.year, as_of=args.as_of, profile=args.profile_obj
-    )
+    # the content of <period>/key_figures.json: a month's with its changes
+    figures = compute_period_figures(result.tables, period=period, profile=args.profile_obj)
     sys.stdout.write(key_figures_json(figures))
     return 0
 
@@ -207,7 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_profile_option(p)
     p.set_defaults(func=_cmd_inspect)
 
-    p = sub.add_parser("figures", help="print the key figures of a year as JSON")
+    p = sub.add_parser(
+        "figures",
+        help="print the key figures of a period as JSON (what the batch writes to key_figures.json)",
+    )
     p.add_argument("raw_dir", type=Path, nargs="?", default=DEFAULT_DATA)
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--as-of", dest="as_of", default=None, help="reporting date (default: 31 Dec)")
