@@ -163,3 +163,24 @@ def test_an_office_profile_changes_the_figures_it_governs(demo_ledgers, tmp_path
     assert office["horizon_months"] == 6
     assert office["forecast_assumptions"]["seed"] == 7
     assert office["unpaid_gap_yuan"] == base["unpaid_gap_yuan"]  # not governed by the policy
+
+
+def test_at_gives_the_same_settings_earlier_and_none_without_rows(small_ledgers):
+    import pytest
+
+    from zhengshou_analysis.figures import Analysis
+
+    a = Analysis(small_ledgers.tables, year=2021, as_of="2021-06-30", horizon_months=6, seed=7)
+    may = a.at("2021-05-31")
+    assert (may.year, may.as_of, may.seed, may.horizon_months) == (
+        2021,
+        pd.Timestamp("2021-05-31"),
+        7,
+        6,
+    )
+    assert may.key_figures(forecasts=False) == Analysis(
+        small_ledgers.tables, year=2021, as_of="2021-05-31"
+    ).key_figures(forecasts=False)
+    assert a.at("2019-12-31") is None  # these ledgers have no row in 2019
+    with pytest.raises(ValueError, match="after"):
+        a.at("2021-07-31")

@@ -524,6 +524,49 @@ class Analysis:
     def _review_frequency(self) -> Literal["year", "month"]:
         return "year" if (self.as_of.month, self.as_of.day) == (12, 31) else "month"
 
+    def at(self, as_of) -> Analysis | None:
+        """The same context at an earlier reporting date: same tables, policy, seed, horizon,
+        paths and scenarios, reporting the year of ``as_of``.
+
+        Used for comparisons (last month, the end of the year before) and for last month's
+        forecast, which with the same seed is the one last month's run made.
+
+        Parameters
+        ----------
+        as_of
+            The earlier reporting date (or this one).
+
+        Returns
+        -------
+        Analysis or None
+            ``None`` when no ledger has a row in that period (nothing to compare with).
+
+        Raises
+        ------
+        ValueError
+            When ``as_of`` is after this context's date: its tables, as known at its date, hold
+            nothing later.
+        """
+        ts = resolve_as_of(as_of)
+        if ts > self.as_of:
+            raise ValueError(
+                f"{ts.date()} is after {self.as_of.date()}: the tables as known then hold nothing later"
+            )
+        try:
+            return Analysis(
+                self.tables,
+                year=ts.year,
+                as_of=ts,
+                policy=self.policy,
+                horizon_months=self.horizon_months,
+                seed=self.seed,
+                n_paths=self.n_paths,
+                scenarios=self.scenarios,
+            )
+        except EmptyPeriodError:
+            log.info("no ledger rows in the period of %s: nothing to compare with", ts.date())
+            return None
+
     def key_figures(self, *, forecasts: bool = True) -> dict[str, Any]:
         """The content of ``key_figures.json`` (see :func:`~.keyfile.compute_key_figures`)."""
         from .keyfile import assemble_key_figures

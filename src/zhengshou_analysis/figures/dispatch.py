@@ -33,7 +33,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..exceptions import EmptyPeriodError
 from ..formatting import fmt_count, fmt_date_zh, fmt_months, fmt_yuan_prose
 from ..periods import Period, duration_months
 from ..schemas import PAYMENTS
@@ -119,24 +118,6 @@ def _in_month(dates: pd.Series, as_of: pd.Timestamp) -> pd.Series:
     return dates.between(start, end).fillna(False).astype(bool)
 
 
-def _analysis_at(analysis: Analysis, as_of: pd.Timestamp) -> Analysis | None:
-    """The same settings at an earlier date (``None`` when no ledger has a row in that period)."""
-    try:
-        return Analysis(
-            analysis.tables,
-            year=as_of.year,
-            as_of=as_of,
-            policy=analysis.policy,
-            horizon_months=analysis.horizon_months,
-            seed=analysis.seed,
-            n_paths=analysis.n_paths,
-            scenarios=analysis.scenarios,
-        )
-    except EmptyPeriodError:
-        log.info("no ledger rows in the period of %s: nothing to compare with", as_of.date())
-        return None
-
-
 @lru_cache(maxsize=4)
 def last_month_analysis(analysis: Analysis) -> Analysis | None:
     """The analysis at the end of the month before ``analysis.as_of``, with the same settings.
@@ -155,7 +136,7 @@ def last_month_analysis(analysis: Analysis) -> Analysis | None:
         analysis (the page's tables and the Word brief share it).
     """
     _, _, before = _window(analysis.as_of)
-    return _analysis_at(analysis, before)
+    return analysis.at(before)
 
 
 @lru_cache(maxsize=4)
@@ -164,7 +145,7 @@ def year_start_analysis(analysis: Analysis) -> Analysis | None:
 
     ``None`` when the ledgers have no row in that year. Cached per analysis.
     """
-    return _analysis_at(analysis, pd.Timestamp(analysis.as_of.year - 1, 12, 31))
+    return analysis.at(pd.Timestamp(analysis.as_of.year - 1, 12, 31))
 
 
 # --------------------------------------------------------------------------------- key figures

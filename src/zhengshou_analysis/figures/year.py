@@ -129,40 +129,30 @@ def compute_period_figures(
     dict
         The content of ``<period>/key_figures.json``.
     """
-    from ..exceptions import EmptyPeriodError
     from ..profile import DEFAULT_PROFILE
 
-    profile = profile or DEFAULT_PROFILE
-    if analysis is not None:
-        if analysis.as_of != period.as_of or analysis.year != period.year:
-            raise ValueError(
-                f"the analysis reports {analysis.year} as of {analysis.as_of.date()}, "
-                f"not the period {period.folder}"
-            )
-        figures = analysis.key_figures(forecasts=True)
-    else:
-        figures = compute_year_figures(
+    if analysis is None:
+        analysis = Analysis.from_profile(
             tables,
             year=period.year,
             as_of=period.as_of,
-            profile=profile,
+            profile=profile or DEFAULT_PROFILE,
             seed=seed,
             horizon_months=horizon_months,
         )
+    elif analysis.as_of != period.as_of or analysis.year != period.year:
+        raise ValueError(
+            f"the analysis reports {analysis.year} as of {analysis.as_of.date()}, "
+            f"not the period {period.folder}"
+        )
+    figures = analysis.key_figures(forecasts=True)
     figures["period"] = period.folder
     if period.kind != "month":
         return figures
 
     def at(earlier: Period | None) -> dict[str, Any] | None:
-        if earlier is None:
-            return None
-        try:
-            a = Analysis.from_profile(
-                tables, year=earlier.year, as_of=earlier.as_of, profile=profile
-            )
-            return a.key_figures(forecasts=False)
-        except EmptyPeriodError:
-            return None
+        other = None if earlier is None else analysis.at(earlier.as_of)
+        return None if other is None else other.key_figures(forecasts=False)
 
     last_month = at(period.previous)
     year_start = last_month if period.month == 1 else at(period.year_start)
