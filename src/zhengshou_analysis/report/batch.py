@@ -34,8 +34,8 @@ written to a temporary name and renamed, so a crash never leaves a half-written 
 good one was.
 
 The data flow: :func:`run_batch` settles the periods (:func:`settle_periods`), plans
-(``catalog``, ``runs.run_key``), executes each run in a worker (``runs.execute_run`` renders the
-page with ``pages``) and each period's key figures and office files (``_write_key_figures``),
+(``catalog``, ``runs.run_key``), executes each run through ``engine`` (in a process pool;
+``runs.execute_run`` renders the page with ``pages``) and each period's key figures and office files (``_write_key_figures``),
 fills the navigation of the new pages, embeds one font subset in them and writes them
 (``files``), updates the navigation of the pages already there, records ``runs.json`` and
 refreshes the index (``index``).
@@ -45,10 +45,8 @@ from __future__ import annotations
 
 import importlib
 import logging
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -65,18 +63,11 @@ from .catalog import (
     default_notebook_dir,
     notebooks_of,
 )
+from .engine import execute_tasks
 from .files import atomic_write_text, office_file_name, read_json_dict
 from .index import office_files_of, refresh_index
 from .pages import embed_shared_font, page_nav, set_nav
-from .runs import (
-    RunResult,
-    RunTask,
-    digest,
-    execute_run,
-    prepare_worker,
-    run_key,
-    tables_fingerprint,
-)
+from .runs import RunResult, RunTask, digest, run_key, tables_fingerprint
 
 __all__ = ["BatchResult", "parse_years", "run_batch", "settle_periods"]
 
@@ -86,18 +77,6 @@ if TYPE_CHECKING:
     from ..profile import Profile
 
 log = logging.getLogger(__name__)
-
-#: Relative cost of the notebooks (the ones that fit forecast models run longest).
-_COST = {"00_overview": 3, "30_funding": 3, "50_delivery": 2, "40_transition_fees": 2}
-
-#: Imported once by the forkserver, so that every worker starts with them loaded.
-_PRELOAD = [
-    "zhengshou_analysis.report.batch",
-    "zhengshou_analysis.report.runs",
-    "zhengshou_analysis.report.pages",
-    "papermill",
-    "nbconvert",
-]
 
 #: The writer of each office file (``index.OFFICE_FILES``, ``index.MONTHLY_OFFICE_FILES``): the
 #: module of ``report`` and its function ``(rep, path) -> None``, imported in the worker.
@@ -321,8 +300,12 @@ def run_batch(
         profile,
     )
     plan = _plan(inputs, out, force=force)
-    runs = plan.skipped + _execute(
-        plan.tasks, plan.figure_jobs, jobs=jobs, progress=progress, on_run=on_run
+    runs = plan.skipped + execute_tasks(
+        plan.tasks,
+        [(_write_key_figures, job) for job in plan.figure_jobs],
+        jobs=jobs,
+        progress=progress,
+        on_run=on_run,
     )
     runs += [
         RunResult(period, "*", "failed", "", error=message)
@@ -594,96 +577,6 @@ def _write_key_figures(
         for stale in out.glob(f"{kind}_*{suffix}"):
             if stale.name not in names:
                 stale.unlink()
-
-
-def _execute(
-    tasks: list[RunTask],
-    figure_jobs: list[_FigureJob],
-    *,
-    jobs: int | None,
-    progress: bool,
-    on_run: Callable[[RunResult], None] | None,
-) -> list[RunResult]:
-    """Execute the runs and the key-figure jobs, in worker processes when more than one job.
-
-    Returns
-    -------
-    list of RunResult
-        One per task, in the order they finished.
-    """
-    # longest first (the overview and funding notebooks fit models), key figures fill the gaps
-    tasks.sort(key=lambda t: -_COST.get(t.notebook, 1))
-    results: list[RunResult] = []
-    if not tasks and not figure_jobs:
-        return results
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks) + len(figure_jobs)))
-    bar = None
-    if progress and tasks:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(tasks), desc="报告", unit="个")
-
-    def done(r: RunResult) -> None:
-        results.append(r)
-        log.info("%s %s: %s (%.0f s)", r.folder, r.notebook, r.status, r.seconds)
-        if bar:
-            bar.set_postfix_str(f"{r.folder} {r.notebook}", refresh=False)
-            bar.update()
-        if on_run:
-            on_run(r)
-
-    if workers == 1:
-        prepare_worker()
-        for t in tasks:
-            done(execute_run(t))
-        for job in figure_jobs:
-            _write_key_figures(*job)
-    else:
-        _execute_in_pool(tasks, figure_jobs, workers, done)
-    if bar:
-        bar.close()
-    return results
-
-
-def _execute_in_pool(
-    tasks: list[RunTask],
-    figure_jobs: list[_FigureJob],
-    workers: int,
-    done: Callable[[RunResult], None],
-) -> None:
-    """Execute in a forkserver process pool, handing each run's result to ``done`` as it finishes.
-
-    Forkserver, not fork: the caller may have threads (a notebook kernel, a web server), and a
-    child forked from it can inherit a lock that no thread will release. The server starts from a
-    fresh interpreter and preloads the heavy modules once. A crashed worker is a failed run; an
-    error in the key figures is a bug and is raised.
-    """
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(_PRELOAD)
-    with ProcessPoolExecutor(
-        max_workers=workers, initializer=prepare_worker, mp_context=ctx
-    ) as pool:
-        futures = {pool.submit(execute_run, t): t for t in tasks}
-        figure_futures = [pool.submit(_write_key_figures, *job) for job in figure_jobs]
-        for fut in as_completed(futures):
-            done(_result_of(fut, futures[fut]))
-        for fig_fut in figure_futures:
-            fig_fut.result()  # an error in the figures is a bug: let it surface
-
-
-def _result_of(fut: Future[RunResult], task: RunTask) -> RunResult:
-    """The result of a finished run; a worker that crashed gives a failed run."""
-    try:
-        return fut.result()
-    except Exception as exc:  # noqa: BLE001 - a crashed worker is a failed run
-        return RunResult(
-            task.period,
-            task.notebook,
-            "failed",
-            task.run_key,
-            0.0,
-            f"{type(exc).__name__}: {exc}",
-        )
 
 
 # --- write ------------------------------------------------------------------------------------------
