@@ -2,7 +2,10 @@
 
 Every sub-command parses its arguments, calls one library function and turns a
 :class:`~zhengshou_analysis.exceptions.ZhengshouError` into a one-line message on standard error and
-exit status 2 (never a traceback). A command that a later milestone fills in says so and exits 2.
+exit status 2 (never a traceback). An environment fault (a full disk, a read-only or missing output
+location, another run holding the output folder with ``--no-wait``, a ledger saved mid-run) is said
+in words naming the path and what to do: exit 1 for ``batch`` and ``report`` (as a failed report),
+2 for the others (docs/faults.md).
 """
 
 from __future__ import annotations
@@ -14,7 +17,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._version import __version__
-from .exceptions import ParameterError, ZhengshouError
+from .exceptions import (
+    BusyError,
+    InputChangedError,
+    OutputError,
+    ParameterError,
+    ZhengshouError,
+)
 
 __all__ = ["main"]
 
@@ -22,6 +31,8 @@ log = logging.getLogger("zhengshou_analysis")
 
 DEFAULT_DATA = Path("data/demo")
 DEFAULT_REPORTS = Path("reports")
+#: The commands that run reports: an environment fault exits 1 there (as a failed report), 2 elsewhere.
+_RUN_COMMANDS = frozenset({"batch", "report"})
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
@@ -35,10 +46,14 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
 def _cmd_clean(args: argparse.Namespace) -> int:
     from .exceptions import CleanError
-    from .ledger.clean import clean_ledgers, write_clean_outputs
+    from .ledger.clean import write_clean_outputs
+    from .ledger.store import clean_unchanged
+    from .outfolder import check_output_folder
 
+    check_output_folder(args.out)  # a file, a read-only or missing location: said before the work
     try:
-        result = clean_ledgers(args.raw_dir, strict=args.strict, profile=args.profile_obj)
+        # cleaned again once if a ledger changed while it was read; an error if it changes again
+        result, _ = clean_unchanged(args.raw_dir, strict=args.strict, profile=args.profile_obj)
     except CleanError as exc:
         # keep what was found (quality log, rejected rows, manifest), but no untrustworthy table
         write_clean_outputs(exc.result, args.out, tables=False)
@@ -99,13 +114,17 @@ def _run_reports(args: argparse.Namespace, years, months: str | None = None) -> 
         profile=args.profile_obj,
         force=args.force,
         progress=sys.stderr.isatty(),
+        wait=not args.no_wait,
+        on_wait=_tell_waiting(args.out),
     )
     counts = {s: sum(r.status == s for r in result.runs) for s in ("ok", "skipped", "failed")}
     sys.stdout.write(
         f"{counts['ok']} reports written, {counts['skipped']} unchanged (skipped), "
         f"{counts['failed']} failed\n报告目录 index: {result.index}\n"
     )
-    if result.failed:
+    for fault in result.faults:
+        sys.stderr.write(f"FAILED {fault}\n")
+    if result.failed or result.faults:
         for r in result.failed:
             if r.ipynb is None:  # nothing was run: the period itself is the problem
                 sys.stderr.write(f"FAILED {r.folder}: {r.error}\n")
@@ -116,6 +135,29 @@ def _run_reports(args: argparse.Namespace, years, months: str | None = None) -> 
             )
         return 1
     return 0
+
+
+def _tell_waiting(out: Path):
+    """The message a batch prints once while another run holds its output folder."""
+    from .outfolder import describe_holder
+
+    def tell(holder: dict) -> None:
+        sys.stderr.write(
+            f"另一个运行正在写入 {out}（{describe_holder(holder)}）：等待它结束后继续"
+            "（不想等待：--no-wait）…\n"
+        )
+        sys.stderr.flush()
+
+    return tell
+
+
+def _add_wait_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-wait",
+        dest="no_wait",
+        action="store_true",
+        help="when another run is writing into --out, exit at once (status 1) instead of waiting",
+    )
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -240,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
         "another date its own folder (2021-06-15/); 31 Dec is the year",
     )
     p.add_argument("--force", action="store_true", help="re-run even when nothing changed")
+    _add_wait_option(p)
     _add_profile_option(p)
     p.set_defaults(func=_cmd_report)
 
@@ -273,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--out", type=Path, default=DEFAULT_REPORTS)
     p.add_argument("--force", action="store_true", help="re-run even when nothing changed")
+    _add_wait_option(p)
     _add_profile_option(p)
     p.set_defaults(func=_cmd_batch)
 
@@ -305,9 +349,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "profile" in vars(args):
             _load_profile(args)  # validated before any work: a bad profile leaves no output
         return int(args.func(args))
+    except (OutputError, BusyError, InputChangedError) as exc:
+        # the environment, not the input: a batch says so with 1 (as a failed report), others 2
+        sys.stderr.write(f"zhengshou {args.command}: {exc}\n")
+        return 1 if args.command in _RUN_COMMANDS else 2
     except ZhengshouError as exc:
         sys.stderr.write(f"zhengshou {args.command}: {exc}\n")
         return 2
+    except OSError as exc:  # a fault no layer below named (a disk gone mid-run): still words
+        from .outfolder import output_error
+
+        where = exc.filename or getattr(args, "out", None) or "."
+        sys.stderr.write(f"zhengshou {args.command}: {output_error(exc, where)}\n")
+        return 1 if args.command in _RUN_COMMANDS else 2
     except KeyboardInterrupt:
         sys.stderr.write("zhengshou: interrupted\n")
         return 130

@@ -14,10 +14,13 @@ if TYPE_CHECKING:
     from .ledger.clean import CleanResult
 
 __all__ = [
+    "BusyError",
     "CleanError",
     "EmptyPeriodError",
+    "InputChangedError",
     "InputError",
     "InsufficientDataError",
+    "OutputError",
     "ParameterError",
     "ProfileError",
     "SchemaError",
@@ -124,3 +127,50 @@ class ParameterError(ZhengshouError, ValueError):
 
 class InsufficientDataError(ZhengshouError, ValueError):
     """Too little data for the requested statistic; callers fall back to a simpler method."""
+
+
+class OutputError(ZhengshouError):
+    """An output location cannot be written: a full disk, a read-only or missing folder, a file
+    where a folder should be, no permission.
+
+    Raised instead of the :class:`OSError` (kept as ``__cause__``), with a message naming the path
+    and what to do (free N MB, choose another folder). Nothing half-written is left behind: the
+    output set written before stays as it was (:mod:`~zhengshou_analysis.outfolder`).
+
+    Parameters
+    ----------
+    message
+        What happened, where, and what to do.
+    path
+        The file or folder that could not be written.
+    errno
+        The operating system's error number (``errno.ENOSPC``, …), ``None`` when not from the OS.
+    """
+
+    def __init__(self, message: str, *, path: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.errno = errno
+
+
+class BusyError(ZhengshouError):
+    """Another run is writing into the same output folder and the caller chose not to wait.
+
+    ``holder`` describes that run (PID, start time, host) as its lock file records it.
+    """
+
+    def __init__(self, message: str, *, holder: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
+class InputChangedError(InputError):
+    """A raw ledger changed while a run was reading it (a clerk saving the workbook mid-run).
+
+    The run's outputs were discarded; ``files`` names the changed files (relative to the raw
+    folder).
+    """
+
+    def __init__(self, message: str, *, files: Iterable[str]) -> None:
+        self.files = tuple(files)
+        super().__init__(message, file=", ".join(self.files) or None)

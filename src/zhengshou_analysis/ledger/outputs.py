@@ -2,7 +2,7 @@
 
 :func:`write_clean_outputs` writes the six Parquet tables, the same tables as one workbook
 (``清洗后台账.xlsx``, for people without Parquet), ``quality_log.csv``, ``rejected.csv`` and
-``manifest.json``, each atomically (a temporary file renamed into place). CSV cells that a
+``manifest.json`` as one set: into a temporary folder renamed into place when all are written. CSV cells that a
 spreadsheet would run as a formula are neutralised (:func:`neutralize_formulas`); workbook cells
 are written as text, never as formulas (:func:`xlsx_workbook`).
 """
@@ -14,15 +14,13 @@ import io
 import json
 import os
 import re
-import tempfile
-from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..exceptions import InputError
+from ..outfolder import apply_umask, staged_folder
 from ..schemas import TABLES, Column
 
 if TYPE_CHECKING:
@@ -35,6 +33,7 @@ __all__ = [
     "EXCEL_MAX_ROWS",
     "UNIT_LABELS",
     "cjk_width",
+    "clean_output_names",
     "clean_workbook_bytes",
     "neutralize_formulas",
     "write_clean_outputs",
@@ -95,22 +94,6 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     with open(path, "wb") as f:
         f.write(b"\xef\xbb\xbf")
         pacsv.write_csv(table, f, pacsv.WriteOptions(quoting_style="needed"))
-
-
-def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """Run ``write`` on a temporary file next to ``path``, then rename it to ``path``.
-
-    On any failure the temporary file is removed and ``path`` is left as it was.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def xlsx_workbook(
@@ -254,22 +237,38 @@ def _check_out_dir(out: Path, raw_dir: str | None) -> None:
         )
 
 
+#: The files of a clean output set besides the Parquet tables (the manifest last).
+_LOG_FILES = ("quality_log.csv", "rejected.csv")
+
+
+def clean_output_names() -> frozenset[str]:
+    """The names of every file a clean output set can hold (the Parquet tables, the workbook,
+    the quality log, the rejected rows and the manifest)."""
+    return frozenset(
+        {*(f"{name}.parquet" for name in TABLES), CLEAN_WORKBOOK, *_LOG_FILES, "manifest.json"}
+    )
+
+
 def write_clean_outputs(
     result: CleanResult, out_dir: str | os.PathLike, *, tables: bool = True
 ) -> list[Path]:
     """Write the tables (Parquet and ``清洗后台账.xlsx``), the quality log, rejected rows, manifest.
+
+    All or nothing: the set is written into a temporary folder beside ``out_dir`` and renamed
+    into place when every file is written (:func:`~zhengshou_analysis.outfolder.staged_folder`),
+    so a full disk, a killed run or a crash leaves the previous set, never a mixture of two runs.
 
     Parameters
     ----------
     result
         From :func:`~zhengshou_analysis.ledger.clean.clean_ledgers` (or ``CleanError.result``).
     out_dir
-        The output folder (created if needed); must not lie inside the raw folder.
+        The output folder (created if needed); must not lie inside the raw folder, and may hold
+        only the files of an earlier clean (:func:`clean_output_names`).
     tables
         ``False`` for a run that ended in an error: only the log, the rejected rows and the
-        manifest are written, and any table file (Parquet or workbook) of an earlier run in
-        ``out_dir`` is deleted, so
-        that no untrustworthy table is left for anyone to use.
+        manifest are written; the new set replaces the old one, so no table of an earlier run
+        is left for anyone to mistake for this one's.
 
     Returns
     -------
@@ -282,41 +281,35 @@ def write_clean_outputs(
     ------
     InputError
         When ``out_dir`` is inside the raw folder (nothing is written).
+    OutputError
+        When the set cannot be written (full disk, read-only or missing location, a file where
+        the folder should be, a folder holding other files, no permission): the message names
+        the path and what to do; the previous set stays as it was.
 
     Notes
     -----
-    Every file is written to a temporary name and renamed, so a crash never leaves a half-written
-    file where a good one was. CSVs are UTF-8 with BOM (Excel opens them correctly) and have
-    formula-like cells neutralised. The manifest gains ``ok``: no error in the log and no error
-    raised.
+    CSVs are UTF-8 with BOM (Excel opens them correctly) and have formula-like cells
+    neutralised. The manifest gains ``ok``: no error in the log and no error raised.
     """
     out = Path(out_dir)
     _check_out_dir(out, result.manifest.get("raw_dir"))
-    written = []
-    if not tables:  # a failed run: no table from an earlier run may be mistaken for this one
-        for name in result.tables:
-            (out / f"{name}.parquet").unlink(missing_ok=True)
-        (out / CLEAN_WORKBOOK).unlink(missing_ok=True)
-    for name, df in result.tables.items() if tables else ():
-        p = out / f"{name}.parquet"
-        _atomic_write(p, partial(df.to_parquet, index=False))
-        written.append(p)
-    if tables:
-        p = out / CLEAN_WORKBOOK
-        data = clean_workbook_bytes(result)
-        _atomic_write(p, lambda tmp: tmp.write_bytes(data))
-        written.append(p)
-    for fname, df in (("quality_log.csv", result.quality_log), ("rejected.csv", result.rejected)):
-        p = out / fname
-        _atomic_write(p, partial(_write_csv, neutralize_formulas(df)))
-        written.append(p)
-    p = out / "manifest.json"
-    manifest = {**result.manifest, "ok": result.ok and not result.errors}
-    _atomic_write(
-        p,
-        lambda tmp: tmp.write_text(
+    names = clean_output_names()
+    written: list[str] = []
+    with staged_folder(out, ours=lambda p: p.name in names) as stage:
+        for name, df in result.tables.items() if tables else ():
+            df.to_parquet(stage / f"{name}.parquet", index=False)
+            written.append(f"{name}.parquet")
+        if tables:
+            (stage / CLEAN_WORKBOOK).write_bytes(clean_workbook_bytes(result))
+            written.append(CLEAN_WORKBOOK)
+        for fname, df in zip(_LOG_FILES, (result.quality_log, result.rejected), strict=True):
+            _write_csv(neutralize_formulas(df), stage / fname)
+            written.append(fname)
+        manifest = {**result.manifest, "ok": result.ok and not result.errors}
+        (stage / "manifest.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
-        ),
-    )
-    written.append(p)
-    return written
+        )
+        written.append("manifest.json")
+        for fname in written:
+            apply_umask(stage / fname)
+    return [out / fname for fname in written]

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .._version import __version__
+from ..exceptions import InputChangedError
 from ..schemas import TABLES, pandas_dtype
 from .clean import CleanResult, clean_ledgers
 from .ingest import list_raw_files
@@ -30,7 +31,15 @@ from .ingest import list_raw_files
 if TYPE_CHECKING:
     from ..profile import Profile
 
-__all__ = ["cache_dir", "data_fingerprint", "load_ledgers"]
+__all__ = [
+    "cache_dir",
+    "changed_files",
+    "check_unchanged",
+    "clean_unchanged",
+    "data_fingerprint",
+    "load_ledgers",
+    "raw_file_digests",
+]
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +61,101 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
-def data_fingerprint(raw_dir: str | os.PathLike) -> str:
-    """SHA-256 over the raw folder: every ledger file's relative path and bytes."""
+def raw_file_digests(raw_dir: str | os.PathLike) -> dict[str, str]:
+    """Every ledger file of the raw folder: its relative path (``/``-separated) → SHA-256 of its bytes.
+
+    Raises
+    ------
+    InputError
+        When the folder does not exist or holds no ledger file (:func:`~.ingest.list_raw_files`).
+    """
     raw = Path(raw_dir)
+    return {
+        p.relative_to(raw).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in list_raw_files(raw)
+    }
+
+
+def data_fingerprint(raw_dir: str | os.PathLike, digests: dict[str, str] | None = None) -> str:
+    """SHA-256 over the raw folder: every ledger file's relative path and bytes.
+
+    ``digests`` (from :func:`raw_file_digests`) saves reading the files again.
+    """
     h = hashlib.sha256()
-    for p in list_raw_files(raw):
-        h.update(p.relative_to(raw).as_posix().encode())
-        h.update(hashlib.sha256(p.read_bytes()).digest())
+    for rel, file_digest in sorted((digests or raw_file_digests(raw_dir)).items()):
+        h.update(rel.encode())
+        h.update(bytes.fromhex(file_digest))
     return h.hexdigest()
+
+
+def changed_files(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """The files added, removed or changed between two :func:`raw_file_digests`, sorted."""
+    return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+
+
+def check_unchanged(raw_dir: str | os.PathLike, before: dict[str, str]) -> dict[str, str]:
+    """Check that the raw folder still holds what ``before`` recorded; return its digests.
+
+    Raises
+    ------
+    InputChangedError
+        Naming every file added, removed or changed since ``before`` (a clerk saved a workbook
+        while a run read it): what the run made from it mixes two versions and is discarded.
+    """
+    after = raw_file_digests(raw_dir)
+    changed = changed_files(before, after)
+    if changed:
+        raise InputChangedError(
+            f"原始台账在运行期间被修改：{'、'.join(changed)}（运行时有人保存了工作簿？）。"
+            "本次结果已丢弃，之前的输出保持原样；请在无人编辑这些文件时重新运行。",
+            files=changed,
+        )
+    return after
+
+
+def clean_unchanged(
+    raw_dir: str | os.PathLike,
+    *,
+    profile: Profile | None = None,
+    strict: bool = False,
+    before: dict[str, str] | None = None,
+) -> tuple[CleanResult, dict[str, str]]:
+    """Clean ``raw_dir`` and make sure no ledger changed while it was read (else clean once more).
+
+    Parameters
+    ----------
+    raw_dir
+        The raw folder (read-only).
+    profile, strict
+        As :func:`~zhengshou_analysis.ledger.clean.clean_ledgers`.
+    before
+        The folder's :func:`raw_file_digests` taken earlier (default: taken now, before reading).
+
+    Returns
+    -------
+    result : CleanResult
+        The tables of one consistent version of every file.
+    digests : dict
+        That version's :func:`raw_file_digests`.
+
+    Raises
+    ------
+    InputChangedError
+        When a file changed during the clean and again during the one repeat.
+    CleanError
+        As :func:`~zhengshou_analysis.ledger.clean.clean_ledgers`.
+    """
+    digests = before if before is not None else raw_file_digests(raw_dir)
+    for attempt in (1, 2):
+        result = clean_ledgers(raw_dir, strict=strict, profile=profile)
+        try:
+            return result, check_unchanged(raw_dir, digests)
+        except InputChangedError as exc:
+            if attempt == 2:
+                raise
+            log.warning("%s; cleaning once more", exc)
+            digests = raw_file_digests(raw_dir)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _restore(df: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -94,9 +190,13 @@ def load_ledgers(
         As :func:`~zhengshou_analysis.ledger.clean.clean_ledgers` (a failed clean is never cached).
     """
     profile_fp = "" if profile is None else profile.fingerprint
-    key = hashlib.sha256(
-        (data_fingerprint(raw_dir) + code_fingerprint() + profile_fp).encode()
-    ).hexdigest()[:24]
+
+    def key_of(digests: dict[str, str]) -> str:
+        fp = data_fingerprint(raw_dir, digests) + code_fingerprint() + profile_fp
+        return hashlib.sha256(fp.encode()).hexdigest()[:24]
+
+    digests = raw_file_digests(raw_dir)
+    key = key_of(digests)
     root = (cache_root or cache_dir()) / key
     if use_cache and (root / "manifest.json").is_file():
         try:
@@ -110,7 +210,11 @@ def load_ledgers(
             )
         except (OSError, ValueError) as exc:  # a damaged cache entry: clean again
             log.warning("cache entry %s unreadable (%s); cleaning again", root, exc)
-    result = clean_ledgers(raw_dir, profile=profile)
+    # the key must name the bytes that were cleaned: a file saved mid-read is cleaned again
+    result, cleaned = clean_unchanged(raw_dir, profile=profile, before=digests)
+    key = key_of(cleaned)
+    root = (cache_root or cache_dir()) / key
+    tmp: Path | None = None
     try:
         root.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{key}."))
@@ -124,6 +228,8 @@ def load_ledgers(
         if root.exists():
             shutil.rmtree(root, ignore_errors=True)
         os.replace(tmp, root)
-    except OSError as exc:  # a read-only home is no reason to fail the analysis
+    except OSError as exc:  # a read-only home or a full disk is no reason to fail the analysis
         log.warning("could not write the cache at %s: %s", root, exc)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
     return result

@@ -46,13 +46,26 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from .._version import __version__
-from ..exceptions import ParameterError
+from ..exceptions import InputChangedError, ParameterError
+from ..ledger.store import check_unchanged
+from ..outfolder import (
+    apply_umask,
+    check_output_folder,
+    folder_lock,
+    folder_size,
+    output_error,
+    remove_stale_temporaries,
+    translated_os_errors,
+)
 from ..periods import Period, parse_months
 from .catalog import (
     MONTHLY_NOTEBOOKS,
@@ -77,6 +90,9 @@ if TYPE_CHECKING:
     from ..profile import Profile
 
 log = logging.getLogger(__name__)
+
+#: The prefix of a batch's staging folder in the reports folder (then its PID and ``-…``).
+_STAGING = ".staging-"
 
 #: The writer of each office file (``index.OFFICE_FILES``, ``index.MONTHLY_OFFICE_FILES``): the
 #: module of ``report`` and its function ``(rep, path) -> None``, imported in the worker.
@@ -164,6 +180,7 @@ class BatchResult:
 
     runs: list[RunResult] = field(default_factory=list)
     index: Path | None = None
+    faults: list[str] = field(default_factory=list)  # work that could not be written, in words
 
     @property
     def failed(self) -> list[RunResult]:
@@ -197,6 +214,7 @@ class _Inputs:
     """The checked inputs of a batch, shared by every run."""
 
     data_dir: Path
+    digests: dict[str, str]  # every raw file's digest at the start (checked again at the end)
     data_fp: str
     period_fps: dict[Period, str]
     demo: bool
@@ -238,6 +256,8 @@ def run_batch(
     notebook_dir: Path | None = None,
     progress: bool = True,
     on_run: Callable[[RunResult], None] | None = None,
+    wait: bool = True,
+    on_wait: Callable[[dict], None] | None = None,
 ) -> BatchResult:
     """Run the report notebooks for several periods, in parallel, into ``out_dir``.
 
@@ -279,40 +299,123 @@ def run_batch(
         Show a progress bar of the runs.
     on_run
         Called with each executed run's result as it finishes.
+    wait
+        When another run writes into ``out_dir`` (its lock, :func:`~..outfolder.folder_lock`):
+        wait for it (``True``), or raise :class:`~..exceptions.BusyError` at once.
+    on_wait
+        Called once with the other run's record (PID, start time, host) when waiting for it.
 
     Returns
     -------
     BatchResult
-        Every run's status (a period without ledger rows is one failed run named ``"*"``); the
-        caller decides the exit status from ``result.failed``.
+        Every run's status (a period without ledger rows is one failed run named ``"*"``; a
+        page that could not be written is a failed run whose error says why) and the faults
+        that stopped part of the work (``faults``: office files that could not be written);
+        the caller decides the exit status from ``result.failed`` and ``result.faults``.
+
+    Raises
+    ------
+    OutputError
+        When ``out_dir`` cannot be written at all (a file, read-only, missing, full): the pages
+        there stay as they were.
+    BusyError
+        With ``wait=False``, when another run writes into ``out_dir``.
+    InputChangedError
+        When a ledger changed while the batch read it, and again in its one repeat: nothing of
+        the batch is kept.
+    ParameterError, CleanError
+        On bad parameters or untrustworthy ledgers (nothing is run).
+
+    Notes
+    -----
+    One writer per folder: the batch holds ``out_dir``'s lock from planning to the index, so a
+    second batch into the same folder waits and then finds its work done (each notebook runs
+    once). Workers write into a staging folder ``out_dir/.staging-<pid>-…``; the batch moves
+    their files into place only after checking that no ledger changed since it started
+    (:func:`~..ledger.store.check_unchanged`; else it discards them and runs once more). A run
+    that was killed leaves at most its staging folder and temporary files, which the next batch
+    removes.
     """
-    out = Path(out_dir).resolve()
-    inputs = _check_inputs(
-        data_dir,
-        notebook_dir,
-        notebooks,
-        years,
-        months,
-        as_of,
-        seed,
-        horizon_months,
-        extra_parameters,
-        profile,
-    )
-    plan = _plan(inputs, out, force=force)
-    runs = plan.skipped + execute_tasks(
-        plan.tasks,
-        [(_write_key_figures, job) for job in plan.figure_jobs],
-        jobs=jobs,
-        progress=progress,
-        on_run=on_run,
-    )
+    out = check_output_folder(Path(out_dir).resolve())
+    with folder_lock(out, wait=wait, on_wait=on_wait, what="zhengshou batch"):
+        _remove_leftovers(out)
+        for attempt in (1, 2):
+            try:
+                return _run_locked(
+                    out,
+                    {
+                        "data_dir": data_dir,
+                        "notebook_dir": notebook_dir,
+                        "notebooks": notebooks,
+                        "years": years,
+                        "months": months,
+                        "as_of": as_of,
+                        "seed": seed,
+                        "horizon_months": horizon_months,
+                        "extra_parameters": extra_parameters,
+                        "profile": profile,
+                    },
+                    jobs=jobs,
+                    force=force,
+                    progress=progress,
+                    on_run=on_run,
+                )
+            except InputChangedError as exc:
+                if attempt == 2:
+                    raise
+                log.warning("%s Running the batch once more.", exc)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _run_locked(
+    out: Path,
+    check: dict,
+    *,
+    jobs: int | None,
+    force: bool,
+    progress: bool,
+    on_run: Callable[[RunResult], None] | None,
+) -> BatchResult:
+    """One batch while holding ``out``'s lock: plan, execute into a staging folder, check that
+    the ledgers did not change, move the files into place, write pages, states and the index."""
+    inputs = _check_inputs(**check)
+    stage = Path(tempfile.mkdtemp(dir=out, prefix=f"{_STAGING}{os.getpid()}-"))
+    try:
+        plan = _plan(inputs, out, stage, force=force)
+        executed: list[RunResult] = []
+
+        def collect(r: RunResult) -> None:
+            executed.append(r)
+            if on_run:
+                on_run(r)
+
+        faults: list[str] = []
+        try:
+            execute_tasks(
+                plan.tasks,
+                [(_write_key_figures_staged, (job,)) for job in plan.figure_jobs],
+                jobs=jobs,
+                progress=progress,
+                on_run=collect,
+            )
+        except _StagedWriteFailed as exc:  # a full disk while writing office files
+            faults.append(str(exc.args[0]))
+        # the ledgers read at the start must be those on disk now: else discard everything
+        check_unchanged(inputs.data_dir, inputs.digests)
+        for r in executed:
+            _explain_write_failure(r, out)
+        done_kf = _commit_staged(stage, out, inputs, plan, executed)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    runs = plan.skipped + executed
     runs += [
         RunResult(period, "*", "failed", "", error=message)
         for period, message in inputs.empty_periods.items()
     ]
-    _write_pages([r for r in runs if r.page is not None], out)
-    _write_run_states(out, inputs.periods, runs, plan.kf_keys)
+    needed = sum(folder_size(out / p.folder) for p in inputs.periods)
+    _write_pages([r for r in runs if r.page is not None], out, needed_bytes=needed)
+    with translated_os_errors(out, needed_bytes=needed):
+        _write_run_states(out, inputs.periods, runs, plan.kf_keys, done_kf)
     order = [*NOTEBOOKS, *MONTHLY_NOTEBOOKS]
     runs.sort(key=lambda r: (r.period, order.index(r.notebook) if r.notebook in order else 99))
     provenance = {
@@ -326,8 +429,9 @@ def run_batch(
         "horizon_months": inputs.horizon_months,
         "periods": [p.folder for p in sorted({*inputs.periods, *inputs.empty_periods})],
     }
-    index = refresh_index(out, demo=inputs.demo, provenance=provenance, force=force)
-    return BatchResult(runs, index)
+    with translated_os_errors(out, needed_bytes=needed):
+        index = refresh_index(out, demo=inputs.demo, provenance=provenance, force=force)
+    return BatchResult(runs, index, faults)
 
 
 # --- plan -----------------------------------------------------------------------------------------
@@ -355,7 +459,7 @@ def _check_inputs(
     CleanError
         On untrustworthy data.
     """
-    from ..ledger.store import data_fingerprint, load_ledgers
+    from ..ledger.store import data_fingerprint, load_ledgers, raw_file_digests
     from ..profile import DEFAULT_PROFILE, load_profile
 
     data = Path(data_dir).resolve()
@@ -367,6 +471,7 @@ def _check_inputs(
     for n in selected or []:
         if n not in NOTEBOOKS and n not in MONTHLY_NOTEBOOKS:
             raise ParameterError(f"{n} is not a report notebook (report/catalog.py)")
+    digests = raw_file_digests(data)  # before reading: what the batch's outputs will be made of
     result_clean = load_ledgers(data, profile=profile)  # raises CleanError on untrustworthy data
     demo = bool(result_clean.manifest.get("synthetic"))
     available = sorted({int(y) for y in result_clean.tables["projects"]["year"].dropna()})
@@ -379,7 +484,8 @@ def _check_inputs(
             raise ParameterError(f"notebook {n}.ipynb not found in {nb_dir}")
     return _Inputs(
         data_dir=data,
-        data_fp=data_fingerprint(data),
+        digests=digests,
+        data_fp=data_fingerprint(data, digests),
         period_fps=_period_fingerprints(result_clean.tables, periods, demo=demo),
         demo=demo,
         nb_dir=nb_dir,
@@ -424,11 +530,12 @@ def _empty_periods(tables: Mapping[str, pd.DataFrame], periods: list[Period]) ->
     return empty
 
 
-def _plan(inputs: _Inputs, out: Path, *, force: bool) -> _Plan:
+def _plan(inputs: _Inputs, out: Path, stage: Path, *, force: bool) -> _Plan:
     """Decide, period by period, which key figures and which notebook runs are due.
 
     A period's key figures (and office files) are due when their key (data, code, parameters)
-    changed or a file is missing; a run is due unless :func:`_unchanged`.
+    changed or a file is missing; a run is due unless :func:`_unchanged`. Due work writes into
+    ``stage/<period>/`` (moved into ``out`` by :func:`_commit_staged`).
     """
     from ..ledger.store import code_fingerprint
 
@@ -459,12 +566,12 @@ def _plan(inputs: _Inputs, out: Path, *, force: bool) -> _Plan:
                     period,
                     inputs.seed,
                     inputs.horizon_months,
-                    str(pdir),
+                    str(stage / period.folder),
                     inputs.profile_path,
                 )
             )
         for name in inputs.names(period):
-            _plan_run(plan, inputs, period, name, state.get(name, {}), pdir, force=force)
+            _plan_run(plan, inputs, period, name, state.get(name, {}), pdir, stage, force=force)
     return plan
 
 
@@ -475,6 +582,7 @@ def _plan_run(
     name: str,
     prev: dict,
     pdir: Path,
+    stage: Path,
     *,
     force: bool,
 ) -> None:
@@ -510,7 +618,8 @@ def _plan_run(
             )
         )
     else:
-        plan.tasks.append(RunTask(period, name, str(src), str(pdir), params, key, inputs.demo))
+        out_dir = str(stage / period.folder)
+        plan.tasks.append(RunTask(period, name, str(src), out_dir, params, key, inputs.demo))
 
 
 def _unchanged(prev: dict, key: str, page: Path, *, force: bool) -> bool:
@@ -550,8 +659,8 @@ def _write_key_figures(
     end, and ``period``; a month's with its changes since last month and since January), taken
     from the one reporting context (:func:`~.session.load_report`) that also serves the office
     files, so they carry the same numbers and the forecasts are fitted once: a year's work
-    summary and workbook, a month's one-page 调度简报 (``officedoc.write_dispatch_docx``). Office files of the same period under another
-    office name (a renamed office) are removed.
+    summary and workbook, a month's one-page 调度简报 (``officedoc.write_dispatch_docx``), into
+    ``folder`` (the batch's staging folder of the period; :func:`_commit_staged` moves them).
     """
     from ..figures.keyfile import key_figures_json
     from ..figures.year import compute_period_figures
@@ -570,13 +679,111 @@ def _write_key_figures(
     out = Path(folder)
     atomic_write_text(out / "key_figures.json", key_figures_json(figures))
     names = _office_file_names(rep.office, period)
-    for (kind, suffix, _), name in zip(office_files_of(period.kind), names, strict=True):
+    for (kind, _suffix, _), name in zip(office_files_of(period.kind), names, strict=True):
         module, function = _OFFICE_WRITERS[kind]
         writer = getattr(importlib.import_module(f".{module}", __package__), function)
         writer(rep, out / name)
-        for stale in out.glob(f"{kind}_*{suffix}"):
-            if stale.name not in names:
-                stale.unlink()
+
+
+class _StagedWriteFailed(Exception):
+    """A period's key figures or office files could not be written (``args[0]``: in words).
+
+    Plain ``args`` only, so that it crosses the process boundary of the pool intact.
+    """
+
+
+def _write_key_figures_staged(job: _FigureJob) -> None:
+    """:func:`_write_key_figures` for one job, a write fault turned into words naming the
+    period's folder in the reports folder (not the staging folder the worker writes into)."""
+    try:
+        _write_key_figures(*job)
+    except OSError as exc:
+        staged = Path(job.folder)
+        final = staged.parent.parent / staged.name
+        plain = OSError(exc.errno, exc.strerror or str(exc))
+        error = output_error(plain, final, needed_bytes=max(folder_size(final), _MB))
+        raise _StagedWriteFailed(
+            f"{job.period.label_zh}的关键数字和办公文件未能写入：{error}"
+        ) from exc
+
+
+#: Error numbers of a write that failed because of the location (a notebook run's error text).
+_WRITE_FAULT = re.compile(r"\[Errno (28|30|13|1|122)\]")
+_MB = 1024 * 1024
+
+
+def _explain_write_failure(r: RunResult, out: Path) -> None:
+    """Put a run that failed because its files could not be written (a full disk, a read-only
+    folder: the worker's error text names the errno) in words naming the period's folder."""
+    match = _WRITE_FAULT.search(r.error or "") if r.status == "failed" else None
+    if match is None:
+        return
+    code = int(match.group(1))
+    folder = out / r.period.folder
+    error = output_error(OSError(code, os.strerror(code)), folder, needed_bytes=folder_size(out))
+    r.error = str(error)
+
+
+def _commit_staged(
+    stage: Path, out: Path, inputs: _Inputs, plan: _Plan, executed: list[RunResult]
+) -> set[Period]:
+    """Move what the workers wrote into ``stage`` into the reports folder.
+
+    A period's key figures and office files move together, only when all were written (else
+    none, and the period's key-figure key stays old so that the next batch does them again);
+    office files of the period under another office name (a renamed office) are removed. Each
+    executed run's notebook moves (``<notebook>.ipynb``, or ``<notebook>.failed.ipynb`` beside
+    the good report it does not replace). Files get the umask's permissions.
+
+    Returns
+    -------
+    set of Period
+        The periods whose key figures and office files are now in place.
+    """
+    done: set[Period] = set()
+
+    def move(src: Path, dst: Path) -> None:
+        apply_umask(src)
+        os.replace(src, dst)
+
+    with translated_os_errors(out):
+        for job in plan.figure_jobs:
+            period, staged = job.period, stage / job.period.folder
+            names = ["key_figures.json", *_office_file_names(inputs.profile.office, period)]
+            if not all((staged / n).is_file() for n in names):
+                continue
+            final = out / period.folder
+            for n in names:
+                move(staged / n, final / n)
+            for kind, suffix, _ in office_files_of(period.kind):
+                for stale in final.glob(f"{kind}_*{suffix}"):
+                    if stale.name not in names:
+                        stale.unlink()
+            done.add(period)
+        for r in executed:
+            if r.ipynb is None:
+                continue
+            staged_nb = stage / r.period.folder / r.ipynb
+            final = out / r.period.folder
+            if staged_nb.is_file():
+                move(staged_nb, final / r.ipynb)
+            if r.status == "ok":
+                (final / f"{r.notebook}.failed.ipynb").unlink(missing_ok=True)
+    return done
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Remove what a killed batch left in ``out``: its staging folder and temporary files.
+
+    Called while holding the folder's lock, so no other batch is writing them.
+    """
+    remove_stale_temporaries(out, _STAGING)
+    folders = [out, *(p for p in out.iterdir() if p.is_dir() and Period.from_folder(p.name))]
+    for folder in folders:
+        for p in folder.iterdir():
+            if p.is_file() and p.name.startswith(".") and p.suffix in (".tmp", ".ipynb"):
+                p.unlink(missing_ok=True)
+                log.info("removed %s, left by a run that ended without finishing", p)
 
 
 # --- write ------------------------------------------------------------------------------------------
@@ -594,13 +801,14 @@ def _pages_on_disk(out: Path) -> set[tuple[Period, str]]:
     return found
 
 
-def _write_pages(done: list[RunResult], out: Path) -> None:
+def _write_pages(done: list[RunResult], out: Path, *, needed_bytes: int = 0) -> None:
     """Fill each new page's navigation, embed one font subset covering every new page's text,
     write each page atomically, then bring the navigation of the pages already there up to date.
 
     The links of a page come from the pages present in the reports folder after this batch (the
     new ones and those of earlier batches), so a page of 2021 written last year gains its link to
-    2022 when 2022 is first reported, and May's 调度简报 its link to June's.
+    2022 when 2022 is first reported, and May's 调度简报 its link to June's. A page that cannot
+    be written (a full disk) becomes a failed run whose error says so; the others are written.
     """
     present = _pages_on_disk(out) | {(r.period, r.notebook) for r in done}
     if done:
@@ -613,9 +821,16 @@ def _write_pages(done: list[RunResult], out: Path) -> None:
         )
         for r, page in zip(done, pages, strict=True):
             assert r.html is not None, "a rendered page has its file name (runs.execute_run)"
-            atomic_write_text(out / r.period.folder / r.html, page)
             r.page = None
-    _refresh_navigation(out, present - {(r.period, r.notebook) for r in done})
+            try:
+                atomic_write_text(out / r.period.folder / r.html, page)
+            except OSError as exc:  # this page failed; the good one before it stays
+                error = output_error(exc, out / r.period.folder, needed_bytes=needed_bytes)
+                r.status, r.error, r.html = "failed", str(error), None
+                present.discard((r.period, r.notebook))
+                log.error("%s %s: %s", r.folder, r.notebook, error)
+    with translated_os_errors(out, needed_bytes=needed_bytes):
+        _refresh_navigation(out, present - {(r.period, r.notebook) for r in done})
 
 
 def _refresh_navigation(out: Path, pages: set[tuple[Period, str]]) -> None:
@@ -634,9 +849,17 @@ def _refresh_navigation(out: Path, pages: set[tuple[Period, str]]) -> None:
 
 
 def _write_run_states(
-    out: Path, periods: list[Period], runs: list[RunResult], kf_keys: dict[Period, str]
+    out: Path,
+    periods: list[Period],
+    runs: list[RunResult],
+    kf_keys: dict[Period, str],
+    kf_written: set[Period] | None = None,
 ) -> None:
-    """Record each period's runs and key-figure key in ``<period>/runs.json`` (kept entries stay)."""
+    """Record each period's runs and key-figure key in ``<period>/runs.json`` (kept entries stay).
+
+    A period whose key figures were due but not written (``kf_written`` lacks it) keeps its old
+    key, so that the next batch writes them.
+    """
     import json
 
     for period in periods:
@@ -645,5 +868,10 @@ def _write_run_states(
         for r in runs:
             if r.period == period:
                 state[r.notebook] = r.state()
-        state["_key_figures"] = kf_keys[period]
+        if (
+            kf_written is None
+            or period in kf_written
+            or state.get("_key_figures") == kf_keys[period]
+        ):
+            state["_key_figures"] = kf_keys[period]
         atomic_write_text(pdir / "runs.json", json.dumps(state, ensure_ascii=False, indent=2))

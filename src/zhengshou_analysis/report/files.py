@@ -1,7 +1,7 @@
 """Files of a reports folder: written atomically, read forgivingly.
 
 Every file is written to a temporary name in its folder and renamed, so a crash never leaves a
-half-written report where a good one was.
+half-written report where a good one was; it gets the permissions the user's umask allows.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import os
 import re
 import tempfile
 from pathlib import Path
+
+from ..outfolder import apply_umask
 
 __all__ = [
     "atomic_write_bytes",
@@ -30,12 +32,20 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         The file to (re)place; its folder is created when missing.
     data
         The complete new content.
+
+    Raises
+    ------
+    OSError
+        As the system raises it (a full disk, a read-only folder); the temporary file is removed
+        and ``path`` is left as it was. Callers name the fault in words
+        (:func:`~zhengshou_analysis.outfolder.translated_os_errors`).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        apply_umask(tmp)  # mkstemp makes it private; the file gets what the umask allows
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
