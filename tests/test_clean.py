@@ -11,7 +11,7 @@ import pytest
 from ledger_builder import HOSTILE_NOTE, PERSONAL_DATA, build_raw, write_csv, write_xlsx
 
 from zhengshou_analysis.cli import main
-from zhengshou_analysis.exceptions import CleanError
+from zhengshou_analysis.exceptions import CleanError, OutputError
 from zhengshou_analysis.ledger.clean import clean_ledgers
 from zhengshou_analysis.ledger.outputs import neutralize_formulas, write_clean_outputs
 from zhengshou_analysis.ledger.rejections import WITHHELD
@@ -318,10 +318,12 @@ def test_write_is_atomic_on_failure(result, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", boom)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match="disk full") as info:  # said in words, naming the folder
         write_clean_outputs(result, out)
+    assert str(out) in str(info.value)
+    assert isinstance(info.value.__cause__, OSError)
     assert (out / "projects.parquet").read_bytes() == good
-    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    assert [p.name for p in tmp_path.iterdir()] == ["o"]  # no temporary folder left beside it
 
 
 def test_sheets_with_only_the_required_columns(tmp_path):

@@ -50,7 +50,8 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     from .ledger.store import clean_unchanged
     from .outfolder import check_output_folder
 
-    check_output_folder(args.out)  # a file, a read-only or missing location: said before the work
+    # a file, a read-only location: said before the work (nothing is created: --out may be refused)
+    check_output_folder(args.out, create=False)
     try:
         # cleaned again once if a ledger changed while it was read; an error if it changes again
         result, _ = clean_unchanged(args.raw_dir, strict=args.strict, profile=args.profile_obj)

@@ -180,13 +180,17 @@ def translated_os_errors(
         raise output_error(exc, path, needed_bytes=need) from exc
 
 
-def check_output_folder(path: str | os.PathLike) -> Path:
-    """Create the output folder if needed and check, before any work, that files can be written.
+def check_output_folder(path: str | os.PathLike, *, create: bool = True) -> Path:
+    """Check, before any work, that the output folder can be written (and create it).
 
     Parameters
     ----------
     path
         The output folder.
+    create
+        Create it (and its parents) and prove it writable with a probe file (``True``), or only
+        look, creating nothing (``False``: for a folder that may turn out to be refused, such as
+        one inside the read-only raw folder): the nearest existing folder must be writable.
 
     Returns
     -------
@@ -207,6 +211,15 @@ def check_output_folder(path: str | os.PathLike) -> Path:
             path=str(out),
             errno=errno_codes.EEXIST,
         )
+    if not create:
+        nearest = _existing_ancestor(out)
+        if not nearest.is_dir():
+            raise output_error(OSError(errno_codes.ENOTDIR, "Not a directory"), out)
+        if hasattr(os, "statvfs") and os.statvfs(nearest).f_flag & os.ST_RDONLY:
+            raise output_error(OSError(errno_codes.EROFS, "Read-only file system"), out)
+        if not os.access(nearest, os.W_OK):
+            raise output_error(OSError(errno_codes.EACCES, "Permission denied"), out)
+        return out
     with translated_os_errors(out):
         out.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=out, prefix=".write-test-")
