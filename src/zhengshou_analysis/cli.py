@@ -114,7 +114,8 @@ def _run_reports(args: argparse.Namespace, years, months: str | None = None) -> 
         jobs=getattr(args, "jobs", None),
         profile=args.profile_obj,
         force=args.force,
-        progress=sys.stderr.isatty(),
+        # a bar at a terminal, one line per finished report in a log or a pipe
+        progress="bar" if sys.stderr.isatty() else "lines",
         wait=not args.no_wait,
         on_wait=_tell_waiting(args.out),
     )

@@ -255,7 +255,7 @@ def apply_umask(path: str | os.PathLike, *, folder: bool = False) -> None:
 
 
 def _pid_alive(pid: int) -> bool:
-    import psutil  # type: ignore[import-untyped]
+    import psutil
 
     return bool(psutil.pid_exists(pid))
 

@@ -76,7 +76,7 @@ from .catalog import (
     default_notebook_dir,
     notebooks_of,
 )
-from .engine import execute_tasks
+from .engine import Progress, execute_tasks
 from .files import atomic_write_text, office_file_name, read_json_dict
 from .index import office_files_of, refresh_index
 from .pages import embed_shared_font, page_nav, set_nav
@@ -254,7 +254,7 @@ def run_batch(
     profile: Profile | None = None,
     force: bool = False,
     notebook_dir: Path | None = None,
-    progress: bool = True,
+    progress: Progress = True,
     on_run: Callable[[RunResult], None] | None = None,
     wait: bool = True,
     on_wait: Callable[[dict], None] | None = None,
@@ -296,7 +296,8 @@ def run_batch(
     notebook_dir
         Where the notebooks are (default: :func:`~.catalog.default_notebook_dir`).
     progress
-        Show a progress bar of the runs.
+        ``"bar"`` (or ``True``), ``"lines"`` (one line per finished report on stderr) or
+        ``"none"`` (or ``False``): :func:`~.engine.execute_tasks`.
     on_run
         Called with each executed run's result as it finishes.
     wait
@@ -373,7 +374,7 @@ def _run_locked(
     *,
     jobs: int | None,
     force: bool,
-    progress: bool,
+    progress: Progress,
     on_run: Callable[[RunResult], None] | None,
 ) -> BatchResult:
     """One batch while holding ``out``'s lock: plan, execute into a staging folder, check that

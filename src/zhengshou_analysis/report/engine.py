@@ -4,6 +4,48 @@ The batch (:mod:`.batch`) plans *what* to run; this module decides *where*: one 
 calling process, several in a :class:`~concurrent.futures.ProcessPoolExecutor`. Each finished
 run's :class:`~.runs.RunResult` is handed to a callback as it finishes; a crashed worker is a
 failed run, never a lost one.
+
+Start method
+    ``forkserver`` where the platform has it (Linux, macOS), else ``spawn`` (Windows); never
+    ``fork`` (the caller may have threads, and a forked child can inherit a lock no thread will
+    release). ``$ZHENGSHOU_START_METHOD`` (``forkserver`` or ``spawn``) or the ``start_method``
+    keyword of :func:`execute_tasks` chooses it; :func:`start_method` is the one place that reads
+    the variable. The tests run a whole batch under ``spawn``, the route Windows takes.
+
+No orphans
+    Every process a run starts ends when the run ends, however it ends. What stayed alive before
+    (measured after ``kill -9`` of ``zhengshou batch --jobs 2``): both pool workers, the
+    forkserver and the resource tracker, indefinitely (the kernel of a notebook under way until
+    its notebook finished, and the next queued one was started). Why: a worker waits for its
+    next call on a pipe whose write end it holds itself (CPython pickles both ends of the call
+    queue into every worker), so the death of the batch never gives it an end of file; the
+    forkserver exits only when every holder of its "alive" pipe has gone, and each worker holds
+    one; the resource tracker likewise. So it is enough that the *workers* end:
+
+    * each worker starts a **watchdog thread** (the pool initializer, :func:`_init_worker`) that
+      polls every :data:`_WATCH_SECONDS` whether the batch process still exists, known by its pid
+      *and* creation time (:mod:`psutil`; a pid the system gave to another process does not count
+      as alive, a zombie counts as dead; never ``os.kill(pid, 0)``, which on Windows terminates
+      the process). When it is gone, the watchdog kills the worker's descendants (its kernels and
+      their children) and ends the worker; the forkserver and the resource tracker then see their
+      pipes close and exit. Polling works alike on Linux and Windows.
+    * ``prctl(PR_SET_PDEATHSIG)`` is not used: under forkserver a worker's parent is the
+      forkserver, which outlives the batch as long as the worker holds its pipe, so the signal
+      would not come; under spawn it would, but a SIGKILL gives the worker no chance to end its
+      kernels, which jupyter_client starts in a session of their own (so neither the batch's
+      process group nor a signal to the worker reaches them). Linux-only, too.
+    * a kernel whose worker dies by itself (out of memory) ends on its own: ipykernel polls its
+      parent and exits when it has gone.
+    * in the batch process, an exception or Ctrl-C (``KeyboardInterrupt``) while runs are under
+      way cancels what has not started, kills the workers and their descendants and shuts the
+      pool down before the exception goes on; workers ignore SIGINT (a Ctrl-C at a terminal
+      reaches the whole process group: the batch alone decides). After a normal end, what a
+      worker left behind (a warm kernel) is ended with it.
+
+Progress
+    ``"bar"`` (a tqdm bar naming the report that finished last: a terminal, a notebook), ``"lines"``
+    (one line per finished report on stderr, ``2021/30_funding ok 12.3 s [3/24]``: a log, a pipe,
+    a service) or ``"none"``; ``True`` is the bar and ``False`` none, as before.
 """
 
 from __future__ import annotations
@@ -11,13 +53,21 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from typing import Any
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Literal
 
+import psutil
+
+from ..exceptions import ParameterError
 from .runs import RunResult, RunTask, execute_run, prepare_worker
 
-__all__ = ["FigureJob", "execute_tasks"]
+__all__ = ["START_METHOD_ENV", "FigureJob", "Progress", "execute_tasks", "start_method"]
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +83,62 @@ _PRELOAD = [
     "nbconvert",
 ]
 
+#: The environment variable that chooses the pool's start method (read by :func:`start_method`).
+START_METHOD_ENV = "ZHENGSHOU_START_METHOD"
+#: The start methods the pool may use (``fork`` is not one: see the module docstring).
+_START_METHODS = ("forkserver", "spawn")
+
+#: Seconds between two looks of a worker's watchdog at the batch process (and of the batch at its
+#: futures, so that Ctrl-C is seen on Windows too, where a blocking wait is not interrupted).
+_WATCH_SECONDS = 0.5
+#: Seconds to wait for killed processes to be gone.
+_KILL_WAIT_SECONDS = 5.0
+
 #: A job besides the notebook runs: a module-level function and its (picklable) arguments.
 FigureJob = tuple[Callable[..., None], Sequence[Any]]
+
+#: How progress is shown: a bar, one line per finished report on stderr, or nothing.
+Progress = bool | Literal["bar", "lines", "none"]
+
+
+def start_method(requested: str | None = None) -> str:
+    """The start method of the worker pool.
+
+    Parameters
+    ----------
+    requested
+        ``"forkserver"`` or ``"spawn"``; ``None``: ``$ZHENGSHOU_START_METHOD`` when set (and not
+        empty), else ``forkserver`` where the platform has it, else ``spawn`` (Windows).
+
+    Returns
+    -------
+    str
+        ``"forkserver"`` or ``"spawn"``.
+
+    Raises
+    ------
+    ParameterError
+        On another name, or ``forkserver`` on a platform without it (Windows), naming the
+        variable or keyword that asked for it.
+    """
+    source = "start_method"
+    if requested is None:
+        requested = os.environ.get(START_METHOD_ENV, "").strip() or None
+        source = f"${START_METHOD_ENV}"
+    available = multiprocessing.get_all_start_methods()
+    if requested is None:
+        return "forkserver" if "forkserver" in available else "spawn"
+    if requested not in _START_METHODS:
+        raise ParameterError(
+            f"{source}={requested!r} is not a start method of the report pool: "
+            f"use {' or '.join(_START_METHODS)} (or leave it unset)"
+        )
+    if requested not in available:
+        raise ParameterError(
+            f"{source}={requested!r}: this platform ({sys.platform}) has no {requested}; "
+            "use spawn (or leave it unset)"
+        )
+    return requested
 
 
 def execute_tasks(
@@ -42,8 +146,9 @@ def execute_tasks(
     figure_jobs: list[FigureJob],
     *,
     jobs: int | None,
-    progress: bool,
+    progress: Progress,
     on_run: Callable[[RunResult], None] | None,
+    start_method: str | None = None,
 ) -> list[RunResult]:
     """Execute the runs and the other jobs, in worker processes when more than one job.
 
@@ -53,89 +158,264 @@ def execute_tasks(
         The notebook runs (sorted here, longest first).
     figure_jobs
         Further jobs ``(function, args)`` (a period's key figures and office files); an error
-        in one is a bug and is raised.
+        in one is a bug and is raised (the runs under way are ended first).
     jobs
-        Parallel processes (default: the number of cores; at most one per job).
+        Parallel processes (default: the number of cores; at most one per job). One job runs
+        everything in this process.
     progress
-        Show a progress bar of the runs.
+        ``"bar"`` (or ``True``): a progress bar naming the report that finished last;
+        ``"lines"``: one line per finished report on stderr (``2021/30_funding ok 12.3 s
+        [3/24]``), for output that is not a terminal; ``"none"`` (or ``False``): nothing.
     on_run
         Called with each run's result as it finishes.
+    start_method
+        ``"forkserver"`` or ``"spawn"`` for the pool (default: :func:`start_method`, which reads
+        ``$ZHENGSHOU_START_METHOD``).
 
     Returns
     -------
     list of RunResult
-        One per task, in the order they finished.
+        One per task, in the order they finished. A run whose worker process died (killed, out
+        of memory) is ``failed`` with a message saying so, as is every run that had not finished
+        when the pool broke.
+
+    Raises
+    ------
+    ParameterError
+        On an unknown start method or progress mode (before anything runs).
+    KeyboardInterrupt
+        On Ctrl-C, after the workers and every process they started have been ended.
     """
+    mode = _progress_mode(progress)
+    method = _resolve_start_method(start_method)
     # longest first (the overview and funding notebooks fit models), key figures fill the gaps
     tasks = sorted(tasks, key=lambda t: -_COST.get(t.notebook, 1))
     results: list[RunResult] = []
     if not tasks and not figure_jobs:
         return results
     workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks) + len(figure_jobs)))
-    bar = None
-    if progress and tasks:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(tasks), desc="报告", unit="个")
+    reporter = _Reporter(mode, len(tasks))
 
     def done(r: RunResult) -> None:
         results.append(r)
         log.info("%s %s: %s (%.0f s)", r.folder, r.notebook, r.status, r.seconds)
-        if bar:
-            bar.set_postfix_str(f"{r.folder} {r.notebook}", refresh=False)
-            bar.update()
+        reporter.update(r)
         if on_run:
             on_run(r)
 
-    if workers == 1:
-        prepare_worker()
-        for t in tasks:
-            done(execute_run(t))
-        for function, args in figure_jobs:
-            function(*args)
-    else:
-        _execute_in_pool(tasks, figure_jobs, workers, done)
-    if bar:
-        bar.close()
+    try:
+        if workers == 1:
+            prepare_worker()
+            for t in tasks:
+                done(execute_run(t))
+            for function, args in figure_jobs:
+                function(*args)
+        else:
+            _execute_in_pool(tasks, figure_jobs, workers, method, done)
+    finally:
+        reporter.close()
     return results
+
+
+# module-level name of the function, for the keyword of execute_tasks that shadows it
+_resolve_start_method = start_method
+
+
+def _progress_mode(progress: Progress) -> Literal["bar", "lines", "none"]:
+    """The progress mode of ``progress`` (``True``: the bar, ``False``: none)."""
+    if progress is True:
+        return "bar"
+    if progress is False:
+        return "none"
+    if progress in ("bar", "lines", "none"):
+        return progress
+    raise ParameterError(f"progress={progress!r}: use 'bar', 'lines' or 'none' (or True, False)")
+
+
+class _Reporter:
+    """Shows the runs' progress: a bar, one line per finished report on stderr, or nothing."""
+
+    def __init__(self, mode: Literal["bar", "lines", "none"], total: int) -> None:
+        self.mode = mode if total else "none"
+        self.total = total
+        self.count = 0
+        self.bar: Any = None
+        if self.mode == "bar":
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc="报告", unit="个")
+
+    def update(self, r: RunResult) -> None:
+        """Count the finished run ``r`` and show it."""
+        self.count += 1
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{r.folder} {r.notebook}", refresh=False)
+            self.bar.update()
+        elif self.mode == "lines":
+            sys.stderr.write(f"{_progress_line(r)} [{self.count}/{self.total}]\n")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        """Close the bar (nothing for lines)."""
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _progress_line(r: RunResult) -> str:
+    """A finished run in one line: ``2021/30_funding ok 12.3 s`` (folder/notebook, status, seconds)."""
+    return f"{r.folder}/{r.notebook} {r.status} {r.seconds:.1f} s"
 
 
 def _execute_in_pool(
     tasks: list[RunTask],
     figure_jobs: list[FigureJob],
     workers: int,
+    method: str,
     done: Callable[[RunResult], None],
 ) -> None:
-    """Execute in a forkserver process pool, handing each run's result to ``done`` as it finishes.
+    """Execute in a process pool, handing each run's result to ``done`` as it finishes.
 
-    Forkserver, not fork: the caller may have threads (a notebook kernel, a web server), and a
-    child forked from it can inherit a lock that no thread will release. The server starts from a
-    fresh interpreter and preloads the heavy modules once. A crashed worker is a failed run; an
-    error in the key figures is a bug and is raised.
+    Forkserver (or spawn), not fork: the caller may have threads (a notebook kernel, a web
+    server), and a child forked from it can inherit a lock that no thread will release. The
+    forkserver starts from a fresh interpreter and preloads the heavy modules once. A crashed
+    worker is a failed run; an error in the key figures is a bug and is raised. However this
+    ends (normally, an exception, Ctrl-C), no process of the pool is left behind.
     """
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(_PRELOAD)
-    with ProcessPoolExecutor(
-        max_workers=workers, initializer=prepare_worker, mp_context=ctx
-    ) as pool:
-        futures = {pool.submit(execute_run, t): t for t in tasks}
-        figure_futures = [pool.submit(function, *args) for function, args in figure_jobs]
-        for fut in as_completed(futures):
-            done(_result_of(fut, futures[fut]))
-        for fig_fut in figure_futures:
-            fig_fut.result()  # an error in the figures is a bug: let it surface
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload(_PRELOAD)
+    me = psutil.Process()
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(me.pid, me.create_time()),
+    )
+    try:
+        runs = {pool.submit(execute_run, t): t for t in tasks}
+        pending: set[Future[Any]] = set(runs)
+        pending.update(pool.submit(function, *args) for function, args in figure_jobs)
+        while pending:
+            # a timeout, so that Ctrl-C is seen on Windows too (a plain wait is not interrupted)
+            finished, pending = wait(pending, timeout=_WATCH_SECONDS, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                if fut in runs:
+                    done(_result_of(fut, runs[fut]))
+                else:
+                    fut.result()  # an error in the figures is a bug: let it surface
+    except BaseException:
+        log.warning("the batch stops: ending its worker processes and what they started")
+        _abort(pool)
+        raise
+    # a worker's leftovers (a warm kernel) are orphaned once the worker exits: end them too
+    leftovers = _pool_processes(pool, workers=False)
+    pool.shutdown(wait=True)
+    _kill([p for p in leftovers if _is_alive(p)])
 
 
 def _result_of(fut: Future[RunResult], task: RunTask) -> RunResult:
     """The result of a finished run; a worker that crashed gives a failed run."""
     try:
         return fut.result()
-    except Exception as exc:  # noqa: BLE001 - a crashed worker is a failed run
-        return RunResult(
-            task.period,
-            task.notebook,
-            "failed",
-            task.run_key,
-            0.0,
-            f"{type(exc).__name__}: {exc}",
+    except BrokenProcessPool:
+        error = (
+            "a worker process of the batch ended abruptly (killed, or out of memory) before this "
+            "run finished; run the batch again (with fewer --jobs if memory is short)"
         )
+    except Exception as exc:  # noqa: BLE001 - a crashed worker is a failed run
+        error = f"{type(exc).__name__}: {exc}"
+    log.error("%s %s failed: %s", task.period.folder, task.notebook, error)
+    return RunResult(task.period, task.notebook, "failed", task.run_key, 0.0, error)
+
+
+def _pool_processes(pool: ProcessPoolExecutor, *, workers: bool = True) -> list[psutil.Process]:
+    """The pool's worker processes (with ``workers``) and all their descendants (kernels, …)."""
+    found: list[psutil.Process] = []
+    for pid in list(pool._processes or {}):  # the pool keeps no public list of its workers
+        try:
+            worker = psutil.Process(pid)
+            found.extend(worker.children(recursive=True))
+        except psutil.NoSuchProcess:
+            continue
+        if workers:
+            found.append(worker)
+    return found
+
+
+def _abort(pool: ProcessPoolExecutor) -> None:
+    """End the pool at once: cancel what has not started, kill the workers and their descendants."""
+    doomed = _pool_processes(pool)
+    pool.shutdown(wait=False, cancel_futures=True)
+    _kill(doomed)
+    pool.shutdown(wait=True)
+
+
+def _kill(processes: Iterable[psutil.Process]) -> None:
+    """Kill ``processes`` (gone ones are skipped) and wait until they are gone."""
+    processes = list(processes)
+    for p in processes:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+        except psutil.AccessDenied:  # not ours (a pid reused meanwhile): leave it
+            log.debug("cannot end process %s", p.pid)
+    _, alive = psutil.wait_procs(processes, timeout=_KILL_WAIT_SECONDS)
+    for p in alive:
+        log.warning(
+            "process %s did not end within %.0f s of being killed", p.pid, _KILL_WAIT_SECONDS
+        )
+
+
+def _is_alive(p: psutil.Process) -> bool:
+    """Whether ``p`` (the very process, not one that got its pid later) still runs."""
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+# --- in the worker process --------------------------------------------------------------------------
+
+
+def _init_worker(batch_pid: int, batch_created: float) -> None:
+    """Set up a pool worker: ignore Ctrl-C, watch the batch process, then :func:`prepare_worker`.
+
+    Parameters
+    ----------
+    batch_pid, batch_created
+        The batch process: its pid and creation time (seconds since the epoch, as
+        :meth:`psutil.Process.create_time` gives it).
+    """
+    # a Ctrl-C at a terminal reaches every process of the group: the batch decides, and ends us
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(
+        target=_watch_batch,
+        args=(batch_pid, batch_created),
+        name="zhengshou-batch-watchdog",
+        daemon=True,
+    ).start()
+    prepare_worker()
+
+
+def _batch_alive(pid: int, created: float) -> bool:
+    """Whether the process ``pid`` created at ``created`` still runs (a zombie does not)."""
+    try:
+        p = psutil.Process(pid)
+        return abs(p.create_time() - created) < 1.0 and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:  # ZombieProcess too
+        return False
+    except psutil.AccessDenied:  # it exists; only its details are hidden
+        return True
+
+
+def _watch_batch(pid: int, created: float) -> None:
+    """The worker's watchdog: when the batch process is gone, end the worker's descendants and
+    the worker itself (nothing else would: see the module docstring)."""
+    while _batch_alive(pid, created):
+        time.sleep(_WATCH_SECONDS)
+    log.warning("the batch process %s has gone: ending this worker and its kernels", pid)
+    try:
+        _kill(psutil.Process().children(recursive=True))
+    finally:
+        os._exit(1)
