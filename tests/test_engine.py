@@ -145,15 +145,17 @@ def test_a_crashed_worker_is_a_failed_run_with_a_clear_message(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_an_error_in_a_figure_job_surfaces(tmp_path, jobs):
+def test_an_error_in_a_figure_job_surfaces_after_every_run_was_handed_on(tmp_path, jobs):
+    seen = []
     with pytest.raises(ZeroDivisionError):
         execute_tasks(
-            _tasks(tmp_path, ["ok_a"]),
+            _tasks(tmp_path, ["ok_a", "ok_b"]),
             [(operator.truediv, (1, 0))],
             jobs=jobs,
             progress=False,
-            on_run=None,
+            on_run=seen.append,
         )
+    assert sorted((r.notebook, r.status) for r in seen) == [("ok_a", "ok"), ("ok_b", "ok")]
 
 
 # --- the demo batch -----------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -401,6 +402,11 @@ def _run_locked(
             )
         except _StagedWriteFailed as exc:  # a full disk while writing office files
             faults.append(str(exc.args[0]))
+        except BrokenProcessPool:  # a worker died while computing key figures
+            faults.append(
+                "关键数字和办公文件未能全部生成：批处理的一个工作进程意外结束（被终止或内存不足）。"
+                "已完成的部分已保存；请重新运行批处理（内存不足时减少 --jobs）。"
+            )
         # the ledgers read at the start must be those on disk now: else discard everything
         check_unchanged(inputs.data_dir, inputs.digests)
         for r in executed:

@@ -157,8 +157,9 @@ def execute_tasks(
     tasks
         The notebook runs (sorted here, longest first).
     figure_jobs
-        Further jobs ``(function, args)`` (a period's key figures and office files); an error
-        in one is a bug and is raised (the runs under way are ended first).
+        Further jobs ``(function, args)`` (a period's key figures and office files); the first
+        error of one is raised once every run and job has finished (the runs' results have been
+        handed to ``on_run`` by then).
     jobs
         Parallel processes (default: the number of cores; at most one per job). One job runs
         everything in this process.
@@ -203,17 +204,23 @@ def execute_tasks(
         if on_run:
             on_run(r)
 
+    job_errors: list[BaseException] = []
     try:
         if workers == 1:
             prepare_worker()
             for t in tasks:
                 done(execute_run(t))
             for function, args in figure_jobs:
-                function(*args)
+                try:
+                    function(*args)
+                except Exception as exc:  # noqa: BLE001 - raised below, after the other jobs
+                    job_errors.append(exc)
         else:
-            _execute_in_pool(tasks, figure_jobs, workers, method, done)
+            _execute_in_pool(tasks, figure_jobs, workers, method, done, job_errors)
     finally:
         reporter.close()
+    if job_errors:  # every run has finished and been handed on: now the job's error surfaces
+        raise job_errors[0]
     return results
 
 
@@ -272,14 +279,16 @@ def _execute_in_pool(
     workers: int,
     method: str,
     done: Callable[[RunResult], None],
+    job_errors: list[BaseException],
 ) -> None:
-    """Execute in a process pool, handing each run's result to ``done`` as it finishes.
+    """Execute in a process pool, handing each run's result to ``done`` as it finishes and each
+    job's error to ``job_errors``.
 
     Forkserver (or spawn), not fork: the caller may have threads (a notebook kernel, a web
     server), and a child forked from it can inherit a lock that no thread will release. The
     forkserver starts from a fresh interpreter and preloads the heavy modules once. A crashed
-    worker is a failed run; an error in the key figures is a bug and is raised. However this
-    ends (normally, an exception, Ctrl-C), no process of the pool is left behind.
+    worker is a failed run; an error in a job (the key figures) is collected for the caller.
+    However this ends (normally, an exception, Ctrl-C), no process of the pool is left behind.
     """
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
@@ -301,8 +310,8 @@ def _execute_in_pool(
             for fut in finished:
                 if fut in runs:
                     done(_result_of(fut, runs[fut]))
-                else:
-                    fut.result()  # an error in the figures is a bug: let it surface
+                elif (error := fut.exception()) is not None:  # raised once all have ended
+                    job_errors.append(error)
     except BaseException:
         log.warning("the batch stops: ending its worker processes and what they started")
         _abort(pool)
