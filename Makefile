@@ -14,9 +14,9 @@ WORK := work
 LINT_PATHS := src tests tools $(wildcard benchmarks)
 # The notebooks declare this kernel; it lives inside the venv (--sys-prefix), not in ~/.local.
 KERNEL := zhengshou
-# pip prints one line per package it collects, downloads and installs (its progress bars only on
-# a terminal), so a piped `make report` is never silent for a minute; the lines of a re-run
-# ("Requirement already satisfied") are left out.
+# pip prints a line per package it collects and downloads (its progress bars only on a terminal),
+# so a piped `make report` says what it is doing; the lines of a re-run ("Requirement already
+# satisfied") are left out. Unpacking the packages at the end prints nothing until it is done.
 PIP_INSTALL = $(BIN)/python -m pip install
 PIP_LINES = 2>&1 | { grep --line-buffered -v '^Requirement already satisfied' || true; }
 KERNEL_INSTALL = $(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (zhengshou)" >/dev/null
@@ -35,14 +35,14 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	@echo "== installing zhengshou-analysis and what running it needs (pandas, statsmodels, lifelines, matplotlib, jupyter, …) into $(VENV); about a minute the first time"
+	@echo "== installing zhengshou-analysis and what running it needs (pandas, statsmodels, lifelines, matplotlib, jupyter, …) into $(VENV): 1-3 minutes the first time (pip names each package it fetches, then unpacks them all without a line)"
 	$(PIP_INSTALL) -e . $(PIP_LINES)
 	$(KERNEL_INSTALL)
 	@touch $@
 
 # The dev extra includes the runtime: a fresh `make test` installs once, and setup is done with it.
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
-	@echo "== installing zhengshou-analysis with the dev extra (pytest, nbval, hypothesis, openpyxl, ruff, mypy, playwright) into $(VENV); about a minute the first time"
+	@echo "== installing zhengshou-analysis with the dev extra (pytest, nbval, hypothesis, openpyxl, ruff, mypy, playwright) into $(VENV): 1-3 minutes the first time (pip names each package it fetches, then unpacks them all without a line)"
 	$(PIP_INSTALL) -e '.[dev]' $(PIP_LINES)
 	$(KERNEL_INSTALL)
 	@touch $(STAMP) $@
@@ -71,8 +71,9 @@ format: dev
 	$(BIN)/ruff check --fix $(LINT_PATHS)
 
 ## lab: JupyterLab at the repository root, kernel "Python (zhengshou)"; your notebooks go in work/
+## (more options for jupyter: make lab LAB_ARGS="--no-browser --port 8890")
 lab: setup $(WORK)/README.md
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)"
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LAB_ARGS)
 
 # work/ is git-ignored and never collected by pytest: a place for one's own notebooks. It starts
 # with a copy of a report page, whose data_dir ("../data/demo") is right from work/ too.
