@@ -110,6 +110,7 @@ def _run_reports(args: argparse.Namespace, years, months: str | None = None) -> 
         out_dir=args.out,
         years=years,
         months=months,
+        notebooks=getattr(args, "pages", None),  # zhengshou report --page
         as_of=getattr(args, "as_of", None),
         jobs=getattr(args, "jobs", None),
         profile=args.profile_obj,
@@ -163,7 +164,33 @@ def _add_wait_option(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from .periods import Period
+    from .report.catalog import notebooks_of
+
+    if args.pages:
+        period = Period.year_end(args.year) if args.as_of is None else Period.of_date(args.as_of)
+        catalogue = notebooks_of(period)
+        wrong = [p for p in args.pages if p not in catalogue]
+        if wrong:
+            kind = "a month's run" if period.kind == "month" else "a year's or a date's run"
+            raise ParameterError(
+                f"--page {', '.join(wrong)}: not a page of {kind} ({period.folder}); "
+                f"its pages: {', '.join(catalogue)}"
+            )
     return _run_reports(args, [args.year])
+
+
+def _page_name(text: str) -> str:
+    """``--page``: a report notebook's name (``30_funding``; ``30_funding.ipynb`` and a path to the
+    notebook are taken too)."""
+    from .report.catalog import MONTHLY_NOTEBOOKS, NOTEBOOKS
+
+    name = Path(text).stem if text.endswith(".ipynb") else Path(text).name
+    if name not in NOTEBOOKS and name not in MONTHLY_NOTEBOOKS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a report page; the pages: {', '.join([*NOTEBOOKS, *MONTHLY_NOTEBOOKS])}"
+        )
+    return name
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
@@ -227,6 +254,8 @@ def _cmd_profile_doc(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``zhengshou`` (exposed for tests and docs)."""
+    from .report.catalog import MONTHLY_NOTEBOOKS, NOTEBOOKS  # names only: no heavy import
+
     parser = argparse.ArgumentParser(
         prog="zhengshou",
         description="区土地房屋征收 ledgers → clean tables, key figures, forecasts and HTML reports.",
@@ -282,6 +311,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="reporting date YYYY-MM-DD in --year: a month-end is that month (2021-06/), "
         "another date its own folder (2021-06-15/); 31 Dec is the year",
+    )
+    p.add_argument(
+        "--page",
+        dest="pages",
+        action="append",
+        default=None,
+        metavar="PAGE",
+        type=_page_name,
+        help="run this page only (repeat for several): "
+        + ", ".join([*NOTEBOOKS, *MONTHLY_NOTEBOOKS])
+        + "; a month runs 60_dispatch, a year or a date the others. The index lists the "
+        "other pages as they were",
     )
     p.add_argument("--force", action="store_true", help="re-run even when nothing changed")
     _add_wait_option(p)

@@ -11,6 +11,7 @@ import html
 import os
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -34,6 +35,7 @@ __all__ = [
     "load_report",
     "open_report",
     "reader_text",
+    "resolve_path",
 ]
 
 
@@ -108,6 +110,64 @@ class Report:
         return prev.key_figures(forecasts=False)
 
 
+def resolve_path(
+    path: str | os.PathLike[str],
+    *,
+    what: str = "data_dir",
+    cwd: str | os.PathLike[str] | None = None,
+) -> Path:
+    """A notebook's path parameter as an existing path, wherever the notebook is run from.
+
+    A report notebook declares ``data_dir = "../data/demo"``: right in ``notebooks/`` (JupyterLab,
+    the batch), wrong from the repository root (``papermill notebooks/20_progress.ipynb out.ipynb``)
+    or from ``work/`` with ``"data/demo"``. A relative path is therefore tried against the current
+    folder first, then against the notebooks folder
+    (:func:`~zhengshou_analysis.report.catalog.default_notebook_dir`), then against the repository
+    (its parent); the first that exists wins.
+
+    Parameters
+    ----------
+    path
+        A folder or file (``data_dir``, ``profile_path``); ``~`` is expanded. An absolute path is
+        taken as it is.
+    what
+        The parameter's name, for the message.
+    cwd
+        The folder tried first (default: the current folder).
+
+    Returns
+    -------
+    pathlib.Path
+        The absolute path found (for an absolute ``path``, ``path`` itself, found or not: the
+        reader of the path reports a missing one).
+
+    Raises
+    ------
+    InputError
+        When a relative ``path`` exists in none of the three places; the message names them.
+    """
+    from ..exceptions import InputError
+    from .catalog import default_notebook_dir
+
+    given = Path(path).expanduser()
+    if given.is_absolute():
+        return given
+    notebooks = default_notebook_dir()
+    bases = [Path(cwd) if cwd is not None else Path.cwd(), notebooks, notebooks.parent]
+    tried = []
+    for base in bases:
+        candidate = (base / given).resolve()
+        if candidate.exists():
+            return candidate
+        if candidate not in tried:
+            tried.append(candidate)
+    raise InputError(
+        f"{what} = {str(path)!r} 不存在 (not found): looked at "
+        + ", ".join(str(t) for t in tried)
+        + "; give an absolute path, or one relative to the current folder or to the repository"
+    )
+
+
 def load_report(
     data_dir: str | os.PathLike,
     *,
@@ -123,7 +183,8 @@ def load_report(
     Parameters
     ----------
     data_dir
-        The raw ledgers (read-only); cleaned once and cached.
+        The raw ledgers (read-only); cleaned once and cached. A relative path is looked for in the
+        current folder, then in ``notebooks/``, then in the repository (:func:`resolve_path`).
     year
         The reporting year (not needed with ``period``).
     as_of
@@ -136,7 +197,13 @@ def load_report(
         Forecast settings of the analysis context (a batch passes the profile's).
     profile_path
         The office profile (``""``: ``zhengshou.toml`` in ``data_dir``, else in the current
-        folder, else the built-in one; :func:`~zhengshou_analysis.profile.load_profile`).
+        folder, else the built-in one; :func:`~zhengshou_analysis.profile.load_profile`); a
+        relative path is looked for as ``data_dir`` is.
+
+    Raises
+    ------
+    InputError
+        When a relative ``data_dir`` or ``profile_path`` is found nowhere (:func:`resolve_path`).
     """
     from ..exceptions import ParameterError
     from ..ledger.store import load_ledgers
@@ -149,7 +216,9 @@ def load_report(
         year, as_of = period.year, (None if period.kind == "year" else period.as_of_text)
     if year is None:
         raise ParameterError("load_report needs a year (or a period)")
-    profile = load_profile(profile_path or None, raw_dir=data_dir)
+    data_dir = resolve_path(data_dir, what="data_dir")
+    profile_file = resolve_path(profile_path, what="profile_path") if profile_path else None
+    profile = load_profile(profile_file, raw_dir=data_dir)
     as_of = as_of or None  # "" (the notebooks' default) means 31 December
     ledgers = load_ledgers(data_dir, profile=profile)
     return Report(
