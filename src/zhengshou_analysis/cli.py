@@ -119,6 +119,7 @@ def _run_reports(args: argparse.Namespace, years, months: str | None = None) -> 
         progress="bar" if sys.stderr.isatty() else "lines",
         wait=not args.no_wait,
         on_wait=_tell_waiting(args.out),
+        scheduler=getattr(args, "scheduler", None),
     )
     counts = {s: sum(r.status == s for r in result.runs) for s in ("ok", "skipped", "failed")}
     sys.stdout.write(
@@ -356,6 +357,13 @@ def build_parser() -> argparse.ArgumentParser:
         "folder <out>/<yyyy-mm-dd>/",
     )
     p.add_argument("--jobs", type=int, default=None)
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="run on a Dask cluster instead of this machine's processes: tcp://HOST:8786 (a "
+        "running `dask scheduler`; workers need the package and the data and reports folders at "
+        "the same path) or local:N (N worker processes here, to try it)",
+    )
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--out", type=Path, default=DEFAULT_REPORTS)
     p.add_argument("--force", action="store_true", help="re-run even when nothing changed")

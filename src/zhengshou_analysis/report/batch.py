@@ -259,6 +259,7 @@ def run_batch(
     on_run: Callable[[RunResult], None] | None = None,
     wait: bool = True,
     on_wait: Callable[[dict], None] | None = None,
+    scheduler: str | None = None,
 ) -> BatchResult:
     """Run the report notebooks for several periods, in parallel, into ``out_dir``.
 
@@ -306,6 +307,11 @@ def run_batch(
         wait for it (``True``), or raise :class:`~..exceptions.BusyError` at once.
     on_wait
         Called once with the other run's record (PID, start time, host) when waiting for it.
+    scheduler
+        Execute the runs on a Dask cluster (``tcp://HOST:8786``, a scheduler file, or ``local:N``)
+        instead of this machine's process pool (:mod:`.cluster`: the workers need the package and
+        the data and reports folders at the same path). Everything else is the same: run keys,
+        skipping, staging, the index.
 
     Returns
     -------
@@ -361,6 +367,7 @@ def run_batch(
                     force=force,
                     progress=progress,
                     on_run=on_run,
+                    scheduler=scheduler,
                 )
             except InputChangedError as exc:
                 if attempt == 2:
@@ -377,6 +384,7 @@ def _run_locked(
     force: bool,
     progress: Progress,
     on_run: Callable[[RunResult], None] | None,
+    scheduler: str | None = None,
 ) -> BatchResult:
     """One batch while holding ``out``'s lock: plan, execute into a staging folder, check that
     the ledgers did not change, move the files into place, write pages, states and the index."""
@@ -399,6 +407,7 @@ def _run_locked(
                 jobs=jobs,
                 progress=progress,
                 on_run=collect,
+                scheduler=scheduler,
             )
         except _StagedWriteFailed as exc:  # a full disk while writing office files
             faults.append(str(exc.args[0]))

@@ -149,8 +149,10 @@ def execute_tasks(
     progress: Progress,
     on_run: Callable[[RunResult], None] | None,
     start_method: str | None = None,
+    scheduler: str | None = None,
 ) -> list[RunResult]:
-    """Execute the runs and the other jobs, in worker processes when more than one job.
+    """Execute the runs and the other jobs, in worker processes when more than one job, or on a
+    Dask cluster.
 
     Parameters
     ----------
@@ -172,6 +174,11 @@ def execute_tasks(
     start_method
         ``"forkserver"`` or ``"spawn"`` for the pool (default: :func:`start_method`, which reads
         ``$ZHENGSHOU_START_METHOD``).
+    scheduler
+        Run on a Dask cluster instead of the local pool: ``tcp://HOST:8786`` (a running
+        ``dask scheduler``), a scheduler file, or ``local:N`` (a local cluster of N processes
+        started for this call); see :mod:`.cluster` for what workers need. ``jobs`` and
+        ``start_method`` do not apply then.
 
     Returns
     -------
@@ -206,7 +213,11 @@ def execute_tasks(
 
     job_errors: list[BaseException] = []
     try:
-        if workers == 1:
+        if scheduler is not None:
+            from .cluster import execute_on_cluster
+
+            execute_on_cluster(tasks, figure_jobs, scheduler=scheduler, done=done)
+        elif workers == 1:
             prepare_worker()
             for t in tasks:
                 done(execute_run(t))
