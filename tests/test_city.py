@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -96,7 +97,11 @@ def test_every_ratio_of_the_ledgers_names_its_additive_parts():
 
 def test_ranking_worst_first_with_shared_ranks():
     values = {"a": 3.0, "b": 5.0, "c": 3.0, "d": None, "e": float("nan")}
-    assert rank_districts(values, worst_first="high") == [(1, "b", 5.0), (2, "a", 3.0), (2, "c", 3.0)]
+    assert rank_districts(values, worst_first="high") == [
+        (1, "b", 5.0),
+        (2, "a", 3.0),
+        (2, "c", 3.0),
+    ]
     assert [r[1] for r in rank_districts(values, worst_first="low")] == ["a", "c", "b"]
     with pytest.raises(ValueError, match="worst_first"):
         rank_districts(values, worst_first="middle")
@@ -167,7 +172,7 @@ def test_write_city_pages_workbooks_and_index(city):
 
 
 def test_page_shows_a_missing_district_as_missing_and_escapes_office_names(city):
-    root, districts = city
+    _, districts = city
     page = city_page_html(districts, Y2021, [Y2020, Y2021])
     assert "西区&lt;b&gt;" in page and "西区<b>" not in page
     rows = re.findall(r"<tr><th>(.*?)</th>(.*?)</tr>", page)
@@ -180,10 +185,8 @@ def test_page_shows_a_missing_district_as_missing_and_escapes_office_names(city)
 
 
 def test_city_row_of_the_page_is_the_sum_of_the_districts(city):
-    root, districts = city
-    book = openpyxl.load_workbook(
-        __import__("io").BytesIO(city_workbook_bytes(districts, Y2021, [Y2020, Y2021]))
-    )
+    _, districts = city
+    book = openpyxl.load_workbook(io.BytesIO(city_workbook_bytes(districts, Y2021, [Y2020, Y2021])))
     ws = book["各区对比"]
     header = [c.value for c in ws[4]]
     rows = {r[0]: r for r in ws.iter_rows(min_row=5, values_only=True) if r[0]}
@@ -209,7 +212,7 @@ def test_city_row_of_the_page_is_the_sum_of_the_districts(city):
 
 
 def test_workbook_is_byte_reproducible(city):
-    root, districts = city
+    _, districts = city
     assert city_workbook_bytes(districts, Y2021) == city_workbook_bytes(districts, Y2021)
     assert city_workbook_name(Period.from_folder("2021-06")) == "市级汇总_2021-06.xlsx"
 

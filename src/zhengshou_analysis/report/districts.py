@@ -377,7 +377,7 @@ def _run_one(run: DistrictRunner, job: DistrictJob) -> DistrictOutcome:
         outcome = DistrictOutcome(job.district, result=run(job))
     except ZhengshouError as exc:  # the district's own situation: said in words, the rest go on
         log.warning("district %s failed: %s", name, exc)
-        outcome = DistrictOutcome(job.district, error=str(exc))
+        outcome = DistrictOutcome(job.district, error=str(exc) or type(exc).__name__)
     except Exception as exc:  # a fault in one district (a bug) never stops the others
         log.exception("district %s failed", name)
         outcome = DistrictOutcome(
