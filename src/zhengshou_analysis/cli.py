@@ -36,8 +36,16 @@ _RUN_COMMANDS = frozenset({"batch", "report"})
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
-    from .demo import write_demo_ledgers
+    from .demo import write_demo_districts, write_demo_ledgers
 
+    if args.districts is not None:
+        written = write_demo_districts(args.out_dir, count=args.districts, seed=args.seed)
+        folders = [name for name in written if name]
+        sys.stdout.write(
+            f"示例数据（模拟）: {len(folders)} districts ({', '.join(folders)}) written to "
+            f"{args.out_dir}\n"
+        )
+        return 0
     paths = write_demo_ledgers(args.out_dir, seed=args.seed)
     log.info("wrote %d demo ledgers to %s", len(paths), args.out_dir)
     sys.stdout.write(f"示例数据（模拟）: {len(paths)} files written to {args.out_dir}\n")
@@ -196,9 +204,44 @@ def _page_name(text: str) -> str:
 
 def _cmd_batch(args: argparse.Namespace) -> int:
     from .report.batch import parse_years
+    from .report.districts import is_data_root
 
     years = parse_years(args.years, available=[]) if args.years else None
+    if is_data_root(args.data):
+        return _run_districts(args, years)
     return _run_reports(args, years, args.months)
+
+
+def _run_districts(args: argparse.Namespace, years) -> int:
+    """``batch`` on a data root: every district into ``--out/<district>/``, then the city view."""
+    from .report.districts import run_districts
+
+    if args.profile is not None:
+        raise ParameterError(
+            f"--profile applies to one office; {args.data} holds several districts, each with its "
+            "own zhengshou.toml (docs/districts.md)"
+        )
+    result = run_districts(
+        data_root=args.data,
+        out_dir=args.out,
+        years=years,
+        months=args.months,
+        as_of=args.as_of,
+        jobs=args.jobs,
+        force=args.force,
+        progress=sys.stderr.isatty(),
+        wait=not args.no_wait,
+        on_wait=_tell_waiting(args.out),
+    )
+    for o in result.outcomes:
+        runs = o.result.runs if o.result else []
+        counts = {s: sum(r.status == s for r in runs) for s in ("ok", "skipped", "failed")}
+        state = "FAILED" if o.error else f"{counts['ok']} written, {counts['skipped']} unchanged"
+        sys.stdout.write(f"{o.district.name}: {state}, {counts['failed']} failed\n")
+    sys.stdout.write(f"市级汇总 index: {result.index}\n")
+    for text in result.failures:
+        sys.stderr.write(f"FAILED {text}\n")
+    return 1 if result.failures else 0
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -268,6 +311,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo-data", help="write the synthetic demo ledgers (示例数据（模拟）)")
     p.add_argument("out_dir", type=Path, help="folder to write the raw ledgers into")
     p.add_argument("--seed", type=int, default=2021, help="generator seed (default: 2021)")
+    p.add_argument(
+        "--districts",
+        type=int,
+        default=None,
+        metavar="N",
+        help="write a demo city instead: N districts (1-5), one folder each, for `batch --data`",
+    )
     p.set_defaults(func=_cmd_demo_data)
 
     p = sub.add_parser("clean", help="raw ledgers → canonical tables, quality log, manifest")
@@ -336,7 +386,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the reports of several periods in parallel, each into its own folder: "
         "a year's six reports into <out>/<yyyy>/, a month's 调度简报 (一月一调度) into "
         "<out>/<yyyy-mm>/. Unchanged periods are skipped; a ledger change re-runs only the "
-        "periods whose data up to their end it changes.",
+        "periods whose data up to their end it changes. When --data is a data root (sub-folders "
+        "each with a district's ledgers and its zhengshou.toml), every district goes to "
+        "<out>/<district>/ and the city view (市级汇总) to <out>/city/<period>/ and "
+        "<out>/index.html (docs/districts.md).",
     )
     p.add_argument(
         "--years",

@@ -124,7 +124,9 @@ Modules
 * :mod:`.workbook`: sheets, workbooks and CSV files, and their byte-reproducible writers;
 * :mod:`.truth`: the truth rows as canonical frames, and the expected rejections;
 * :mod:`.readme`: the README of ``data/demo``;
-* :mod:`.api`: the public functions, with the per-seed cache.
+* :mod:`.api`: the public functions, with the per-seed cache;
+* :mod:`.districts`: a demo city of several districts (:data:`~.districts.DEMO_DISTRICTS`), each
+  its own plan, written as one raw folder per district (:func:`~.districts.write_demo_districts`).
 """
 
 from .api import (
@@ -135,6 +137,7 @@ from .api import (
     render_demo_profile,
     write_demo_ledgers,
 )
+from .districts import DEMO_DISTRICTS, DemoDistrict, write_demo_districts
 from .ledgers.common import PLACEHOLDERS, SYNTHETIC_LABEL
 from .readme import DATE_RULES, MESSY_RULES
 from .world import DEFAULT_CONFIG
@@ -142,15 +145,18 @@ from .world import DEFAULT_CONFIG
 __all__ = [
     "AS_OF",
     "DATE_RULES",
+    "DEMO_DISTRICTS",
     "MESSY_RULES",
     "PLACEHOLDERS",
     "REPORT_YEARS",
     "SYNTHETIC_LABEL",
+    "DemoDistrict",
     "clear_demo_cache",
     "demo_expected_rejections",
     "demo_total_mismatch",
     "demo_truth",
     "render_demo_profile",
+    "write_demo_districts",
     "write_demo_ledgers",
 ]
 

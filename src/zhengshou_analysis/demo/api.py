@@ -57,7 +57,12 @@ def _generate(seed: object) -> District:
 
 @lru_cache(maxsize=4)
 def _generate_cached(seed: int) -> District:
-    ledgers = render_ledgers(build_world(seed))
+    return _draw(seed, DEFAULT_CONFIG)
+
+
+def _draw(seed: int, config: DemoConfig) -> District:
+    """The district of ``config`` drawn with ``seed``: its ledgers, truth and README."""
+    ledgers = render_ledgers(build_world(seed, config))
     truth = truth_frames(ledgers.truth)
     return District(ledgers, truth, render_readme(ledgers, truth))
 
@@ -157,7 +162,9 @@ def render_demo_profile(config: DemoConfig = DEFAULT_CONFIG) -> str:
     return head + render_profile_template(profile)
 
 
-def write_demo_ledgers(out_dir: str | Path, *, seed: int = 2021) -> list[Path]:
+def write_demo_ledgers(
+    out_dir: str | Path, *, seed: int = 2021, config: DemoConfig = DEFAULT_CONFIG
+) -> list[Path]:
     """Write the demo district as messy raw ledgers (xlsx and csv), its README and its profile.
 
     The output is byte-for-byte reproducible: fixed workbook properties and zip timestamps,
@@ -170,6 +177,9 @@ def write_demo_ledgers(out_dir: str | Path, *, seed: int = 2021) -> list[Path]:
         files are left alone.
     seed
         Generator seed (non-negative).
+    config
+        The district's plan (default: the one demo district of ``data/demo``; the districts of a
+        demo city are in :data:`~.districts.DEMO_DISTRICTS`).
 
     Returns
     -------
@@ -181,7 +191,7 @@ def write_demo_ledgers(out_dir: str | Path, *, seed: int = 2021) -> list[Path]:
     ParameterError
         When ``seed`` is not a non-negative integer.
     """
-    district = _generate(seed)
+    district = _generate(seed) if config is DEFAULT_CONFIG else _draw(_check_seed(seed), config)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -195,7 +205,7 @@ def write_demo_ledgers(out_dir: str | Path, *, seed: int = 2021) -> list[Path]:
     readme.write_text(district.readme, encoding="utf-8", newline="\n")
     written.append(readme)
     profile = out / PROFILE_NAME
-    profile.write_text(render_demo_profile(), encoding="utf-8", newline="\n")
+    profile.write_text(render_demo_profile(config), encoding="utf-8", newline="\n")
     written.append(profile)
     log.info("wrote %d demo files (%s) to %s", len(written), SYNTHETIC_LABEL, out)
     return sorted(written)

@@ -111,7 +111,7 @@ def _draw_projects(rng: np.random.Generator, cfg: DemoConfig) -> list[Project]:
     per_year: Counter[int] = Counter()
     for p in projects:
         per_year[p.start_year] += 1
-        p.pid = f"GG-{p.start_year}-{per_year[p.start_year]:03d}"
+        p.pid = f"{cfg.project_prefix}-{p.start_year}-{per_year[p.start_year]:03d}"
     _assign_blockers(rng, cfg, projects)
     for p in projects:
         _draw_land_progress(rng, cfg, p)
@@ -442,14 +442,14 @@ def _work_fund_payments(rng: np.random.Generator, world: World) -> list[Payment]
 # Draw: funding
 # =================================================================================================
 def _draw_funding(rng: np.random.Generator, world: World) -> list[Inflow]:
-    """Each year's inflow is 0.96–1.04 × its payments, split over the sources with noisy shares."""
+    """Each year's inflow is ``inflow_ratio`` (0.96–1.04) × its payments, split over the sources with noisy shares."""
     cfg = world.config
     paid_by_year: defaultdict[int, float] = defaultdict(float)
     for x in world.payments:
         paid_by_year[x.date.year] += x.amount
     inflows: list[Inflow] = []
     for year in range(cfg.first_year, cfg.last_year + 1):
-        total = paid_by_year[year] * float(rng.uniform(0.96, 1.04))
+        total = paid_by_year[year] * float(rng.uniform(*cfg.inflow_ratio))
         if year == cfg.first_year:
             total += cfg.opening_balance_wan * 1e4
         shares = {k: v * float(rng.gamma(8.0, 1 / 8.0)) for k, v in cfg.source_share.items()}

@@ -8,6 +8,7 @@ import pandas as pd
 
 from .ledgers import FEEDS, Ledgers
 from .ledgers.common import PLACEHOLDERS, SYNTHETIC_LABEL
+from .world import DemoConfig
 
 __all__ = ["DATE_RULES", "MESSY_RULES", "render_readme"]
 
@@ -71,17 +72,18 @@ DATE_RULES = {
 
 _NO_TABLE_SHEETS = ("说明", "信访登记")
 
-# bullets of "What the cleaner must know"; ``{yi}`` is the 亿 cell of the funding workbook
+# bullets of "What the cleaner must know"; ``{yi}`` is the 亿 cell of the funding workbook, ``{site}``
+# and ``{site_fw}`` a site name with half- and full-width brackets, ``{pid}`` a project id
 _CLEANER_NOTES = (
     (
         "- **Site ids.** The site ledger has no 安置区编号; the cleaner derives `site_id` from the "
         "normalised name. `demo_truth()` holds the site *name* (NFKC, spaces removed, e.g. "
-        "`堤路园(二)A安置区`) in every `site_id` column; tests map names to the derived ids. Site names "
-        "are written with full-width brackets (`堤路园（二）A安置区`) in the 2021–2022 transition sheet "
+        "`{site}`) in every `site_id` column; tests map names to the derived ids. Site names "
+        "are written with full-width brackets (`{site_fw}`) in the 2021–2022 transition sheet "
         "and in some agreement rows, and with a trailing space in a few rows."
     ),
     (
-        "- **Project ids** are the 项目编号 of the project ledger (`GG-2019-001`); the 2021–2022 "
+        "- **Project ids** are the 项目编号 of the project ledger (`{pid}`); the 2021–2022 "
         "agreements workbook, the 2021 and 2022 payment files and the funding workbook name projects "
         "by 项目名称 (with full-width brackets, equal after NFKC)."
     ),
@@ -145,27 +147,42 @@ def render_readme(out: Ledgers, truth: dict[str, pd.DataFrame]) -> str:
     str
         Markdown text, lines joined by newlines.
     """
-    lines = _intro(out.world.seed)
+    lines = _intro(out.world.seed, out.world.config)
     lines += _files_section(out, truth)
     lines += _rules_section(out.coverage)
     lines += _mismatch_section(out.mismatch)
     lines += _rejections_section(out.rejections)
     lines += ["", "## What the cleaner must know", ""]
-    lines += [text.replace("{yi}", out.special["yi"]) for text in _CLEANER_NOTES]
+    fill = {"{yi}": out.special["yi"], **_examples(out.world.config)}
+    for text in _CLEANER_NOTES:
+        for key, value in fill.items():
+            text = text.replace(key, value)
+        lines.append(text)
     lines.append("")
     return "\n".join(lines)
 
 
-def _intro(seed: int) -> list[str]:
+def _examples(config: DemoConfig) -> dict[str, str]:
+    """The examples the cleaner notes quote: a site name with brackets (else the first site), as
+    the site ledger writes it and with full-width brackets, and the first project id."""
+    names = [s.name for s in config.site_plan]
+    site = next((n for n in names if "(" in n), names[0])
+    return {
+        "{site}": site,
+        "{site_fw}": site.replace("(", "（").replace(")", "）"),
+        "{pid}": f"{config.project_prefix}-{config.report_years[0]}-001",
+    }
+
+
+def _intro(seed: int, config: DemoConfig) -> list[str]:
     return [
         f"# Demo raw ledgers — {SYNTHETIC_LABEL}",
         "",
         (
             "**示例数据，非真实统计.** A synthetic district written by "
-            f"`zhengshou demo-data data/demo --seed {seed}` "
+            f"`{config.command.format(seed=seed)}` "
             "(`zhengshou_analysis.demo.write_demo_ledgers`); do not edit by hand, regenerate. "
-            "Names follow the 2021 work summary of a Guigang district (the three 片区, resettlement sites "
-            "蓝田安置区, 文华雅苑, 堤路园(二)A安置区, 白凹窝安置区, 三合安置区, the blockers of the last mile); "
+            f"{config.names_note}"
             "every figure, person, ID-card number and phone number is invented (ID numbers start with "
             "`999`, phone numbers with `100`)."
         ),
@@ -175,7 +192,7 @@ def _intro(seed: int) -> list[str]:
             "structure): funds arrive late and short so signed agreements wait for payment; households "
             "wait for resettlement flats so transitional fees pile up and fall into arrears; several "
             "sites are more than 3 years late; blocked projects (公建单位, 军事用地, 双高糖料蔗基地, 留用地, "
-            "资金). Everything is as of 2022-12-31."
+            f"资金). Everything is as of {config.as_of.isoformat()}."
         ),
     ]
 

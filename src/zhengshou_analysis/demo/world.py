@@ -173,6 +173,18 @@ class DemoConfig:
     )
     seasonal: tuple[float, ...] = (0.6, 0.6, 0.8, 0.8, 0.9, 1.0, 0.9, 0.9, 1.0, 1.1, 1.3, 2.5)
     opening_balance_wan: float = 500.0  #: extra inflow of the first year (万元)
+    #: each year's inflow as a share of that year's payments (drawn uniformly in the range): below
+    #: 1 the funds fall short year after year
+    inflow_ratio: tuple[float, float] = (0.96, 1.04)
+    # identity
+    project_prefix: str = "GG"  #: of project ids (``GG-2019-001``)
+    #: the command that writes the ledgers, as the README quotes it (``{seed}``: the seed)
+    command: str = "zhengshou demo-data data/demo --seed {seed}"
+    #: where the names come from, as the README says it
+    names_note: str = (
+        "Names follow the 2021 work summary of a Guigang district (the three 片区, resettlement sites "
+        "蓝田安置区, 文华雅苑, 堤路园(二)A安置区, 白凹窝安置区, 三合安置区, the blockers of the last mile); "
+    )
 
     @property
     def last_year(self) -> int:

@@ -81,6 +81,10 @@ class Figure:
         Shown in the headline table of the overview (in declaration order).
     index
         Shown as a column of the batch index (in declaration order).
+    ratio_of
+        For a ratio that is one figure divided by another: ``(numerator, denominator)``, the
+        names of those two figures. Across several offices (the city view) the ratio is
+        recomputed from their sums, never averaged.
     """
 
     name: str
@@ -95,6 +99,22 @@ class Figure:
     counter: str = ""
     headline: bool = False
     index: bool = False
+    ratio_of: tuple[str, str] | None = None
+
+    @property
+    def additive(self) -> bool:
+        """Whether the figure of several offices together is the sum of theirs.
+
+        Amounts (yuan, 亩, m², counts) of the ledgers as known at the reporting date, given
+        overall (not per group), are; ratios, months (a median), dates, text and the forecasts
+        (a sum of medians is not the median of the sum) are not. A ratio with :attr:`ratio_of`
+        is recomputed from the sums of its two parts.
+        """
+        return (
+            self.unit in ("yuan", "mu", "m2", "count")
+            and self.group is None
+            and self.section != "forecast"
+        )
 
     @property
     def label_with_unit(self) -> str:
@@ -203,6 +223,7 @@ FIGURES: tuple[Figure, ...] = (
         by_category=True,
         headline=True,
         index=True,
+        ratio_of=("land_done_mu", "land_target_mu"),
     ),
     Figure(
         "house_completion_rate",
@@ -214,6 +235,7 @@ FIGURES: tuple[Figure, ...] = (
         build=progress.build_progress_figure,
         needs=("projects",),
         by_category=True,
+        ratio_of=("house_done_m2", "house_target_m2"),
     ),
     Figure(
         "blocked_mu_by_blocker",
@@ -325,6 +347,7 @@ FIGURES: tuple[Figure, ...] = (
         needs=("funding", "agreements", "transition"),
         headline=True,
         index=True,
+        ratio_of=("funds_received_yuan", "funds_required_yuan"),
     ),
     # transitional fees (过渡安置费)
     Figure(

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CELL_KINDS",
     "CellKind",
+    "SheetFormats",
     "report_workbook_bytes",
     "report_workbook_name",
     "write_frame_sheet",
@@ -143,6 +144,10 @@ class _Formats:
                 props |= {"bold": True, "bg_color": "#E8EEF4", "border": 1, "text_wrap": True}
             self._cache[key] = self.wb.add_format(props)
         return self._cache[key]
+
+
+#: The cell formats of a workbook, for :func:`write_frame_sheet` in other workbooks (the city's).
+SheetFormats = _Formats
 
 
 def _cell_kind(kind: Any, sheet_kind: str | None, row_kind: str | None) -> tuple[CellKind, Any]:

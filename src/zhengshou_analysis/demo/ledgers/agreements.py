@@ -50,12 +50,13 @@ _MODE_WORDS_A = {
     "货币补偿": ("货币补偿", "货币补偿", "货币", "现金"),
     "产权调换": ("产权调换", "产权调换", "房屋安置", "实物安置"),
 }
-# (签约日期 styles, 支付期限 styles) per zone sheet
-_DATE_STYLES_A = {
-    "贵城片区": (("excel",), ("excel",)),
-    "港城片区": (("serial", "serial", "excel_slash"), ("excel_slash",)),
-    "城区外围片区": (("dot", "cn"), ("dash", "slash")),
-}
+# (签约日期 styles, 支付期限 styles) per zone sheet, by the zone's place in ``DemoConfig.zones``
+# (a fourth zone takes the first's styles again)
+_DATE_STYLES_A = (
+    (("excel",), ("excel",)),
+    (("serial", "serial", "excel_slash"), ("excel_slash",)),
+    (("dot", "cn"), ("dash", "slash")),
+)
 _EXPLANATION = (
     "1. 本工作簿为演示用的模拟数据，人名、身份证号、电话均为虚构。",
     "2. 各片区分表登记，协议编号按片区、签约年度顺序编号。",
@@ -133,7 +134,7 @@ def _render_a(out: Ledgers) -> None:
     cfg = out.world.config
     book = Book(FILE_A)
     rng = out.rng("render-agreements-a")
-    for zone in cfg.zones:
+    for z, zone in enumerate(cfg.zones):
         page, col = open_sheet(
             out,
             FILE_A,
@@ -152,7 +153,7 @@ def _render_a(out: Ledgers) -> None:
         area_sum = 0.0
         comp_sum = 0
         for i, a in enumerate(rows, start=1):
-            area = _row_a(page, col, a, i, _DATE_STYLES_A[zone], rng)
+            area = _row_a(page, col, a, i, _DATE_STYLES_A[z % len(_DATE_STYLES_A)], rng)
             area_sum += area or 0.0
             comp_sum += a.comp
         r = total_row(page, col["pphone"], "合计")
@@ -325,13 +326,12 @@ def _duplicate_row(
 
 
 def _bad_date_row(page: Page, col: dict[str, int], rng: np.random.Generator) -> None:
-    """An agreement of 贵城片区 signed on 2021年2月30日 (a date that does not exist)."""
+    """An agreement of the first 片区 (贵城片区) signed on 2021年2月30日 (a date that does not exist)."""
     world = page.out.world
-    prefix = world.config.zone_prefix["贵城片区"]
+    first = world.config.zones[0]
+    prefix = world.config.zone_prefix[first]
     aid = f"{prefix}-2021-{world.agreement_seq[(prefix, 2021)] + 1:04d}"
-    p = next(
-        q for q in world.projects if q.zone == "贵城片区" and q.has_house and 2021 in q.row_years
-    )
+    p = next(q for q in world.projects if q.zone == first and q.has_house and 2021 in q.row_years)
     sh, r = page.sh, page.sh.row
     sh.put(r, col["aid"], aid)
     sh.put(r, col["project"], p.name)
