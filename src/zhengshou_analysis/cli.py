@@ -229,9 +229,11 @@ def _run_districts(args: argparse.Namespace, years) -> int:
         as_of=args.as_of,
         jobs=args.jobs,
         force=args.force,
-        progress=sys.stderr.isatty(),
+        # a bar at a terminal, one line per finished report in a log or a pipe
+        progress="bar" if sys.stderr.isatty() else "lines",
         wait=not args.no_wait,
         on_wait=_tell_waiting(args.out),
+        scheduler=args.scheduler,
     )
     for o in result.outcomes:
         runs = o.result.runs if o.result else []

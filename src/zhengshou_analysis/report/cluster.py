@@ -45,7 +45,13 @@ from .runs import RunResult, RunTask, execute_run, prepare_worker
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["cluster_client", "execute_on_cluster", "parse_scheduler", "worker_identity"]
+__all__ = [
+    "cluster_client",
+    "execute_on_cluster",
+    "parse_scheduler",
+    "shared_scheduler",
+    "worker_identity",
+]
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +97,22 @@ def cluster_client(scheduler: str) -> Iterator[Client]:
         yield from _client(kind, value)
     finally:
         dask_log.setLevel(level)
+
+
+@contextmanager
+def shared_scheduler(scheduler: str | None) -> Iterator[str | None]:
+    """The address several batches share: ``local:N`` starts one local cluster for all of them
+    (and ends it after); an address or a scheduler file is passed on as it is; ``None`` stays
+    ``None`` (the local process pool)."""
+    if scheduler is None:
+        yield None
+        return
+    kind, value = parse_scheduler(scheduler)
+    if kind != "local":
+        yield str(value)
+        return
+    with cluster_client(scheduler) as client:
+        yield str(client.scheduler_info()["address"])
 
 
 def _client(kind: str, value: int | str) -> Iterator[Client]:

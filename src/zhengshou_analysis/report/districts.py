@@ -46,6 +46,8 @@ from ..periods import Period
 from ..profile import PROFILE_NAME
 from .batch import BatchResult, run_batch
 from .city import CITY_FOLDER, CityDistrict, write_city
+from .cluster import shared_scheduler
+from .engine import Progress
 from .files import safe_file_part
 
 __all__ = [
@@ -263,12 +265,13 @@ def run_districts(
     as_of: str | None = None,
     jobs: int | None = None,
     force: bool = False,
-    progress: bool = True,
+    progress: Progress = True,
     wait: bool = True,
     on_wait: Callable[[dict], None] | None = None,
     on_district: Callable[[DistrictOutcome], None] | None = None,
     runner: DistrictRunner | None = None,
-    districts_at_once: int = 1,
+    districts_at_once: int | None = None,
+    scheduler: str | None = None,
 ) -> DistrictsResult:
     """Run every district of a data root into ``out_dir/<district>/``, then the city view.
 
@@ -290,7 +293,12 @@ def run_districts(
         Executes one :class:`DistrictJob` (default :func:`run_district`); an engine that runs
         the notebooks elsewhere passes its own.
     districts_at_once
-        Districts in flight together (threads). 1 (default) with the local process pool.
+        Districts in flight together (threads). Default: 1 with the local process pool (each
+        district's batch uses every core), every district at once on a cluster (so that all
+        their runs reach the workers together).
+    scheduler
+        Run on a Dask cluster (``tcp://HOST:8786`` or ``local:N``; :mod:`.cluster`): one
+        cluster serves every district (``local:N`` is started once for the whole city).
 
     Returns
     -------
@@ -312,6 +320,8 @@ def run_districts(
             f"{data_root} is not a data root: no sub-folder holds a {PROFILE_NAME} "
             "(docs/districts.md), or the folder holds ledgers itself"
         )
+    if districts_at_once is None:
+        districts_at_once = 1 if scheduler is None else max(1, len(districts))
     if districts_at_once < 1:
         raise ParameterError(f"districts_at_once must be at least 1, got {districts_at_once}")
     out = check_output_folder(Path(out_dir).resolve())
@@ -325,6 +335,25 @@ def run_districts(
         "progress": progress,
         "wait": wait,
     }
+    with shared_scheduler(scheduler) as address:
+        if address is not None:
+            options["scheduler"] = address
+        return _run_all(
+            districts, out, options, runner, districts_at_once, on_district, wait, on_wait
+        )
+
+
+def _run_all(
+    districts: list[District],
+    out: Path,
+    options: dict[str, Any],
+    runner: DistrictRunner | None,
+    districts_at_once: int,
+    on_district: Callable[[DistrictOutcome], None] | None,
+    wait: bool,
+    on_wait: Callable[[dict], None] | None,
+) -> DistrictsResult:
+    """Every district through ``runner`` (holding ``out``'s lock), then the city view."""
     run = runner or run_district
     result = DistrictsResult()
     with folder_lock(out, wait=wait, on_wait=on_wait, what="zhengshou batch (districts)"):
