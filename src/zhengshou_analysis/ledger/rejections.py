@@ -225,9 +225,9 @@ class RowCells:
             filled = text != ""
             if j in self.withheld or not key:
                 text = np.where(filled, WITHHELD, "")
-            name = json.dumps(names[j], ensure_ascii=False) + ": "
+            name = _json_string(names[j]) + ": "
             codes, uniques = pd.factorize(text)
-            escaped = np.array([name + json.dumps(u, ensure_ascii=False) for u in uniques])
+            escaped = np.array([name + _json_string(u) for u in uniques])
             part = pa.array(escaped[codes], type=pa.string())
             if not key:  # a column without a header is quoted only where it holds something
                 part = pc.if_else(pa.array(filled), part, pa.scalar(None, pa.string()))
@@ -252,6 +252,10 @@ class RowCells:
             elif text:
                 cells[f"列{excel_column(j)}"] = text
         return json.dumps(cells, ensure_ascii=False)
+
+
+#: ``json.dumps(text, ensure_ascii=False)`` of one string, without the encoder's set-up per call.
+_json_string = json.encoder.encode_basestring
 
 
 def _written_column(values: np.ndarray) -> np.ndarray:
