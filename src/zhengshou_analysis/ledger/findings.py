@@ -60,22 +60,27 @@ def origin_parts(origin: pd.Series) -> pd.DataFrame:
     # number of a few sheets: the origins of one sheet are found with a prefix test (pyarrow,
     # no regex), the sheet's file and sheet parsed once; the rest (a few, or none) by the regex,
     # once per distinct origin (pandas' extract with named groups loops in Python).
-    arr = pa.array(origin.astype("str").fillna("").array).cast(pa.string())  # pyarrow-backed
+    # pandas' "str" is pyarrow's large_string: kept as it is, no copy of the 100,000s of texts
+    arr = pa.array(origin.astype("str").fillna("").array).cast(pa.large_string())
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
+    kind = arr.type
     n = len(arr)
     which = np.full(n, -1, dtype=np.int64)  # index into the sheets found, -1: by the regex
-    row = pa.nulls(n, pa.string())
+    row = pa.nulls(n, kind)
     sheets: list[tuple[str, str]] = []
-    todo = np.ones(n, dtype=bool)
+    todo = np.ones(n, dtype=bool)  # not yet placed
+    by_regex = np.zeros(n, dtype=bool)
     for _ in range(_MAX_PREFIXES):
-        first = int(np.argmax(todo))
-        if not todo[first]:
+        first = int(np.argmax(todo & ~by_regex))
+        if not todo[first] or by_regex[first]:
             break
-        file, sheet, number = _parse_origins(pa.array([arr[first].as_py()], pa.string()))
-        if not number[0].as_py():
-            break  # not FILE#SHEET!ROW: leave this sheet's origins to the regex
-        prefix = arr[first].as_py()[: -len(number[0].as_py())]
+        text = arr[first].as_py()
+        file, sheet, number = _parse_origins(pa.array([text], kind))
+        if not number[0].as_py():  # no row (FILE#SHEET, FILE): these origins go to the regex
+            by_regex |= pc.equal(arr, text).to_numpy(zero_copy_only=False)
+            continue
+        prefix = text[: -len(number[0].as_py())]
         rest = pc.utf8_slice_codeunits(arr, len(prefix))
         hit = pc.and_(pc.starts_with(arr, prefix), pc.ascii_is_decimal(rest))
         hit_np = hit.to_numpy(zero_copy_only=False) & todo
@@ -84,8 +89,8 @@ def origin_parts(origin: pd.Series) -> pd.DataFrame:
         row = pc.if_else(pa.array(hit_np), rest, row)
         todo &= ~hit_np
     take = pa.array(which, type=pa.int64(), mask=which < 0)
-    file = pc.take(pa.array([f for f, _ in sheets], pa.string()), take)
-    sheet = pc.take(pa.array([s for _, s in sheets], pa.string()), take)
+    file = pc.take(pa.array([f for f, _ in sheets], kind), take)
+    sheet = pc.take(pa.array([s for _, s in sheets], kind), take)
     if todo.any():
         rest_at = np.flatnonzero(todo)
         rf, rs, rr = _parse_origins(pc.take(arr, pa.array(rest_at)))
