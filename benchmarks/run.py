@@ -27,6 +27,7 @@ Cases (targets on the 2-core machine, issue "Benchmarks"):
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -243,9 +244,7 @@ def run_measured(cmd: list[str], env: dict | None = None) -> tuple[float, float 
     """
     full_env = {**os.environ, **(env or {})}
     t = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    proc = subprocess.Popen(cmd, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak_mb: float | None = None
     if hasattr(os, "wait4"):
         _, status, usage = os.wait4(proc.pid, 0)
@@ -283,8 +282,7 @@ def growth(sizes: list[int], values: list[float | None]) -> list[dict]:
     ``None``.
     """
     out = []
-    pairs = list(zip(sizes, values, strict=True))
-    for (n1, v1), (n2, v2) in zip(pairs, pairs[1:], strict=False):
+    for (n1, v1), (n2, v2) in itertools.pairwise(zip(sizes, values, strict=True)):
         ratio = v2 / v1 if v1 and v2 else None
         slope = math.log(ratio) / math.log(n2 / n1) if ratio else None
         out.append(
@@ -331,9 +329,7 @@ def bench_scale_clean(work: Path, sizes: list[int], runs: int) -> list[dict]:
         seconds, peaks = [], []
         for _ in range(runs):
             shutil.rmtree(out, ignore_errors=True)
-            s, peak = run_measured(
-                [str(BIN / "zhengshou"), "clean", str(raw), "--out", str(out)]
-            )
+            s, peak = run_measured([str(BIN / "zhengshou"), "clean", str(raw), "--out", str(out)])
             seconds.append(s)
             peaks.append(peak)
         shutil.rmtree(raw)  # the 1M-row workbook is ~50 MB, its outputs more
