@@ -120,9 +120,7 @@ def _parse_origins(origins: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
     once per distinct origin."""
     encoded = pc.dictionary_encode(origins)
     parts = pc.extract_regex(encoded.dictionary, _ORIGIN)
-    return tuple(
-        pc.fill_null(pc.take(parts.field(c), encoded.indices), "") for c in ORIGIN_PARTS
-    )
+    return tuple(pc.fill_null(pc.take(parts.field(c), encoded.indices), "") for c in ORIGIN_PARTS)
 
 
 def findings_frame(rows: list[dict] | pd.DataFrame) -> pd.DataFrame:
