@@ -11,7 +11,8 @@ Cases (targets on the 2-core machine, issue "Benchmarks"):
   other. Target ratio ≥ 4.
 * ``batch_cached``: the same batch again with nothing changed. Target ``ours_s`` ≤ 3.
 * ``ingest``: ``zhengshou clean`` of a 100,000-row messy agreements ledger against a bare
-  ``pandas.read_excel(engine="calamine")`` of it. Target ratio ≥ 0.5.
+  ``pandas.read_excel(engine="calamine")`` of it. Target ratio ≥ 0.67 (cleaning ≤ 1.5× the
+  bare read).
 * ``simulation``: the fee and delivery simulation, 10,000 paths × 5,000 households × 36 months.
   Target ``ours_s`` ≤ 2.
 
@@ -115,7 +116,7 @@ def bench_ingest(work: Path, rows: int, runs: int) -> dict:
         a,
         b,
         'pandas.read_excel(engine="calamine")',
-        lambda o, r: r is not None and r >= 0.5,
+        lambda o, r: r is not None and r >= 0.67,
         rows=rows,
     )
 
