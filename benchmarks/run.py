@@ -11,9 +11,16 @@ Cases (targets on the 2-core machine, issue "Benchmarks"):
   other. Target ratio ≥ 4.
 * ``batch_cached``: the same batch again with nothing changed. Target ``ours_s`` ≤ 3.
 * ``ingest``: ``zhengshou clean`` of a 100,000-row messy agreements ledger against a bare
-  ``pandas.read_excel(engine="calamine")`` of it. Target ratio ≥ 0.5.
+  ``pandas.read_excel(engine="calamine")`` of it. Target ratio ≥ 0.67 (cleaning ≤ 1.5× the
+  bare read).
 * ``simulation``: the fee and delivery simulation, 10,000 paths × 5,000 households × 36 months.
   Target ``ours_s`` ≤ 2.
+
+* ``scaling`` (``--only scaling``): how cost grows. ``zhengshou clean`` of messy ledgers of 10,000,
+  100,000 and 1,000,000 rows (wall time and peak resident memory of the subprocess), and
+  ``zhengshou batch --months`` of 1, 2, 4 and 8 monthly periods on the demo data into a fresh folder
+  and cache (time per period). Target: time and memory grow no faster than linearly (a log-log
+  slope ≤ 1.1 between neighbouring sizes) and 1,000,000 rows clean within 4 GB.
 
 ``--quick`` shrinks every case (a smoke test of this script, not a measurement).
 """
@@ -21,7 +28,9 @@ Cases (targets on the 2-core machine, issue "Benchmarks"):
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import math
 import os
 import platform
 import shutil
@@ -107,7 +116,7 @@ def bench_ingest(work: Path, rows: int, runs: int) -> dict:
         a,
         b,
         'pandas.read_excel(engine="calamine")',
-        lambda o, r: r is not None and r >= 0.5,
+        lambda o, r: r is not None and r >= 0.67,
         rows=rows,
     )
 
@@ -220,6 +229,175 @@ def bench_simulation(paths: int, households: int, months: int, runs: int) -> dic
     )
 
 
+#: Peak memory allowed to clean the largest ledger (issue 17: 1M rows within 4 GB).
+SCALE_MEMORY_LIMIT_MB = 4096
+#: Growth counts as linear while cost(n2)/cost(n1) ≤ (n2/n1) ** SCALE_MAX_SLOPE.
+SCALE_MAX_SLOPE = 1.1
+
+
+def run_measured(cmd: list[str], env: dict | None = None) -> tuple[float, float | None]:
+    """Run ``cmd`` to completion; its wall time (s) and peak resident memory (MB).
+
+    On POSIX the peak is the kernel's own count for the child, from ``os.wait4``: the
+    largest resident set of the child or of any process it waited for (a pool worker, a
+    kernel), not their sum. Elsewhere (Windows) the child's peak working set is polled with
+    psutil every 20 ms, the child alone. ``None`` when neither is available.
+    """
+    full_env = {**os.environ, **(env or {})}
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak_mb: float | None = None
+    if hasattr(os, "wait4"):
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        # ru_maxrss: kibibytes on Linux, bytes on macOS
+        peak_mb = usage.ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
+    else:  # Windows: the peak working set, polled until the child ends
+        try:
+            import psutil
+
+            ps = psutil.Process(proc.pid)
+            peak = 0
+            while proc.poll() is None:
+                try:
+                    info = ps.memory_info()
+                except psutil.Error:
+                    break
+                peak = max(peak, getattr(info, "peak_wset", info.rss))
+                time.sleep(0.02)
+            peak_mb = peak / 2**20 if peak else None
+        except ImportError:
+            pass
+        proc.wait()
+    elapsed = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    return elapsed, peak_mb
+
+
+def growth(sizes: list[int], values: list[float | None]) -> list[dict]:
+    """How ``values`` grow between neighbouring ``sizes``: the ratio and the log-log slope.
+
+    A slope of 1 is linear growth, below 1 slower (fixed costs such as Python's start-up
+    weigh less at larger sizes), above 1 faster than linear. Pairs with a missing value give
+    ``None``.
+    """
+    out = []
+    for (n1, v1), (n2, v2) in itertools.pairwise(zip(sizes, values, strict=True)):
+        ratio = v2 / v1 if v1 and v2 else None
+        slope = math.log(ratio) / math.log(n2 / n1) if ratio else None
+        out.append(
+            {
+                "from": n1,
+                "to": n2,
+                "ratio": None if ratio is None else round(ratio, 2),
+                "slope": None if slope is None else round(slope, 2),
+            }
+        )
+    return out
+
+
+def _linear(steps: list[dict]) -> bool:
+    return all(s["slope"] is not None and s["slope"] <= SCALE_MAX_SLOPE for s in steps)
+
+
+def _scale_point(name: str, seconds: list[float], peaks: list[float | None], **extra) -> dict:
+    ours_s = statistics.median(seconds)
+    known = [p for p in peaks if p is not None]
+    return {
+        "name": name,
+        "ours_s": round(ours_s, 3),
+        "baseline": None,
+        "baseline_s": None,
+        "ratio": None,
+        "runs": len(seconds),
+        "ours_all_s": [round(x, 3) for x in seconds],
+        "baseline_all_s": [],
+        "peak_rss_mb": round(max(known), 1) if known else None,
+        "target_met": None,
+        **extra,
+    }
+
+
+def bench_scale_clean(work: Path, sizes: list[int], runs: int) -> list[dict]:
+    """``zhengshou clean`` of messy ledgers of each size: time and peak memory, then growth."""
+    points = []
+    for n in sizes:
+        raw = work / f"scale_raw_{n}"
+        raw.mkdir()
+        write_messy_agreements(raw / "协议台账.xlsx", n)
+        out = work / f"scale_out_{n}"
+        seconds, peaks = [], []
+        for _ in range(runs):
+            shutil.rmtree(out, ignore_errors=True)
+            s, peak = run_measured([str(BIN / "zhengshou"), "clean", str(raw), "--out", str(out)])
+            seconds.append(s)
+            peaks.append(peak)
+        shutil.rmtree(raw)  # the 1M-row workbook is ~50 MB, its outputs more
+        shutil.rmtree(out, ignore_errors=True)
+        points.append(_scale_point(f"scale_clean_{n}", seconds, peaks, rows=n))
+    times = growth(sizes, [p["ours_s"] for p in points])
+    memory = growth(sizes, [p["peak_rss_mb"] for p in points])
+    largest = points[-1]["peak_rss_mb"]
+    within = largest is not None and largest <= SCALE_MEMORY_LIMIT_MB
+    summary = {
+        "name": "scale_clean",
+        "ours_s": points[-1]["ours_s"],
+        "baseline": None,
+        "baseline_s": None,
+        "ratio": None,
+        "runs": runs,
+        "sizes": sizes,
+        "seconds": [p["ours_s"] for p in points],
+        "peak_rss_mb": [p["peak_rss_mb"] for p in points],
+        "time_growth": times,
+        "memory_growth": memory,
+        "memory_limit_mb": SCALE_MEMORY_LIMIT_MB,
+        "target_met": _linear(times) and _linear(memory) and within,
+    }
+    return [*points, summary]
+
+
+def bench_scale_batch(work: Path, periods: list[int], runs: int) -> list[dict]:
+    """``zhengshou batch --months 2021-01..2021-NN`` on the demo data into a fresh folder and
+    cache for each count of periods: time per period, then growth."""
+    data = ROOT / "data" / "demo"
+    points = []
+    for k in periods:
+        months = "2021-01" if k == 1 else f"2021-01..2021-{k:02d}"
+        out = work / f"scale_batch_{k}"
+        cache = work / f"scale_cache_{k}"
+        seconds, peaks = [], []
+        for _ in range(runs):
+            shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(cache, ignore_errors=True)
+            cmd = [str(BIN / "zhengshou"), "batch", "--months", months]
+            cmd += ["--data", str(data), "--out", str(out)]
+            s, peak = run_measured(cmd, {"ZHENGSHOU_CACHE_DIR": str(cache)})
+            seconds.append(s)
+            peaks.append(peak)
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(cache, ignore_errors=True)
+        point = _scale_point(f"scale_batch_{k}", seconds, peaks, periods=k)
+        point["seconds_per_period"] = round(point["ours_s"] / k, 3)
+        points.append(point)
+    times = growth(periods, [p["ours_s"] for p in points])
+    summary = {
+        "name": "scale_batch",
+        "ours_s": points[-1]["ours_s"],
+        "baseline": None,
+        "baseline_s": None,
+        "ratio": None,
+        "runs": runs,
+        "periods": periods,
+        "seconds": [p["ours_s"] for p in points],
+        "seconds_per_period": [p["seconds_per_period"] for p in points],
+        "time_growth": times,
+        "target_met": _linear(times),
+    }
+    return [*points, summary]
+
+
 def machine() -> dict:
     import numpy as np
     import pandas as pd
@@ -242,8 +420,25 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         nargs="*",
         default=None,
-        choices=["batch", "ingest", "simulation"],
-        help="run only these cases",
+        choices=["batch", "ingest", "simulation", "scaling"],
+        help="run only these cases (default: all but scaling, which takes ~15 minutes)",
+    )
+    ap.add_argument(
+        "--scale-rows",
+        type=int,
+        nargs="+",
+        default=None,
+        help="ledger sizes of the scaling case (default 10000 100000 1000000)",
+    )
+    ap.add_argument(
+        "--scale-periods",
+        type=int,
+        nargs="+",
+        default=None,
+        help="monthly periods of the scaling case's batches (default 1 2 4 8; at most 12)",
+    )
+    ap.add_argument(
+        "--scale-runs", type=int, default=1, help="timed runs of each scaling point (default 1)"
     )
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")
     args = ap.parse_args(argv)
@@ -259,17 +454,37 @@ def main(argv: list[str] | None = None) -> int:
             results.append(bench_simulation(*sizes, runs))
         if "batch" in only:
             results += bench_batch(work, [2021] if args.quick else [2019, 2020, 2021, 2022], runs)
+        if "scaling" in only:
+            rows = args.scale_rows or ([200, 2_000] if args.quick else [10_000, 100_000, 1_000_000])
+            periods = args.scale_periods or ([1, 2] if args.quick else [1, 2, 4, 8])
+            if any(not 1 <= k <= 12 for k in periods):
+                ap.error("--scale-periods: between 1 and 12 (months of 2021)")
+            scale_runs = max(1, args.scale_runs)
+            results += bench_scale_clean(work, sorted(rows), scale_runs)
+            results += bench_scale_batch(work, sorted(periods), scale_runs)
     report = {"machine": machine(), "quick": args.quick, "results": results}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     width = max(len(r["name"]) for r in results)
-    print(f"{'name':<{width}}  {'ours_s':>8}  {'baseline_s':>10}  {'ratio':>6}  target met")
+    print(
+        f"{'name':<{width}}  {'ours_s':>8}  {'baseline_s':>10}  {'ratio':>6}  {'peak_MB':>8}"
+        "  target met"
+    )
     for r in results:
         base = "" if r["baseline_s"] is None else f"{r['baseline_s']:.2f}"
         ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        peak = r.get("peak_rss_mb")
+        peak = f"{peak:.0f}" if isinstance(peak, int | float) else ""
+        met = "" if r["target_met"] is None else r["target_met"]
         print(
-            f"{r['name']:<{width}}  {r['ours_s']:>8.2f}  {base:>10}  {ratio:>6}  {r['target_met']}"
+            f"{r['name']:<{width}}  {r['ours_s']:>8.2f}  {base:>10}  {ratio:>6}  {peak:>8}  {met}"
         )
+        for key in ("time_growth", "memory_growth"):
+            for step in r.get(key, []):
+                print(
+                    f"{'':<{width}}  {key.split('_')[0]} {step['from']} → {step['to']}: "
+                    f"×{step['ratio']} (log-log slope {step['slope']})"
+                )
     print(f"written to {args.out}")
     return 0
 

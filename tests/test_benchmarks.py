@@ -53,3 +53,38 @@ def test_messy_ledger_cleans_with_every_kind_of_row(bench, tmp_path):
     expected = {"approx", "remark", "placeholder", "month_precision", "excel_serial"}
     expected |= {"ambiguous_date", "rejected", "unmatched_name", "total_mismatch", "not_stated"}
     assert expected <= actions
+
+
+def test_growth_is_the_log_log_slope_between_neighbouring_sizes(bench):
+    steps = bench.growth([10, 100, 1_000], [1.0, 10.0, 200.0])
+    assert [s["ratio"] for s in steps] == [10.0, 20.0]
+    assert [s["slope"] for s in steps] == [1.0, pytest.approx(1.3, abs=0.01)]
+    assert bench._linear(steps[:1]) and not bench._linear(steps)
+    assert bench.growth([1, 2], [None, 3.0]) == [{"from": 1, "to": 2, "ratio": None, "slope": None}]
+    assert not bench._linear(bench.growth([1, 2], [None, 3.0]))
+
+
+def test_a_child_s_peak_memory_is_measured(bench):
+    seconds, peak = bench.run_measured([sys.executable, "-c", "b = b'x' * (120 * 2**20)"])
+    assert seconds > 0
+    if peak is not None:  # POSIX (os.wait4) or Windows with psutil
+        assert peak >= 120
+
+
+def test_quick_scaling_case_writes_time_memory_and_growth(bench, tmp_path):
+    out = tmp_path / "scaling.json"
+    # one period keeps the smoke test short (a batch starts a notebook kernel)
+    assert (
+        bench.main(["--quick", "--only", "scaling", "--scale-periods", "1", "--out", str(out)]) == 0
+    )
+    by_name = {r["name"]: r for r in json.loads(out.read_text(encoding="utf-8"))["results"]}
+    clean = by_name["scale_clean"]
+    assert clean["sizes"] == [200, 2_000] and len(clean["time_growth"]) == 1
+    assert len(clean["memory_growth"]) == 1 and isinstance(clean["target_met"], bool)
+    for n in clean["sizes"]:
+        point = by_name[f"scale_clean_{n}"]
+        assert point["rows"] == n and point["ours_s"] > 0
+        assert point["peak_rss_mb"] is None or point["peak_rss_mb"] > 10
+    batch = by_name["scale_batch"]
+    assert batch["periods"] == [1] and batch["time_growth"] == []
+    assert by_name["scale_batch_1"]["seconds_per_period"] == by_name["scale_batch_1"]["ours_s"]

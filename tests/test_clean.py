@@ -659,3 +659,75 @@ def test_every_action_has_a_chinese_label(small_ledgers, demo_ledgers):
     assert {"unmapped_header", "unknown_zone", "pii_ignored"} <= set(ACTION_LABELS)
     for result in (small_ledgers, demo_ledgers):
         assert set(result.quality_log["action"]) <= set(ACTION_LABELS)
+
+
+def _origin_parts_by_regex(origin: pd.Series) -> pd.DataFrame:
+    """The definition of an origin's parts, one origin at a time (the reference)."""
+    import re
+
+    from zhengshou_analysis.ledger.findings import _ORIGIN
+
+    rows = [re.match(_ORIGIN, o or "").groupdict(default="") for o in origin.fillna("")]
+    return pd.DataFrame(rows, index=origin.index, columns=["file", "sheet", "row"]).astype("str")
+
+
+def test_origin_parts_of_every_shape_agree_with_the_regex():
+    from zhengshou_analysis.ledger.findings import origin_parts
+
+    shapes = [
+        "a.xlsx#协议!12",
+        "a.xlsx#协议",  # no row: the sheet's other origins are still found by their prefix
+        "a.xlsx#协议!13",
+        "a.xlsx",
+        "a#b.xlsx#S!3",  # a # in the file name: the file ends at the first #
+        "x!12",  # no sheet: no row either
+        "F#S!12!34",  # a ! in the sheet name
+        "F#S!12!x",
+        "F#S!",
+        "F#S!１２",  # full-width digits are no row number
+        "",
+        None,
+        "b.csv#b!2",
+    ]
+    # more sheets than are found by prefix: the rest goes to the regex
+    many = [f"f{i % 40}.csv#s!{i}" for i in range(200)]
+    origin = pd.Series(shapes * 3 + many, dtype="str", index=range(7, 7 + 3 * len(shapes) + 200))
+    got = origin_parts(origin)
+    pd.testing.assert_frame_equal(got, _origin_parts_by_regex(origin))
+    assert got.loc[7].tolist() == ["a.xlsx", "协议", "12"]
+
+
+def test_quoting_rejected_rows_column_by_column_matches_a_dict_per_row():
+    import datetime as dt
+
+    from zhengshou_analysis.ledger.rejections import RowCells
+
+    rows = pd.DataFrame(
+        [
+            ["A-1", 1.0, True, dt.datetime(2021, 3, 15), "张三", "x", ""],
+            ['say "hi"\n\\', 0.1 + 0.2, False, dt.date(2021, 1, 2), "李四", "", "extra"],
+            ["", float("nan"), 1.0, dt.datetime(2021, 3, 15, 8, 30), "", "y", ""],
+            ["\x01控制", 753700.0, None, dt.time(8, 0), "王五", "z", "列G?"],
+        ],
+        index=[10, 11, 12, 13],
+        dtype=object,
+    )
+    cells = RowCells(
+        rows,
+        keys=["编号", "金额", "真假", "日期", "姓名", "备注", ""],
+        personal=frozenset({4}),
+        withheld=frozenset({5}),
+    )
+    want = [cells.quote_row(r) for r in rows.to_numpy(dtype=object).tolist()]
+    assert cells.quote([10, 11, 12, 13]) == want
+    assert cells.quote([13, 10]) == [want[3], want[0]]
+    assert cells.quote([]) == []
+    quoted = json.loads(want[1])
+    assert quoted["金额"] == "0.3" and quoted["真假"] == "FALSE" and quoted["姓名"] == ""
+    assert quoted["备注"] == "" and quoted["列G"] == WITHHELD
+    assert json.loads(want[2])["真假"] == "1" and "列G" not in json.loads(want[2])
+    # a header that is also a column letter's key: quoted as a dict would merge them
+    clash = RowCells(
+        rows, keys=["列G", "金额", "真假", "日期", "姓名", "备注", ""], personal=frozenset()
+    )
+    assert clash.quote([11]) == [clash.quote_row(rows.loc[11].tolist())]

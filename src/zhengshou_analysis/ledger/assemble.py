@@ -71,7 +71,7 @@ def _duplicate_records(
     those of them without an NA in the key. Each row is quoted as written, from its sheet's
     ``cells`` (by origin), never from the parsed values.
     """
-    first = df[~repeated].set_index(key)["origin"]
+    first = df.loc[~repeated, [*key, "origin"]].set_index(key)["origin"]
     firsts = (
         df.loc[dup, key]
         .apply(tuple, axis=1)

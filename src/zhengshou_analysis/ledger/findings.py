@@ -56,22 +56,71 @@ def origin_parts(origin: pd.Series) -> pd.DataFrame:
     """
     if origin.empty:
         return pd.DataFrame({c: pd.Series(dtype="str") for c in ORIGIN_PARTS}, index=origin.index)
-    # once per distinct origin (a row's findings share it), on pyarrow's regex engine: a log has
-    # hundreds of thousands of findings, and pandas' extract with named groups loops in Python
-    codes, uniques = pd.factorize(origin.astype("str").fillna(""))
-    parts = pc.extract_regex(pa.array(list(uniques), type=pa.string()), _ORIGIN)
-    take = pa.array(codes, type=pa.int64())
+    # A log has hundreds of thousands of findings, nearly all of them ``FILE#SHEET!`` + a row
+    # number of a few sheets: the origins of one sheet are found with a prefix test (pyarrow,
+    # no regex), the sheet's file and sheet parsed once; the rest (a few, or none) by the regex,
+    # once per distinct origin (pandas' extract with named groups loops in Python).
+    # pandas' "str" is pyarrow's large_string: kept as it is, no copy of the 100,000s of texts
+    arr = pa.array(origin.astype("str").fillna("").array).cast(pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    kind = arr.type
+    n = len(arr)
+    which = np.full(n, -1, dtype=np.int64)  # index into the sheets found, -1: by the regex
+    row = pa.nulls(n, kind)
+    sheets: list[tuple[str, str]] = []
+    todo = np.ones(n, dtype=bool)  # not yet placed
+    by_regex = np.zeros(n, dtype=bool)
+    for _ in range(_MAX_PREFIXES):
+        first = int(np.argmax(todo & ~by_regex))
+        if not todo[first] or by_regex[first]:
+            break
+        text = arr[first].as_py()
+        file, sheet, number = _parse_origins(pa.array([text], kind))
+        if not number[0].as_py():  # no row (FILE#SHEET, FILE): these origins go to the regex
+            by_regex |= pc.equal(arr, text).to_numpy(zero_copy_only=False)
+            continue
+        prefix = text[: -len(number[0].as_py())]
+        rest = pc.utf8_slice_codeunits(arr, len(prefix))
+        hit = pc.and_(pc.starts_with(arr, prefix), pc.ascii_is_decimal(rest))
+        hit_np = hit.to_numpy(zero_copy_only=False) & todo
+        which[hit_np] = len(sheets)
+        sheets.append((file[0].as_py(), sheet[0].as_py()))
+        row = pc.if_else(pa.array(hit_np), rest, row)
+        todo &= ~hit_np
+    take = pa.array(which, type=pa.int64(), mask=which < 0)
+    file = pc.take(pa.array([f for f, _ in sheets], kind), take)
+    sheet = pc.take(pa.array([s for _, s in sheets], kind), take)
+    if todo.any():
+        rest_at = np.flatnonzero(todo)
+        rf, rs, rr = _parse_origins(pc.take(arr, pa.array(rest_at)))
+        pos = np.full(n, -1, dtype=np.int64)
+        pos[rest_at] = np.arange(len(rest_at))
+        at = pa.array(pos, type=pa.int64(), mask=pos < 0)
+        mask = pa.array(todo)
+        file = pc.if_else(mask, pc.take(rf, at), file)
+        sheet = pc.if_else(mask, pc.take(rs, at), sheet)
+        row = pc.if_else(mask, pc.take(rr, at), row)
     dtype = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' "str"
     return pd.DataFrame(
         {
-            c: pd.Series(
-                pd.array(pc.fill_null(pc.take(parts.field(c), take), ""), dtype=dtype),
-                index=origin.index,
-            )
-            for c in ORIGIN_PARTS
+            c: pd.Series(pd.array(pc.fill_null(a, ""), dtype=dtype), index=origin.index)
+            for c, a in zip(ORIGIN_PARTS, (file, sheet, row), strict=True)
         },
         index=origin.index,
     )
+
+
+#: Sheets :func:`origin_parts` finds by their prefix before leaving the rest to the regex.
+_MAX_PREFIXES = 16
+
+
+def _parse_origins(origins: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """The file, sheet and row of each origin by the :data:`_ORIGIN` regex (null: not named),
+    once per distinct origin."""
+    encoded = pc.dictionary_encode(origins)
+    parts = pc.extract_regex(encoded.dictionary, _ORIGIN)
+    return tuple(pc.fill_null(pc.take(parts.field(c), encoded.indices), "") for c in ORIGIN_PARTS)
 
 
 def findings_frame(rows: list[dict] | pd.DataFrame) -> pd.DataFrame:

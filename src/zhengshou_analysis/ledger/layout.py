@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..schemas import IGNORED_HEADERS, PII_WORDS, TABLES, ZONES, Column
 from ..units import split_header_unit
@@ -510,7 +511,18 @@ def _label_text(cells: np.ndarray, hint: str) -> pd.Series:
     hits are returned, indexed by the cell's position, so 100,000 numbers or names cost
     milliseconds.
     """
-    text = pd.Series(cells, dtype=object).astype("str")
+    # only text cells can hold a label: a number, date or truth value never contains 合计 or 注
+    if pd.api.types.infer_dtype(cells, skipna=False) == "string":  # all text (no NA): no scan
+        pos = np.arange(len(cells))
+    else:
+        codes, uniq = pd.factorize(_TYPE_OF(cells) if len(cells) else np.empty(0, dtype=object))
+        pos = np.flatnonzero(
+            np.array([issubclass(t, str) for t in uniq] + [False], dtype=bool)[codes]
+        )
+    text = pd.Series(pa.array(cells[pos].tolist(), type=pa.string()), index=pos, dtype="str")
     cand = text.str.contains(hint, regex=True).to_numpy(dtype=bool, na_value=False)
     hits = text[cand]
     return hits.str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
+
+
+_TYPE_OF = np.frompyfunc(type, 1, 1)

@@ -907,16 +907,28 @@ def _parse_date_cells(cells: np.ndarray, kinds: np.ndarray, words: frozenset[str
     return _DateCells(days, status, serial, month, ambiguous)
 
 
+def _date_text(dates: np.ndarray) -> np.ndarray:
+    """``datetime64[D]`` as ``YYYY-MM-DD`` text (``NaT`` as ``""``), each distinct day written once."""
+    codes, uniq = pd.factorize(dates)
+    text = np.append(np.asarray(uniq, dtype="datetime64[D]").astype(str), "")
+    return text[codes]
+
+
 def _add_date_findings(
-    findings: _Findings, kinds: np.ndarray, p: _DateCells, text: np.ndarray
+    findings: _Findings, kinds: np.ndarray, p: _DateCells, out: np.ndarray
 ) -> None:
-    """Add the findings of :func:`parse_dates`; ``text`` is each parsed date as ``YYYY-MM-DD``."""
+    """Add the findings of :func:`parse_dates`; ``out`` holds the parsed dates (``datetime64[D]``)."""
     status, serial, month, ambiguous = p.status, p.serial, p.month, p.ambiguous
     good = p.days != _INVALID
 
     def dated(before: str, after: str):
         return lambda pos: (
-            before + "「" + findings.raw_text(pos) + "」" + after + _as_str(text[pos])
+            before
+            + "「"
+            + findings.raw_text(pos)
+            + "」"
+            + after
+            + _as_str(np.where(good[pos], _date_text(out[pos]), ""))
         )
 
     findings.add(
@@ -996,7 +1008,7 @@ def parse_dates(raw: pd.Series, *, missing: Iterable[str] = ()) -> Parsed:
     out = np.where(good, parsed.days, np.iinfo(np.int64).min).astype("datetime64[D]")
     values = pd.Series(out.astype("datetime64[s]"), index=raw.index, name=raw.name)
     findings = _Findings(raw.index, cells)
-    _add_date_findings(findings, kinds, parsed, np.where(good, out.astype(str), ""))
+    _add_date_findings(findings, kinds, parsed, out)
     result = Parsed(values, findings.frame())
     logger.debug("parse_dates: %d cells, %d findings", n, len(result.findings))
     return result

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..schemas import NON_PERSONAL_HEADERS, TRANSITION, Table
 from .classify import MappedColumn, excel_column
@@ -201,20 +203,79 @@ class RowCells:
         Every column with a header is there, in sheet order (an empty cell as ``""``, a
         personal-data cell as ``""``); a filled cell under no header is keyed by its column
         letter (``列H``).
+
+        Column by column (each distinct cell is written and escaped once, the objects joined by
+        pyarrow), so that quoting 100,000 rejected rows costs a fraction of a second; the same
+        text as ``json.dumps`` of the row's dict (:meth:`quote_row`), which is used instead
+        when two keys of the row could coincide (a header literally named ``列H``).
         """
-        out = []
-        for row in self.rows.loc[list(index)].to_numpy(dtype=object).tolist():
-            cells: dict[str, str] = {}
-            for j, (key, value) in enumerate(zip(self.keys, row, strict=True)):
-                text = "" if j in self.personal else as_written(value)
-                if text and (j in self.withheld or not key):
-                    text = WITHHELD
-                if key:
-                    cells[key] = text
-                elif text:
-                    cells[f"列{excel_column(j)}"] = text
-            out.append(json.dumps(cells, ensure_ascii=False))
-        return out
+        rows = self.rows.loc[list(index)]
+        if rows.empty:
+            return []
+        letters = [f"列{excel_column(j)}" for j in range(len(self.keys))]
+        names = [key or letter for key, letter in zip(self.keys, letters, strict=True)]
+        if len(set(names)) < len(names):  # a dict would merge two of them: quote as a dict does
+            return [self.quote_row(r) for r in rows.to_numpy(dtype=object).tolist()]
+        parts = []
+        for j, key in enumerate(self.keys):
+            if j in self.personal:
+                text = np.full(len(rows), "", dtype=object)
+            else:
+                text = _written_column(rows.iloc[:, j].to_numpy(dtype=object))
+            filled = text != ""
+            if j in self.withheld or not key:
+                text = np.where(filled, WITHHELD, "")
+            name = _json_string(names[j]) + ": "
+            codes, uniques = pd.factorize(text)
+            escaped = np.array([name + _json_string(u) for u in uniques])
+            part = pa.array(escaped[codes], type=pa.string())
+            if not key:  # a column without a header is quoted only where it holds something
+                part = pc.if_else(pa.array(filled), part, pa.scalar(None, pa.string()))
+            parts.append(part)
+        body = pc.binary_join_element_wise(*parts, ", ", null_handling="skip")
+        return pc.binary_join_element_wise("{", body, "}", "").to_pylist()
+
+    def quote_row(self, row: Sequence[object]) -> str:
+        """One row's cells (as the reader returned them, in column order) as a JSON object.
+
+        The reference for :meth:`quote`: header → cell as written (:func:`as_written`),
+        personal-data cells ``""``, withheld cells :data:`WITHHELD`, a filled cell under no
+        header keyed by its column letter.
+        """
+        cells: dict[str, str] = {}
+        for j, (key, value) in enumerate(zip(self.keys, row, strict=True)):
+            text = "" if j in self.personal else as_written(value)
+            if text and (j in self.withheld or not key):
+                text = WITHHELD
+            if key:
+                cells[key] = text
+            elif text:
+                cells[f"列{excel_column(j)}"] = text
+        return json.dumps(cells, ensure_ascii=False)
+
+
+#: ``json.dumps(text, ensure_ascii=False)`` of one string, without the encoder's set-up per call.
+_json_string = json.encoder.encode_basestring
+
+
+def _written_column(values: np.ndarray) -> np.ndarray:
+    """:func:`as_written` of every cell of a column (``object`` array of ``str``).
+
+    Text cells are kept as they are; every other cell is written once per distinct
+    (type, value), so ``1.0`` and ``TRUE`` never share a text.
+    """
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values
+    out = values.copy()
+    seen: dict[tuple[type, object], str] = {}
+    for i, v in enumerate(values):
+        if type(v) is not str:
+            k = (type(v), v)
+            text = seen.get(k)
+            if text is None:
+                text = seen[k] = as_written(v)
+            out[i] = text
+    return out
 
 
 def row_cells(
@@ -250,10 +311,15 @@ def quote_origins(origins: Iterable[str], cells: Mapping[str, RowCells]) -> list
     gives ``{}``.
     """
     out = []
-    for origin in origins:
+    wanted: dict[str, list[tuple[int, int]]] = {}  # sheet → (position in out, 0-based row)
+    for i, origin in enumerate(origins):
         where, _, row = str(origin).rpartition("!")
-        sheet = cells.get(where)
-        out.append(sheet.quote([int(row) - 1])[0] if sheet is not None else "{}")
+        out.append("{}")
+        if where in cells:
+            wanted.setdefault(where, []).append((i, int(row) - 1))
+    for where, at in wanted.items():  # one quote per sheet
+        for (i, _), text in zip(at, cells[where].quote(r for _, r in at), strict=True):
+            out[i] = text
     return out
 
 

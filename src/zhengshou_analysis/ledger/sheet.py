@@ -93,7 +93,7 @@ def _label_columns(mapped: dict[str, MappedColumn]) -> list[int]:
         m.col for m in mapped.values() if m.column.dtype == "str" and m.column.name != "note"
     ]
     label_cols += list(range(first_mapped + 1))
-    return sorted(label_cols)
+    return sorted(set(label_cols))  # each column once (a text column may lead the table)
 
 
 def _spread_merged_categories(
