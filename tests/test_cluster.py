@@ -117,22 +117,62 @@ def test_an_unreachable_scheduler_is_said_in_words(tmp_path):
     assert "cannot be reached" in proc.stderr
 
 
+@pytest.fixture(scope="module")
+def demo_city(tmp_path_factory) -> Path:
+    """The three-district demo city (``zhengshou demo-data --districts 3``)."""
+    root = tmp_path_factory.mktemp("city") / "districts"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zhengshou_analysis.cli",
+            "demo-data",
+            "--districts",
+            "3",
+            str(root),
+        ],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return root
+
+
+def _city_batch(data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "zhengshou_analysis.cli", "batch", "--data", str(data)]
+    cmd += ["--out", str(out), "--years", "2021", *extra]
+    return subprocess.run(
+        cmd, env=_env(), capture_output=True, text=True, timeout=3600, check=False
+    )
+
+
 @pytest.mark.slow
-def test_the_batch_on_a_cluster_gives_the_local_figures_and_pages(dask_cluster, tmp_path):
+def test_the_city_on_a_cluster_gives_the_local_figures_and_pages(dask_cluster, demo_city, tmp_path):
     address, _workers = dask_cluster
-    local = _batch(tmp_path / "local", "--jobs", "2")
+    local = _city_batch(demo_city, tmp_path / "local", "--jobs", "2")
     assert local.returncode == 0, local.stderr
-    on_cluster = _batch(tmp_path / "cluster", "--scheduler", address)
+    on_cluster = _city_batch(demo_city, tmp_path / "cluster", "--scheduler", address)
     assert on_cluster.returncode == 0, on_cluster.stderr
-    assert "6 reports written" in on_cluster.stdout
-    assert _pages(tmp_path / "cluster") == _pages(tmp_path / "local")
-    for name in ("key_figures.json",):
-        assert (tmp_path / "cluster" / "2021" / name).read_bytes() == (
-            tmp_path / "local" / "2021" / name
-        ).read_bytes()
+    assert "Traceback" not in on_cluster.stderr
+    districts = sorted(p.name for p in demo_city.iterdir() if p.is_dir())
+    assert len(districts) == 3
+    for d in districts:
+        here, there = tmp_path / "local" / d / "2021", tmp_path / "cluster" / d / "2021"
+        assert sorted(p.name for p in there.iterdir()) == sorted(p.name for p in here.iterdir())
+        assert len(list(there.glob("*.html"))) == 6
+        # the same figures, byte for byte
+        assert (there / "key_figures.json").read_bytes() == (here / "key_figures.json").read_bytes()
+    # the city view, gathered from the cluster's districts as from the local ones
+    city = sorted(p.name for p in (tmp_path / "cluster" / "city" / "2021").iterdir())
+    assert city == sorted(p.name for p in (tmp_path / "local" / "city" / "2021").iterdir())
     # the same run keys: the local batch into the cluster's folder has nothing to do
-    again = _batch(tmp_path / "cluster", "--jobs", "2")
-    assert "0 reports written, 6 unchanged" in again.stdout
+    again = _city_batch(demo_city, tmp_path / "cluster", "--jobs", "2")
+    assert again.returncode == 0, again.stderr
+    summary = [line for line in again.stdout.splitlines() if " written, " in line]
+    assert len(summary) == 3
+    assert all("0 written, 6 unchanged, 0 failed" in line for line in summary), summary
 
 
 @pytest.mark.slow
