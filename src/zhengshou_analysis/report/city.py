@@ -26,7 +26,6 @@ shown as 缺报 — missing, never 0 — and the totals say how many districts t
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import html
 import io
@@ -431,9 +430,8 @@ def _trend_png(trend: Sequence[_PeriodData]) -> str:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
 
-    from .plots import plot_trend_panels
+    from .plots import figure_png_base64, plot_trend_panels
 
     series = {f.name: f.label for f in _trend_figures() if f.unit == "yuan"}
     frame = pd.DataFrame(
@@ -447,10 +445,7 @@ def _trend_png(trend: Sequence[_PeriodData]) -> str:
         scale=1e4,
         title="全市主要资金指标走势（万元）",
     )
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
+    return figure_png_base64(fig)
 
 
 def _technical_note(districts: Sequence[CityDistrict]) -> str:

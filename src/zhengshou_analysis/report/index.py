@@ -13,10 +13,8 @@ fingerprints, UTC time) go to ``provenance.json`` beside it, not onto the page.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import html
-import io
 import json
 import math
 from pathlib import Path
@@ -202,10 +200,9 @@ def _trend_png(rows: list[dict]) -> str:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
     import pandas as pd
 
-    from .plots import plot_trend_panels
+    from .plots import figure_png_base64, plot_trend_panels
 
     fig, _ = plot_trend_panels(
         pd.DataFrame(rows),
@@ -215,10 +212,7 @@ def _trend_png(rows: list[dict]) -> str:
         scale=1e4,
         title="主要资金指标走势（万元）",
     )
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
+    return figure_png_base64(fig)
 
 
 def _figure_row(year: int, figs: dict) -> dict:

@@ -24,11 +24,14 @@ two decimals).
 
 from __future__ import annotations
 
+import base64
 import importlib.util
+import io
 import itertools
 import logging
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
@@ -38,6 +41,7 @@ __all__ = [
     "MAX_PANEL_RATIO",
     "PALETTE",
     "cjk_font_name",
+    "figure_png_base64",
     "fit_value_labels",
     "font_file",
     "group_by_magnitude",
@@ -686,3 +690,13 @@ def plot_trend_panels(
     fig.suptitle(title)
     fig.tight_layout()
     return fig, axes
+
+
+def figure_png_base64(fig: Any) -> str:
+    """``fig`` as a PNG in base64 (for an ``<img src="data:image/png;base64,…">``); closes it."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
