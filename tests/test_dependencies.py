@@ -52,6 +52,16 @@ def _declared() -> tuple[set[str], set[str]]:
     return runtime, dev
 
 
+def _extras() -> dict[str, set[str]]:
+    """The user-facing extras of pyproject.toml (all but ``dev``): extra → distribution names."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return {
+        extra: {_requirement_name(s) for s in specs}
+        for extra, specs in project["optional-dependencies"].items()
+        if extra != "dev"
+    }
+
+
 def _catches_import_error(node: ast.Try) -> bool:
     for handler in node.handlers:
         types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
@@ -60,9 +70,17 @@ def _catches_import_error(node: ast.Try) -> bool:
     return False
 
 
+def _is_type_checking(test: ast.expr) -> bool:
+    """``if TYPE_CHECKING:`` or ``if typing.TYPE_CHECKING:``."""
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
 class _Imports(ast.NodeVisitor):
     """Top-level module names imported by one file: required ones, and optional ones (imported in
-    a ``try`` whose ``except ImportError`` carries on without them)."""
+    a ``try`` whose ``except ImportError`` carries on without them). Imports under
+    ``if TYPE_CHECKING:`` are for the type checker only and are not counted."""
 
     def __init__(self) -> None:
         self.required: set[str] = set()
@@ -81,6 +99,13 @@ class _Imports(ast.NodeVisitor):
         self._optional_depth -= optional
         for part in (*node.handlers, *node.orelse, *node.finalbody):
             self.visit(part)
+
+    def visit_If(self, node: ast.If) -> None:
+        if _is_type_checking(node.test):
+            for stmt in node.orelse:
+                self.visit(stmt)
+            return
+        self.generic_visit(node)
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -155,6 +180,24 @@ def test_the_package_imports_exactly_its_runtime_dependencies():
     )
 
 
+def test_optional_imports_of_the_package_are_declared_extras():
+    """An import the package can do without (``try: import x / except ImportError``) is still a
+    dependency a user installs on purpose: it must be in an extra of pyproject.toml (``cluster``
+    for dask.distributed), so ``pip install 'zhengshou-analysis[extra]'`` — which the error
+    message names — brings it."""
+    runtime, _ = _declared()
+    extras = _extras()
+    offered = runtime | set().union(*extras.values())
+    _, optional = _imports(sorted(PACKAGE.rglob("*.py")))
+    imported = _distributions(optional, offered)
+    assert "distributed" in imported, "report/cluster.py imports distributed only when asked"
+    undeclared = set(imported) - offered
+    assert not undeclared, (
+        "optional imports in src/zhengshou_analysis that no extra of pyproject.toml offers:\n"
+        + _where(undeclared, imported)
+    )
+
+
 def test_dependencies_declared_without_an_import_are_still_declared_and_still_not_imported():
     runtime, _ = _declared()
     required, _ = _imports(sorted(PACKAGE.rglob("*.py")))
@@ -199,3 +242,23 @@ def test_the_import_scanner_sees_imports_inside_functions_and_optional_ones(tmp_
     visitor.visit(ast.parse(src.read_text(encoding="utf-8")))
     assert visitor.required == {"os", "scipy", "importlib", "mplfonts"}
     assert visitor.optional == {"threadpoolctl"}
+
+
+def test_the_import_scanner_leaves_out_imports_for_the_type_checker_only(tmp_path):
+    src = tmp_path / "mod.py"
+    src.write_text(
+        "import typing\n"
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n"
+        "    from distributed import Client\n"
+        "if typing.TYPE_CHECKING:\n"
+        "    import pyarrow\n"
+        "else:\n"
+        "    import numpy\n"
+        "if True:\n"
+        "    import scipy\n",
+        encoding="utf-8",
+    )
+    visitor = _Imports()
+    visitor.visit(ast.parse(src.read_text(encoding="utf-8")))
+    assert visitor.required == {"typing", "numpy", "scipy"}

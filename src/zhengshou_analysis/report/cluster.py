@@ -37,6 +37,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ParameterError
@@ -115,32 +116,39 @@ def shared_scheduler(scheduler: str | None) -> Iterator[str | None]:
         yield str(client.scheduler_info()["address"])
 
 
-def _client(kind: str, value: int | str) -> Iterator[Client]:
-    """The client of :func:`cluster_client` (a generator: the local cluster ends with it)."""
+def _distributed() -> ModuleType:
+    """The ``distributed`` module, or a :class:`ParameterError` saying how to install it (it is
+    the ``cluster`` extra, not a runtime dependency)."""
     try:
-        from distributed import Client, LocalCluster
+        import distributed
     except ImportError:
         raise ParameterError(
             "--scheduler needs dask.distributed: pip install 'zhengshou-analysis[cluster]'"
         ) from None
+    return distributed
+
+
+def _client(kind: str, value: int | str) -> Iterator[Client]:
+    """The client of :func:`cluster_client` (a generator: the local cluster ends with it)."""
+    distributed = _distributed()
     if kind == "local":
         with (
-            LocalCluster(
+            distributed.LocalCluster(
                 n_workers=int(value),
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
                 silence_logs=logging.ERROR,
             ) as cluster,
-            Client(cluster) as client,
+            distributed.Client(cluster) as client,
         ):
             yield client
         return
     try:
         if str(value).endswith(".json"):
-            client = Client(scheduler_file=str(value), timeout="20s")
+            client = distributed.Client(scheduler_file=str(value), timeout="20s")
         else:
-            client = Client(str(value), timeout="20s")
+            client = distributed.Client(str(value), timeout="20s")
     except OSError as exc:
         raise ParameterError(
             f"the dask scheduler {value} cannot be reached ({exc}): start it with `dask "
@@ -226,7 +234,7 @@ def execute_on_cluster(
     worker died more often than the scheduler allows, or that raised on the worker, is a failed
     run with the reason; the others are unaffected.
     """
-    from distributed import as_completed
+    as_completed = _distributed().as_completed
 
     with cluster_client(scheduler) as client:
         data_dirs = sorted(
