@@ -339,6 +339,51 @@ def test_clean_gives_up_when_a_ledger_keeps_changing(demo_copy, monkeypatch, tmp
     assert len(n) == 2
 
 
+def test_a_changed_cell_saved_mid_clean_is_read_in_a_layout_the_demo_never_has(
+    tmp_path, monkeypatch
+):
+    """A units row under a title, a total row and GBK/UTF-8-BOM CSVs (``ledger_builder``): the
+    clerk changes an amount while the first clean reads; the result holds the amount as saved,
+    with that file's new digest, never a mix of the two versions."""
+    from ledger_builder import build_raw, write_csv
+
+    raw = build_raw(tmp_path / "raw")
+    funding = raw / "资金到位情况.csv"
+    real = store.clean_ledgers
+    calls = []
+
+    def clerk_corrects_an_amount(*args, **kwargs):
+        result = real(*args, **kwargs)
+        calls.append(result)
+        if len(calls) == 1:
+            write_csv(
+                funding,
+                [
+                    ["XX区2021年征拆资金到位情况表"],
+                    ["单位：万元"],
+                    ["到账日期", "资金来源", "到位金额", "项目名称"],
+                    ["2021-01-15", "市财政", "500", ""],
+                    ["2021-06-30", "专项债券", "3.2亿", "南湖路征收"],
+                    ["2021-12-20", "区财政", "2,000", ""],  # was 1,234.5 (万元)
+                    ["合计", "", "34,500", ""],
+                    ["注：示例数据"],
+                ],
+                encoding="utf-8-sig",
+            )
+        return result
+
+    monkeypatch.setattr(store, "clean_ledgers", clerk_corrects_an_amount)
+    result, digests = store.clean_unchanged(raw)
+    assert len(calls) == 2
+    first = calls[0].tables["funding"].set_index("funding_source")["amount_yuan"]
+    final = result.tables["funding"].set_index("funding_source")["amount_yuan"]
+    assert first["区财政"] == 12_345_000.0  # the version read first …
+    assert final["区财政"] == 20_000_000.0  # … discarded for the version saved
+    assert final["专项债券"] == 320_000_000.0
+    assert digests["资金到位情况.csv"] == hashlib.sha256(funding.read_bytes()).hexdigest()
+    assert digests == store.raw_file_digests(raw)
+
+
 @pytest.mark.slow
 def test_a_batch_discards_what_it_made_from_a_ledger_saved_mid_run(demo_copy, tmp_path):
     from zhengshou_analysis.report.batch import run_batch
