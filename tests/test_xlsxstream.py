@@ -313,3 +313,14 @@ def test_any_text_reads_back_from_the_workbook(texts):
     rows = _calamine(_book([sheet]), "s")[1:]
     assert [r[0] for r in rows] == texts[: len(rows)]
     assert all(t == "" for t in texts[len(rows) :])  # calamine drops trailing empty rows
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.none() | _TEXT, min_size=1, max_size=8))
+def test_column_width_is_the_widest_cjk_width(texts):
+    arr = pa.array(texts, pa.large_string())
+    expected = max((cjk_width(t) for t in texts if t is not None), default=0)
+    assert xlsxstream._max_width(arr) == expected
+    assert xlsxstream._max_width(arr.slice(1)) == max(
+        (cjk_width(t) for t in texts[1:] if t is not None), default=0
+    )

@@ -65,7 +65,6 @@ _WIDE_RANGES = (
     (0xFFE0, 0xFFE6),
 )
 _WIDE = re.compile("[" + "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in _WIDE_RANGES) + "]")
-_WIDE_RE2 = "[" + "".join(f"\\x{{{a:04x}}}-\\x{{{b:04x}}}" for a, b in _WIDE_RANGES) + "]"
 
 
 def cjk_width(text: str) -> int:
@@ -132,7 +131,6 @@ _LITERAL_ESCAPE = "_x[0-9a-fA-F]{4}_"
 #: Each ``_`` that starts one, overlapping ones included (xlsxwriter misses the second of
 #: ``_x0041_x0042_``, which Excel then reads as ``B``).
 _LITERAL_PY = re.compile("_(?=x[0-9a-fA-F]{4}_)")
-_FORBIDDEN = "[\\x00-\\x08\\x0b-\\x1f\\x{fffe}\\x{ffff}]"
 _FORBIDDEN_CHARS = [*range(0x09), *range(0x0B, 0x20), 0xFFFE, 0xFFFF]
 #: 1899-12-31 (Excel's day 0, 1900 system) to 1970-01-01, in microseconds.
 _EPOCH_US = 25_568 * 86_400 * 1_000_000
@@ -191,17 +189,63 @@ def escape_text(text: pa.Array) -> pa.Array:
         entities; tab and line feed as they are. Excel (and calamine) read back the text.
     """
     text = text.cast(_STR)
-    literal = pc.match_substring_regex(text, _LITERAL_ESCAPE)
-    if pc.any(literal).as_py():  # rare: in Python, for the overlapping ``_x0041_x0042_``
-        text = _replaced_where(literal, text, lambda s: _LITERAL_PY.sub("_x005F_", s))
-    if pc.any(pc.match_substring_regex(text, _FORBIDDEN)).as_py():
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    data = _value_bytes(text)  # the checks below look at bytes (numpy), the rare fixes at strings
+    if pc.any(pc.match_substring(text, "_x")).as_py():
+        literal = pc.match_substring_regex(text, _LITERAL_ESCAPE)
+        if pc.any(literal).as_py():  # in Python, for the overlapping ``_x0041_x0042_``
+            text = _replaced_where(literal, text, lambda s: _LITERAL_PY.sub("_x005F_", s))
+    control = (data < 0x20) & (data != 0x09) & (data != 0x0A)
+    nonchar = (data[:-2] == 0xEF) & (data[1:-1] == 0xBF) & (data[2:] >= 0xBE)  # U+FFFE, U+FFFF
+    if control.any() or nonchar.any():
         for code in _FORBIDDEN_CHARS:
             ch = chr(code)
             if pc.any(pc.match_substring(text, ch)).as_py():
                 text = pc.replace_substring(text, ch, f"_x{code:04X}_")
     for ch, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
-        text = pc.replace_substring(text, ch, entity)
+        if (data == ord(ch)).any():
+            text = pc.replace_substring(text, ch, entity)
     return text
+
+
+def _value_bytes(text: pa.Array) -> np.ndarray:
+    """The UTF-8 bytes of the strings of ``text`` (large strings), one after another."""
+    if len(text) == 0 or text.buffers()[2] is None:
+        return np.zeros(0, dtype=np.uint8)
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)
+    start, end = offsets[text.offset], offsets[text.offset + len(text)]
+    return np.frombuffer(text.buffers()[2], dtype=np.uint8)[start:end]
+
+
+def _max_width(text: pa.Array) -> int:
+    """The largest :func:`cjk_width` of ``text`` (large strings), from the UTF-8 bytes.
+
+    Every full-width character lies in U+1100–U+FFE6, written in three bytes: each such
+    character found (lead byte ``1110xxxx``) adds one to its string's length in characters.
+    """
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    chars = pc.fill_null(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
+    if len(chars) == 0:
+        return 0
+    data = _value_bytes(text)
+    lead = np.flatnonzero((data[:-2] & 0xF0) == 0xE0)
+    code = (
+        (data[lead].astype(np.int64) & 0x0F) << 12
+        | (data[lead + 1].astype(np.int64) & 0x3F) << 6
+        | (data[lead + 2].astype(np.int64) & 0x3F)
+    )
+    wide = np.zeros(len(code), dtype=bool)
+    for a, b in _WIDE_RANGES:
+        wide |= (code >= a) & (code <= b)
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[
+        text.offset : text.offset + len(text) + 1
+    ]
+    owner = np.searchsorted(offsets - offsets[0], lead[wide], side="right") - 1
+    valid = pc.is_valid(text).to_numpy(zero_copy_only=False)
+    counts = np.bincount(owner, minlength=len(chars))[: len(chars)] * valid
+    return int((chars + counts).max())
 
 
 def _to_arrow(values: pd.Series) -> pa.Array:
@@ -226,9 +270,7 @@ def _text_column(values: pd.Series, labels: Mapping[str, str]) -> _Column:
         keys = pa.array(list(labels), _STR)
         at = pc.index_in(arr, value_set=keys)
         arr = pc.if_else(pc.is_valid(at), pc.take(pa.array(list(labels.values()), _STR), at), arr)
-    widths = pc.add(pc.utf8_length(arr), pc.count_substring_regex(arr, _WIDE_RE2))
-    width = pc.max(widths).as_py() or 0
-    return _Column(escape_text(_truncated(arr)), "text", int(width))
+    return _Column(escape_text(_truncated(arr)), "text", _max_width(arr))
 
 
 def _numbers_written(numbers: np.ndarray) -> tuple[pa.Array, int]:
