@@ -324,3 +324,12 @@ def test_column_width_is_the_widest_cjk_width(texts):
     assert xlsxstream._max_width(arr.slice(1)) == max(
         (cjk_width(t) for t in texts[1:] if t is not None), default=0
     )
+
+
+def test_an_infinite_number_is_left_empty_and_logged(caplog):
+    frame = pd.DataFrame({"n": [1.5, math.inf, -math.inf, 2.0]})
+    sheet = TableSheet("s", frame, ["数"], ["number"])
+    with caplog.at_level(logging.WARNING, logger="zhengshou_analysis.xlsxstream"):
+        rows = _calamine(_book([sheet]), "s")
+    assert [r[0] for r in rows] == ["数", 1.5, "", "", 2.0]
+    assert "2 infinite" in caplog.text
