@@ -309,6 +309,36 @@ def test_neutralize_formulas():
     assert df["a"].iloc[0] == "=1+2"  # input untouched
 
 
+def test_neutralize_formulas_touches_only_text_and_the_columns_named():
+    df = pd.DataFrame(
+        {
+            "raw_value": pd.Series(["=cmd", "-3", "ok"], dtype="str"),
+            "action": pd.Series(["-x", "=y", "z"], dtype="str"),
+            "amount_yuan": [-5.0, 1.0, None],
+            "signed_date": pd.to_datetime(["2021-01-01", None, "2021-02-01"]),
+        }
+    )
+    out = neutralize_formulas(df, ["raw_value", "amount_yuan", "signed_date"])
+    assert out["raw_value"].tolist() == ["'=cmd", "'-3", "ok"]
+    assert out["action"].tolist() == ["-x", "=y", "z"]  # not named: the cleaner's own codes
+    pd.testing.assert_series_equal(out["amount_yuan"], df["amount_yuan"])  # numbers untouched
+    pd.testing.assert_series_equal(out["signed_date"], df["signed_date"])  # dates untouched
+    assert neutralize_formulas(df)["action"].tolist() == ["'-x", "'=y", "z"]  # default: all text
+    assert df["raw_value"].iloc[0] == "=cmd"  # input untouched
+
+
+def test_the_logs_ledger_text_columns_are_neutralised_on_disk(result, tmp_path):
+    import dataclasses
+
+    log = result.quality_log.copy()
+    for c in ("origin", "file", "sheet", "raw_value", "message"):
+        log.loc[log.index[0], c] = f"=HYPERLINK({c})"
+    write_clean_outputs(dataclasses.replace(result, quality_log=log), tmp_path / "o")
+    back = pd.read_csv(tmp_path / "o" / "quality_log.csv", encoding="utf-8-sig", dtype=str)
+    for c in ("origin", "file", "sheet", "raw_value", "message"):
+        assert back[c].iloc[0] == f"'=HYPERLINK({c})"
+
+
 def test_write_is_atomic_on_failure(result, tmp_path, monkeypatch):
     out = tmp_path / "o"
     write_clean_outputs(result, out)

@@ -237,6 +237,76 @@ def test_ledger_text_like_a_formula_stays_text_in_the_cleaned_workbook(demo_ledg
     assert "+86 138" in notes
 
 
+def _xlsxwriter_clean_workbook(result) -> bytes:
+    """The cleaned-tables workbook as xlsxwriter wrote it before xlsxstream (a Python call per
+    cell): the oracle the streamed workbook must match, cell for cell."""
+    from zhengshou_analysis.ledger.outputs import _header, _value_labels, cjk_width
+
+    buf = io.BytesIO()
+    wb = xlsx_workbook(buf, title="清洗后台账", author="zhengshou-analysis", created=CREATED_ORACLE)
+    bold = wb.add_format({"bold": True})
+    date = wb.add_format({"num_format": "yyyy-mm-dd"})
+    for name, t in TABLES.items():
+        df = result.tables[name]
+        ws = wb.add_worksheet(t.label)
+        columns = [*t.columns, None]
+        headers = [_header(c) if c else "来源（文件#工作表!行）" for c in columns]
+        widths = [cjk_width(h) for h in headers]
+        for j, h in enumerate(headers):
+            ws.write_string(0, j, h, bold)
+        for j, c in enumerate(columns):
+            labels = _value_labels(c) if c is not None else {}
+            for i, v in enumerate(df["origin" if c is None else c.name].tolist(), start=1):
+                if v is None or v is pd.NaT or (not isinstance(v, str) and pd.isna(v)):
+                    continue
+                if c is not None and c.dtype == "date":
+                    ws.write_datetime(i, j, pd.Timestamp(v).to_pydatetime(), date)
+                    widths[j] = max(widths[j], 10)
+                elif c is not None and c.dtype in ("float", "int"):
+                    ws.write_number(i, j, float(v))
+                    widths[j] = max(widths[j], len(f"{float(v):g}"))
+                else:
+                    text = labels.get(str(v), str(v))
+                    ws.write_string(i, j, text)
+                    widths[j] = max(widths[j], cjk_width(text))
+        for j, w in enumerate(widths):
+            ws.set_column(j, j, min(max(w, 6), 60) + 2)
+        ws.freeze_panes(1, 0)
+    wb.close()
+    return buf.getvalue()
+
+
+CREATED_ORACLE = dt.datetime(2021, 1, 1, tzinfo=dt.UTC)
+
+
+def _widths(ws) -> dict[int, float]:
+    out = {}
+    for dim in ws.column_dimensions.values():
+        for i in range(dim.min, dim.max + 1):
+            out[i] = dim.width
+    return out
+
+
+def test_cleaned_workbook_holds_what_xlsxwriter_wrote(demo_ledgers):
+    import python_calamine
+
+    ours, oracle = clean_workbook_bytes(demo_ledgers), _xlsxwriter_clean_workbook(demo_ledgers)
+    cal = [python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(b)) for b in (ours, oracle)]
+    assert cal[0].sheet_names == cal[1].sheet_names == [t.label for t in TABLES.values()]
+    books = [openpyxl.load_workbook(io.BytesIO(b)) for b in (ours, oracle)]
+    for label in cal[0].sheet_names:
+        a, b = (c.get_sheet_by_name(label).to_python() for c in cal)
+        assert a == b, label
+        x, y = (book[label] for book in books)
+        assert list(x.iter_rows(values_only=True)) == list(y.iter_rows(values_only=True)), label
+        assert [c.number_format for c in x[2]] == [c.number_format for c in y[2]], label
+        assert [c.font.b for c in x[1]] == [c.font.b for c in y[1]], label
+        assert _widths(x) == _widths(y), label
+        assert x.freeze_panes == y.freeze_panes == "A2"
+    assert books[0].properties.title == books[1].properties.title == "清洗后台账"
+    assert books[0].properties.creator == books[1].properties.creator == "zhengshou-analysis"
+
+
 def test_definitions_sheet_lists_every_figure(rep, wb):
     rows = _rows(wb["口径说明"])
     assert [r[0] for r in rows] == [f.label_with_unit for f in FIGURES]

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 __all__ = [
     "ORIGIN_PARTS",
     "QUALITY_COLUMNS",
+    "QUALITY_LEDGER_TEXT",
     "REJECTED_COLUMNS",
     "concat_findings",
     "finding",
@@ -41,6 +42,11 @@ QUALITY_COLUMNS = [
     "severity",
     "message",
 ]
+#: Columns of the quality log that can hold the office's own text: the origin, file and sheet
+#: (names the office chose), the raw value and the message quoting it. The others hold the
+#: cleaner's codes and canonical names (``table``, ``column``, ``action``, ``severity``) and row
+#: numbers: a spreadsheet can never read them as a formula.
+QUALITY_LEDGER_TEXT = ["origin", "file", "sheet", "raw_value", "message"]
 #: Columns of the rejected rows (``rejected.csv``), in order.
 REJECTED_COLUMNS = ["origin", *ORIGIN_PARTS, "table", "reason", "raw_cells"]
 

@@ -4,7 +4,8 @@
 (``清洗后台账.xlsx``, for people without Parquet), ``quality_log.csv``, ``rejected.csv`` and
 ``manifest.json`` as one set: into a temporary folder renamed into place when all are written. CSV cells that a
 spreadsheet would run as a formula are neutralised (:func:`neutralize_formulas`); workbook cells
-are written as text, never as formulas (:func:`xlsx_workbook`).
+are written as text, never as formulas (:func:`write_clean_workbook`, streamed by
+:mod:`~zhengshou_analysis.xlsxstream`; :func:`xlsx_workbook` for the report workbooks).
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ import io
 import json
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import pandas as pd
 
 from ..exceptions import InputError
 from ..outfolder import apply_umask, staged_folder
 from ..schemas import TABLES, Column
+from ..xlsxstream import EXCEL_MAX_ROWS, CellKind, TableSheet, cjk_width, write_table_workbook
+from .findings import QUALITY_LEDGER_TEXT
 
 if TYPE_CHECKING:
     import xlsxwriter
@@ -37,6 +41,7 @@ __all__ = [
     "clean_workbook_bytes",
     "neutralize_formulas",
     "write_clean_outputs",
+    "write_clean_workbook",
     "xlsx_workbook",
 ]
 
@@ -52,36 +57,45 @@ UNIT_LABELS: dict[str, str] = {
     "unit": "套",
     "yuan_per_month": "元/月/计费单位",
 }
-#: Excel's last row (1-based count); a sheet holds at most this many rows.
-EXCEL_MAX_ROWS = 1_048_576
 
-#: Cells a spreadsheet would run as a formula start with one of these (pyarrow runs the pattern).
-_FORMULA_RE = "^[=+@\t\r-]"
+#: Cells a spreadsheet would run as a formula start with one of these.
+_FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]
 
 
-def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
+def neutralize_formulas(df: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Prefix text cells that a spreadsheet would run as a formula with ``'``.
 
     Parameters
     ----------
     df
-        Any frame; only its ``str``/``object`` columns are looked at.
+        Any frame (not modified).
+    columns
+        The columns that can hold such text (the office's own: cells, file and sheet names,
+        messages quoting them); default: every ``str``/``object`` column. Columns of numbers or
+        dates are never touched.
 
     Returns
     -------
     pandas.DataFrame
-        A copy (``df`` is not modified) in which every text cell starting with ``=``, ``+``,
-        ``-``, ``@``, a tab or a carriage return starts with ``'`` instead (``=1+1`` →
-        ``'=1+1``, ``-5`` → ``'-5``); object columns with a risky cell become ``str``. NA stays
-        NA.
+        A frame in which every text cell of ``columns`` starting with ``=``, ``+``, ``-``, ``@``,
+        a tab or a carriage return starts with ``'`` instead (``=1+1`` → ``'=1+1``, ``-5`` →
+        ``'-5``); object columns with a risky cell become ``str``. NA stays NA.
     """
-    out = df.copy()
-    for c in out.columns:
-        if out[c].dtype == "str" or out[c].dtype == object:
-            s = out[c].astype("str")
-            risky = s.str.contains(_FORMULA_RE, regex=True).fillna(False).astype(bool)
-            if risky.any():
-                out[c] = s.where(~risky, "'" + s)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = df.copy(deep=False)  # copy-on-write: replacing a column leaves df as it was
+    for c in df.columns if columns is None else columns:
+        if not (df[c].dtype == "str" or df[c].dtype == object):
+            continue
+        s = df[c].astype("str")
+        arr = pa.array(s.array)
+        first = pc.utf8_slice_codeunits(arr, 0, 1)  # cheaper than a regex per cell
+        risky = pc.is_in(first, value_set=pa.array(_FORMULA_STARTS, arr.type))
+        if pc.any(risky).as_py():
+            quote, empty = pa.scalar("'", arr.type), pa.scalar("", arr.type)
+            fixed = pc.if_else(risky, pc.binary_join_element_wise(quote, arr, empty), arr)
+            out[c] = pd.Series(pd.array(fixed, dtype=s.dtype), index=df.index, name=c)
     return out
 
 
@@ -135,17 +149,6 @@ def xlsx_workbook(
     return wb
 
 
-_WIDE = re.compile(
-    r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"
-)
-
-
-def cjk_width(text: str) -> int:
-    """The width of ``text`` in a spreadsheet column, a CJK or full-width character counting 2."""
-    s = str(text)
-    return len(s) + len(_WIDE.findall(s))
-
-
 def _header(column: Column) -> str:
     """A canonical column's Chinese header with its unit (``套数（套）``, ``补偿总额（元）``)."""
     unit = UNIT_LABELS.get(column.unit or "", "")
@@ -156,46 +159,70 @@ def _value_labels(column: Column) -> dict[str, str]:
     """Canonical values written in ASCII (``per_m2``) → the first Chinese spelling (``按面积``)."""
     out: dict[str, str] = {}
     for spelling, canonical in (column.values or {}).items():
-        if re.search(r"[A-Za-z]", canonical) and _WIDE.search(spelling) and "/" not in spelling:
+        wide = cjk_width(spelling) > len(spelling)
+        if re.search(r"[A-Za-z]", canonical) and wide and "/" not in spelling:
             out.setdefault(canonical, spelling)
     return out
 
 
-def _write_table_sheet(wb: xlsxwriter.Workbook, name: str, df: pd.DataFrame) -> None:
+#: How each schema type is written in the workbook.
+_KINDS: dict[str, CellKind] = {"date": "date", "float": "number", "int": "number", "str": "text"}
+
+
+def _table_sheet(name: str, df: pd.DataFrame | None) -> TableSheet:
     """One canonical table as a plain sheet: Chinese headers, values as stored, origin kept."""
     t = TABLES[name]
-    ws = wb.add_worksheet(t.label)
-    bold = wb.add_format({"bold": True})
-    date = wb.add_format({"num_format": "yyyy-mm-dd"})
-    columns = [*t.columns, None]  # None: the origin
-    headers = [_header(c) if c else "来源（文件#工作表!行）" for c in columns]
-    widths = [cjk_width(h) for h in headers]
-    for j, h in enumerate(headers):
-        ws.write_string(0, j, h, bold)
-    rows = min(len(df), EXCEL_MAX_ROWS - 1)
-    for j, c in enumerate(columns):
-        values = df["origin" if c is None else c.name].iloc[:rows].tolist()
-        labels = _value_labels(c) if c is not None else {}
-        for i, v in enumerate(values, start=1):
-            if v is None or v is pd.NaT or (not isinstance(v, str) and pd.isna(v)):
-                continue
-            if c is not None and c.dtype == "date":
-                ws.write_datetime(i, j, pd.Timestamp(v).to_pydatetime(), date)
-                widths[j] = max(widths[j], 10)
-            elif c is not None and c.dtype in ("float", "int"):
-                ws.write_number(i, j, float(v))
-                widths[j] = max(widths[j], len(f"{float(v):g}"))
-            else:
-                text = labels.get(str(v), str(v))
-                ws.write_string(i, j, text)
-                widths[j] = max(widths[j], cjk_width(text))
-    for j, w in enumerate(widths):
-        ws.set_column(j, j, min(max(w, 6), 60) + 2)
-    ws.freeze_panes(1, 0)
+    if df is None:
+        df = pd.DataFrame(columns=t.column_names)
+    return TableSheet(
+        name=t.label,
+        frame=df[t.column_names],
+        headers=[*(_header(c) for c in t.columns), "来源（文件#工作表!行）"],
+        kinds=[*(_KINDS[c.dtype] for c in t.columns), "text"],
+        labels={c.name: labels for c in t.columns if (labels := _value_labels(c))},
+    )
+
+
+def _created(result: CleanResult) -> dt.datetime:
+    """The workbook's creation time: the run's start (so the same run gives the same bytes)."""
+    started = str(result.manifest.get("run_started") or "1980-01-01T00:00:00+0000")
+    try:
+        return dt.datetime.strptime(started, "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
+
+
+def write_clean_workbook(result: CleanResult, target: BinaryIO) -> None:
+    """Write the six cleaned tables as one workbook (:data:`CLEAN_WORKBOOK`) into ``target``.
+
+    Parameters
+    ----------
+    result
+        A cleaning run (not modified).
+    target
+        A binary file open for writing.
+
+    Notes
+    -----
+    Per table a sheet named by its Chinese label, Chinese headers with units (from
+    :mod:`~zhengshou_analysis.schemas`), the values in the canonical units (元, 平方米, 亩) as
+    plain cells, dates as dates, the ``origin`` column kept; text written as text, never as a
+    formula (:func:`~zhengshou_analysis.xlsxstream.write_table_workbook`, streamed: a million
+    rows never held as Python objects). Only the columns of the schemas are written (no personal
+    data: such columns are never read). The same run gives the same bytes (created: the run's
+    start time).
+    """
+    write_table_workbook(
+        target,
+        [_table_sheet(name, result.tables.get(name)) for name in TABLES],
+        title="清洗后台账",
+        author="zhengshou-analysis",
+        created=_created(result),
+    )
 
 
 def clean_workbook_bytes(result: CleanResult) -> bytes:
-    """The six cleaned tables as one workbook (:data:`CLEAN_WORKBOOK`), one sheet per table.
+    """The six cleaned tables as one workbook (:func:`write_clean_workbook`), in memory.
 
     Parameters
     ----------
@@ -205,25 +232,10 @@ def clean_workbook_bytes(result: CleanResult) -> bytes:
     Returns
     -------
     bytes
-        The ``.xlsx``: per table a sheet named by its Chinese label, Chinese headers with units
-        (from :mod:`~zhengshou_analysis.schemas`), the values in the canonical units (元, 平方米,
-        亩) as plain cells, dates as dates, the ``origin`` column kept; text written as text. Only
-        the columns of the schemas are written (no personal data: such columns are never read).
-        The same run gives the same bytes (created: the run's start time).
+        The ``.xlsx``; the same run gives the same bytes.
     """
-    started = str(result.manifest.get("run_started") or "1980-01-01T00:00:00+0000")
-    try:
-        created = dt.datetime.strptime(started, "%Y-%m-%dT%H:%M:%S%z")
-    except ValueError:
-        created = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
     buf = io.BytesIO()
-    wb = xlsx_workbook(buf, title="清洗后台账", author="zhengshou-analysis", created=created)
-    for name in TABLES:
-        df = result.tables.get(name)
-        _write_table_sheet(
-            wb, name, df if df is not None else pd.DataFrame(columns=TABLES[name].column_names)
-        )
-    wb.close()
+    write_clean_workbook(result, buf)
     return buf.getvalue()
 
 
@@ -239,6 +251,9 @@ def _check_out_dir(out: Path, raw_dir: str | None) -> None:
 
 #: The files of a clean output set besides the Parquet tables (the manifest last).
 _LOG_FILES = ("quality_log.csv", "rejected.csv")
+#: Their columns that can hold the office's own text (None: every text column of the few
+#: rejected rows); the log's other columns hold the cleaner's codes and canonical names.
+_LEDGER_TEXT = (QUALITY_LEDGER_TEXT, None)
 
 
 def clean_output_names() -> frozenset[str]:
@@ -274,7 +289,7 @@ def write_clean_outputs(
     -------
     list of pathlib.Path
         The files written: the Parquet tables, ``清洗后台账.xlsx``
-        (:func:`clean_workbook_bytes`), ``quality_log.csv``, ``rejected.csv``, ``manifest.json``
+        (:func:`write_clean_workbook`), ``quality_log.csv``, ``rejected.csv``, ``manifest.json``
         last.
 
     Raises
@@ -300,10 +315,12 @@ def write_clean_outputs(
             df.to_parquet(stage / f"{name}.parquet", index=False)
             written.append(f"{name}.parquet")
         if tables:
-            (stage / CLEAN_WORKBOOK).write_bytes(clean_workbook_bytes(result))
+            with open(stage / CLEAN_WORKBOOK, "wb") as f:
+                write_clean_workbook(result, f)
             written.append(CLEAN_WORKBOOK)
-        for fname, df in zip(_LOG_FILES, (result.quality_log, result.rejected), strict=True):
-            _write_csv(neutralize_formulas(df), stage / fname)
+        logs = (result.quality_log, result.rejected)
+        for fname, df, text in zip(_LOG_FILES, logs, _LEDGER_TEXT, strict=True):
+            _write_csv(neutralize_formulas(df, text), stage / fname)
             written.append(fname)
         manifest = {**result.manifest, "ok": result.ok and not result.errors}
         (stage / "manifest.json").write_text(
