@@ -174,9 +174,10 @@ def _workers_from_forkserver(distributed: ModuleType) -> Iterator[None]:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         yield
         return
-    import dask
-
-    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+    # the dask configuration that distributed.utils.get_mp_context reads (dask comes with
+    # distributed: no import of its own, so the cluster extra stays one package)
+    config = distributed.utils.dask.config
+    with config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
         ctx = distributed.utils.get_mp_context()  # dask's own preload list, then ours beside it
         ctx.set_forkserver_preload(["distributed", *WORKER_PRELOAD])
         yield
