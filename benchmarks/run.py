@@ -22,6 +22,14 @@ Cases (targets on the 2-core machine, issue "Benchmarks"):
   and cache (time per period). Target: time and memory grow no faster than linearly (a log-log
   slope ≤ 1.1 between neighbouring sizes) and 1,000,000 rows clean within 4 GB.
 
+* ``cluster`` (``--only cluster``): the three-district demo city's batch
+  (``zhengshou demo-data --districts 3``, one year) on a local Dask cluster
+  (``--scheduler local:2``, its start-up included) against the local process pool
+  (``--jobs 2``), each from a cold cache into a fresh folder. Target: the cluster's overhead
+  ``cluster_s / pool_s - 1`` ≤ 15 %. The runs' own seconds (``runs.json``) give the measured cost
+  per notebook, from which :func:`night_projection` computes the workers a night of 100 districts
+  needs.
+
 ``--quick`` shrinks every case (a smoke test of this script, not a measurement).
 """
 
@@ -398,6 +406,142 @@ def bench_scale_batch(work: Path, periods: list[int], runs: int) -> list[dict]:
     return [*points, summary]
 
 
+#: The cluster's overhead against the local pool allowed (issue 16: within 15 %).
+CLUSTER_MAX_OVERHEAD = 0.15
+#: The night the projection plans for: hours, and districts × months of the history re-run.
+NIGHT_HOURS = 8.0
+NIGHT_DISTRICTS = 100
+NIGHT_MONTHS = 12
+
+
+def night_projection(
+    seconds_per_run: float,
+    *,
+    districts: int = NIGHT_DISTRICTS,
+    months: int = NIGHT_MONTHS,
+    night_hours: float = NIGHT_HOURS,
+) -> list[dict]:
+    """Worker processes (one core each) that run a night's notebooks within ``night_hours``.
+
+    Parameters
+    ----------
+    seconds_per_run
+        Measured core-seconds per notebook run (s), overheads included.
+    districts, months
+        The districts, and the months of history each one re-runs.
+    night_hours
+        The night (h).
+
+    Returns
+    -------
+    list of dict
+        One scenario per row, the pages of a period counted from the catalog: ``full`` — every
+        month's dispatch (``MONTHLY_NOTEBOOKS``) and the year's reports (``NOTEBOOKS``);
+        ``full_as_of`` — the year's reports at each month's end (``--as-of``, the literal
+        "districts × months × pages"); ``increment`` — a month's run when only the new month
+        changed (unchanged runs are skipped: the new month's dispatch and the year's reports);
+        ``increment_as_of`` — the new month-end's reports. Each with ``runs``, ``core_hours``
+        and ``workers`` (rounded up).
+    """
+    from zhengshou_analysis.report.catalog import MONTHLY_NOTEBOOKS, NOTEBOOKS
+
+    year_pages, month_pages = len(NOTEBOOKS), len(MONTHLY_NOTEBOOKS)
+    per_district = {
+        "full": months * month_pages + year_pages,
+        "full_as_of": months * year_pages,
+        "increment": month_pages + year_pages,
+        "increment_as_of": year_pages,
+    }
+    rows = []
+    for scenario, pages in per_district.items():
+        runs = districts * pages
+        core_s = runs * seconds_per_run
+        rows.append(
+            {
+                "scenario": scenario,
+                "districts": districts,
+                "pages_per_district": pages,
+                "runs": runs,
+                "seconds_per_run": round(seconds_per_run, 2),
+                "core_hours": round(core_s / 3600, 1),
+                "night_hours": night_hours,
+                "workers": math.ceil(core_s / (night_hours * 3600)),
+            }
+        )
+    return rows
+
+
+def _run_seconds(out: Path) -> list[float]:
+    """The seconds of every notebook run a city batch recorded (each district's ``runs.json``)."""
+    seconds = []
+    for state in sorted(out.glob("*/*/runs.json")):
+        if state.parent.parent.name == "city":
+            continue
+        for name, run in json.loads(state.read_text(encoding="utf-8")).items():
+            if not name.startswith("_") and run.get("status") == "ok":
+                seconds.append(float(run["seconds"]))
+    return seconds
+
+
+def bench_cluster(
+    work: Path, districts: int, periods: list[str], pages: int, runs: int, workers: int
+) -> dict:
+    """The demo city's batch on ``local:workers`` against ``--jobs workers``, cold each time.
+
+    ``periods`` are the batch's period flags (``["--years", "2021"]``), ``pages`` the notebook
+    runs they make per district.
+    """
+    load_before = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    root = work / "city_data"
+    _run([str(BIN / "zhengshou"), "demo-data", "--districts", str(districts), str(root)])
+    out, cache = work / "city_reports", work / "city_cache"
+    env = {"ZHENGSHOU_CACHE_DIR": str(cache)}
+    notebooks = districts * pages
+    run_seconds: dict[str, list[float]] = {"cluster": [], "pool": []}
+
+    def side(name: str, *flags: str) -> Callable[[], None]:
+        def go() -> None:
+            shutil.rmtree(cache, ignore_errors=True)
+            shutil.rmtree(out, ignore_errors=True)
+            cmd = [str(BIN / "zhengshou"), "batch", "--data", str(root), *periods]
+            _run([*cmd, "--out", str(out), *flags], env)
+            seconds = _run_seconds(out)
+            if len(seconds) != notebooks:
+                raise RuntimeError(f"{name}: {len(seconds)} of {notebooks} runs ok in {out}")
+            run_seconds[name] += seconds
+
+        return go
+
+    ours = side("cluster", "--scheduler", f"local:{workers}")
+    base = side("pool", "--jobs", str(workers))
+    a, b = alternate(ours, base, runs)
+    cluster_s, pool_s = statistics.median(a), statistics.median(b)
+    overhead = cluster_s / pool_s - 1
+    # all-in cost of a notebook on the cluster: its wall time on every worker, per notebook run
+    # (cleaning, key figures, office files, the city view and the cluster's start-up included)
+    all_in = cluster_s * workers / notebooks
+    own = statistics.median(run_seconds["cluster"]) if run_seconds["cluster"] else all_in
+    return _result(
+        "cluster",
+        a,
+        b,
+        f"the same batch on the local process pool (--jobs {workers})",
+        lambda o, r: overhead <= CLUSTER_MAX_OVERHEAD,
+        districts=districts,
+        notebooks=notebooks,
+        workers=workers,
+        overhead=round(overhead, 3),
+        max_overhead=CLUSTER_MAX_OVERHEAD,
+        run_s_median={k: round(statistics.median(v), 2) for k, v in run_seconds.items() if v},
+        run_s_mean={k: round(statistics.fmean(v), 2) for k, v in run_seconds.items() if v},
+        seconds_per_notebook_all_in=round(all_in, 2),
+        load_average_before=load_before,
+        load_average_after=list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        projection=night_projection(all_in),
+        projection_runs_only=night_projection(own),
+    )
+
+
 def machine() -> dict:
     import numpy as np
     import pandas as pd
@@ -420,8 +564,9 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         nargs="*",
         default=None,
-        choices=["batch", "ingest", "simulation", "scaling"],
-        help="run only these cases (default: all but scaling, which takes ~15 minutes)",
+        choices=["batch", "ingest", "simulation", "scaling", "cluster"],
+        help="run only these cases (default: all but scaling, which takes ~15 minutes, and "
+        "cluster, ~10 minutes)",
     )
     ap.add_argument(
         "--scale-rows",
@@ -462,6 +607,15 @@ def main(argv: list[str] | None = None) -> int:
             scale_runs = max(1, args.scale_runs)
             results += bench_scale_clean(work, sorted(rows), scale_runs)
             results += bench_scale_batch(work, sorted(periods), scale_runs)
+        if "cluster" in only:
+            from zhengshou_analysis.report.catalog import MONTHLY_NOTEBOOKS, NOTEBOOKS
+
+            # quick: one district's month (one notebook), once each: the harness, not a measurement
+            if args.quick:
+                case = (1, ["--months", "2021-12"], len(MONTHLY_NOTEBOOKS))
+            else:
+                case = (3, ["--years", "2021"], len(NOTEBOOKS))
+            results.append(bench_cluster(work, *case, runs=runs, workers=2))
     report = {"machine": machine(), "quick": args.quick, "results": results}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -479,6 +633,18 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{r['name']:<{width}}  {r['ours_s']:>8.2f}  {base:>10}  {ratio:>6}  {peak:>8}  {met}"
         )
+        if "overhead" in r:
+            print(
+                f"{'':<{width}}  overhead {r['overhead']:+.1%} (at most "
+                f"{r['max_overhead']:.0%}); {r['seconds_per_notebook_all_in']} s per notebook "
+                f"all in, runs' own seconds (median) {r['run_s_median']}"
+            )
+            for row in r["projection"]:
+                print(
+                    f"{'':<{width}}  {row['scenario']}: {row['runs']} runs, "
+                    f"{row['core_hours']} core-hours → {row['workers']} workers "
+                    f"for a {row['night_hours']:g}-hour night"
+                )
         for key in ("time_growth", "memory_growth"):
             for step in r.get(key, []):
                 print(

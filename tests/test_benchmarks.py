@@ -88,3 +88,36 @@ def test_quick_scaling_case_writes_time_memory_and_growth(bench, tmp_path):
     batch = by_name["scale_batch"]
     assert batch["periods"] == [1] and batch["time_growth"] == []
     assert by_name["scale_batch_1"]["seconds_per_period"] == by_name["scale_batch_1"]["ours_s"]
+
+
+def test_night_projection_counts_the_pages_of_the_catalog(bench):
+    # 36 s a notebook: a month has 1 page (调度简报), a year 6 (the catalog)
+    rows = {r["scenario"]: r for r in bench.night_projection(36.0, districts=100, months=12)}
+    assert rows["full"]["pages_per_district"] == 12 * 1 + 6
+    assert rows["full"]["runs"] == 1_800 and rows["full"]["core_hours"] == 18.0
+    assert rows["full"]["workers"] == 3  # 64,800 core-seconds / 28,800 s a night, rounded up
+    assert rows["full_as_of"]["runs"] == 7_200 and rows["full_as_of"]["workers"] == 9
+    assert rows["increment"]["runs"] == 700 and rows["increment"]["workers"] == 1
+    assert rows["increment_as_of"]["runs"] == 600 and rows["increment_as_of"]["core_hours"] == 6.0
+    assert (
+        bench.night_projection(36.0, districts=100, months=12, night_hours=4.0)[0]["workers"] == 5
+    )
+
+
+def test_quick_cluster_case_writes_overhead_and_projection(bench, tmp_path):
+    pytest.importorskip("distributed")
+    out = tmp_path / "cluster.json"
+    assert bench.main(["--quick", "--only", "cluster", "--out", str(out)]) == 0
+    (case,) = json.loads(out.read_text(encoding="utf-8"))["results"]
+    assert case["name"] == "cluster" and case["notebooks"] == 1 and case["workers"] == 2
+    assert case["ratio"] == pytest.approx(case["baseline_s"] / case["ours_s"], abs=0.011)
+    assert case["overhead"] == pytest.approx(case["ours_s"] / case["baseline_s"] - 1, abs=0.002)
+    assert isinstance(case["target_met"], bool)
+    assert set(case["run_s_median"]) == {"cluster", "pool"}  # the runs' seconds were read
+    assert [r["scenario"] for r in case["projection"]] == [
+        "full",
+        "full_as_of",
+        "increment",
+        "increment_as_of",
+    ]
+    assert all(r["workers"] >= 1 for r in case["projection"])

@@ -21,10 +21,12 @@ from zhengshou_analysis.report.city import (
     city_totals,
     city_workbook_bytes,
     city_workbook_name,
+    in_city,
     rank_districts,
     write_city,
 )
-from zhengshou_analysis.report.pages import visible_text
+from zhengshou_analysis.report.index import write_index
+from zhengshou_analysis.report.pages import page_nav, visible_text
 
 Y2021 = Period.year_end(2021)
 Y2020 = Period.year_end(2020)
@@ -169,6 +171,37 @@ def test_write_city_pages_workbooks_and_index(city):
             assert not href.startswith(("/", "http", "file:")), href  # relative, offline
             target = (page.parent / unquote(href.split("#")[0])).resolve()
             assert target.exists(), f"{page.name}: {href}"
+
+
+def _hrefs(page: Path) -> list[str]:
+    return re.findall(r'href="([^"]+)"', page.read_text(encoding="utf-8"))
+
+
+def _resolves(page: Path, href: str) -> bool:
+    return (page.parent / unquote(href.split("#")[0])).resolve().exists()
+
+
+def test_a_district_of_a_city_links_back_to_the_city_index(city):
+    root, districts = city
+    assert not in_city(root / "east")  # not yet a city: a reports folder of one office
+    index = write_index(root / "east", demo=True, provenance={"office": "东区"})
+    assert "返回市级目录" not in index.read_text(encoding="utf-8")
+    write_city(root, districts)
+    assert in_city(root / "east") and not in_city(root)
+    index = write_index(root / "east", demo=True, provenance={"office": "东区"})
+    back = [h for h in _hrefs(index) if h == "../index.html"]
+    assert (
+        back and _resolves(index, back[0]) and "返回市级目录" in index.read_text(encoding="utf-8")
+    )
+    page = root / "east" / "2021" / "00_overview.html"
+    page.write_text(page_nav(Y2021, "00_overview", {(Y2021, "00_overview")}, city=True))
+    assert "返回市级目录" in page.read_text(encoding="utf-8")
+    assert [h for h in _hrefs(page) if not _resolves(page, h)] == []
+    assert (page.parent / "../../index.html").resolve() == (root / "index.html").resolve()
+    # and the city's pages lead into the district's pages and index
+    city_page = root / "city" / "2021" / "index.html"
+    assert "../../east/2021/00_overview.html" in _hrefs(city_page)
+    assert "east/index.html" in _hrefs(root / "index.html")
 
 
 def test_page_shows_a_missing_district_as_missing_and_escapes_office_names(city):

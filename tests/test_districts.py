@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import openpyxl
 import pytest
@@ -301,6 +302,15 @@ def test_demo_city_end_to_end(demo_city, tmp_path, capsys):
         assert f"../../{d.folder}/2021/00_overview.html" in page
         assert d.config.district in page
     assert "市级汇总" in (out / "index.html").read_text(encoding="utf-8")
+    # every page of the city's folder links by relative paths to files that are there; the
+    # districts' index and pages lead back to the city's index
+    for page in out.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for href in re.findall(r'href="([^"#]+)', text):
+            assert not href.startswith(("/", "http", "file:")), (page, href)
+            assert (page.parent / unquote(href)).resolve().is_file(), (page, href)
+        if page.parent.name in names or page.parent.parent.name in names:
+            assert "返回市级目录" in text, page
     _assert_city_equals_parts(out, Period.year_end(2021), names)
     city_text = all_text([out / "city", out / "index.html"])
     assert PERSONAL.findall(city_text) == []

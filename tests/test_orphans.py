@@ -32,8 +32,11 @@ END_BOUND = 15
 RUNS_2021 = len(NOTEBOOKS)
 
 
-def _start_batch(tmp_path: Path, **popen) -> tuple[subprocess.Popen, Path]:
-    """``zhengshou batch --years 2021 --jobs 2`` on the demo, its output in files (no pipe to fill)."""
+def _start_batch(
+    tmp_path: Path, where: tuple[str, ...] = ("--jobs", "2"), **popen
+) -> tuple[subprocess.Popen, Path]:
+    """``zhengshou batch --years 2021 --jobs 2`` (or ``where``) on the demo, its output in files
+    (no pipe to fill)."""
     env = dict(
         os.environ,
         PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
@@ -42,7 +45,7 @@ def _start_batch(tmp_path: Path, **popen) -> tuple[subprocess.Popen, Path]:
     env.pop("ZHENGSHOU_START_METHOD", None)  # the platform's default
     log = tmp_path / "batch.log"
     cmd = [sys.executable, "-m", "zhengshou_analysis.cli", "batch", "--data", str(DEMO)]
-    cmd += ["--out", str(tmp_path / "reports"), "--years", "2021", "--jobs", "2"]
+    cmd += ["--out", str(tmp_path / "reports"), "--years", "2021", *where]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=out, **popen)
     return proc, log
@@ -120,6 +123,22 @@ def test_a_killed_batch_leaves_no_process(tmp_path):
     try:
         assert len(_kernels(recorded)) >= 2
         proc.kill()  # SIGKILL (TerminateProcess on Windows): no handler of the batch runs
+        proc.wait()
+        left = _left_after(recorded)
+        assert not left, f"alive {END_BOUND} s after the batch was killed: {left}"
+    finally:
+        _end(proc, recorded)
+
+
+@pytest.mark.slow
+def test_a_killed_batch_on_a_local_dask_cluster_leaves_no_process(tmp_path):
+    # --scheduler local:2: a dask scheduler in the batch, two nannies and their workers, kernels
+    pytest.importorskip("distributed")
+    proc, log = _start_batch(tmp_path, ("--scheduler", "local:2"))
+    recorded = _descendants_once_two_workers_run_kernels(proc, log)
+    try:
+        assert len(_kernels(recorded)) >= 2
+        proc.kill()
         proc.wait()
         left = _left_after(recorded)
         assert not left, f"alive {END_BOUND} s after the batch was killed: {left}"

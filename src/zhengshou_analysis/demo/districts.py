@@ -56,6 +56,7 @@ def _yearly(*values: float) -> Any:
 
 
 def _district(
+    *,
     name: str,
     prefix: str,
     zones: tuple[str, ...],
@@ -68,8 +69,30 @@ def _district(
     price: tuple[float, ...],
     **rest: Any,
 ) -> DemoConfig:
-    """A district's plan; ``places`` one space-separated string per zone, ``blockers`` with
-    zone indices."""
+    """A district's plan, one value per zone (in the order of ``zones``) where it is a tuple.
+
+    Parameters
+    ----------
+    name
+        The district (``青溪区``).
+    prefix
+        Of its project ids (``QX-2019-001``).
+    zones, short, codes
+        Its 片区, their short names (the profile's ``[zones]`` aliases) and the codes of their
+        agreement ids.
+    projects
+        Projects per zone.
+    places
+        Per zone, the place names of its projects, space-separated.
+    sites
+        The resettlement sites.
+    blockers
+        Each blocker of the "last mile" with the indices (into ``zones``) of its zones.
+    price
+        Compensation price per zone (元/m²).
+    **rest
+        Any other field of :class:`~.world.DemoConfig` (``inflow_ratio``, payment delays, …).
+    """
     return DemoConfig(
         district=name,
         zones=zones,
@@ -100,18 +123,18 @@ DEMO_DISTRICTS: tuple[DemoDistrict, ...] = (
     DemoDistrict(
         "qingxi",
         _district(
-            "青溪区",
-            "QX",
-            _QX,
-            ("老城", "新区", "北部"),
-            ("LC", "XQ", "BB"),
-            (12, 10, 8),
-            (
+            name="青溪区",
+            prefix="QX",
+            zones=_QX,
+            short=("老城", "新区", "北部"),
+            codes=("LC", "XQ", "BB"),
+            projects=(12, 10, 8),
+            places=(
                 "鼓楼 文昌 钟山 东门 西门 青石 书院 府前",
                 "青溪 湖滨 云谷 新华 望江 金湾 翠园 会展",
                 "北山 大岭 黄竹 横塘 石桥 马岭 双龙 长岗",
             ),
-            (
+            sites=(
                 SitePlan("鼓楼安置区", _QX[0], (2016, 2), 24, "on_time"),
                 SitePlan("文昌苑(一期)", _QX[0], (2016, 10), 30, "open"),
                 SitePlan("湖滨安置区", _QX[1], (2017, 4), 30, "late", (12, 18)),
@@ -120,46 +143,46 @@ DEMO_DISTRICTS: tuple[DemoDistrict, ...] = (
                 SitePlan("横塘安置区", _QX[2], (2019, 8), 30, "late", (6, 10)),
                 SitePlan("翠园安置区", _QX[1], (2021, 3), 30, "open"),
             ),
-            (
+            blockers=(
                 ("公建单位", (0, 1)),
                 ("公建单位", (0,)),
                 ("军事用地", (2,)),
                 ("留用地", (1, 2)),
                 ("资金", (0, 1, 2)),
             ),
-            (5200.0, 4500.0, 3000.0),
+            price=(5200.0, 4500.0, 3000.0),
             inflow_ratio=(0.94, 1.02),
         ),
     ),
     DemoDistrict(
         "yunling",
         _district(
-            "云岭区",
-            "YL",
-            _YL,
-            ("云岭", "东坡", "园区"),
-            ("YL", "DP", "GY"),
-            (8, 7, 7),
-            (
+            name="云岭区",
+            prefix="YL",
+            zones=_YL,
+            short=("云岭", "东坡", "园区"),
+            codes=("YL", "DP", "GY"),
+            projects=(8, 7, 7),
+            places=(
                 "云岭 官塘 茶山 松林 白石 岭头 上坪 下坪",
                 "东坡 杨柳 桃源 大塘 凤岭 龙潭 新圩 三江",
                 "工业园 创业 科技 兴业 物流 园区 振兴 开发区",
             ),
-            (
+            sites=(
                 SitePlan("云岭安置区", _YL[0], (2016, 5), 30, "open"),
                 SitePlan("东坡新村", _YL[1], (2017, 3), 24, "late", (20, 26)),
                 SitePlan("杨柳安置区", _YL[1], (2017, 12), 36, "open"),
                 SitePlan("园区安置小区", _YL[2], (2019, 5), 30, "on_time"),
                 SitePlan("桃源安置区", _YL[1], (2020, 9), 30, "open"),
             ),
-            (
+            blockers=(
                 ("双高糖料蔗基地", (0, 1)),
                 ("双高糖料蔗基地", (1,)),
                 ("留用地", (2,)),
                 ("资金", (0, 1, 2)),
                 ("资金", (0, 1, 2)),
             ),
-            (2600.0, 2400.0, 2200.0),
+            price=(2600.0, 2400.0, 2200.0),
             inflow_ratio=(0.80, 0.92),
             comp_delay=_yearly(40, 60, 90, 130, 180, 240, 280),
             fee_delay=_yearly(20, 25, 40, 60, 90, 120, 150),
@@ -170,18 +193,18 @@ DEMO_DISTRICTS: tuple[DemoDistrict, ...] = (
     DemoDistrict(
         "guiwan",
         _district(
-            "桂湾区",
-            "GW",
-            _GW,
-            ("桂湾", "滨海", "临港"),
-            ("GW", "BH", "LG"),
-            (16, 14, 12),
-            (
+            name="桂湾区",
+            prefix="GW",
+            zones=_GW,
+            short=("桂湾", "滨海", "临港"),
+            codes=("GW", "BH", "LG"),
+            projects=(16, 14, 12),
+            places=(
                 "桂湾 渔港 灯塔 海晏 望海 沙角 蚝田 银滩",
                 "滨海 金沙 白鹭 海棠 观澜 碧波 海湾 椰林",
                 "临港 码头 保税 集装箱 港前 疏港 航运 海关",
             ),
-            (
+            sites=(
                 SitePlan("渔港安置区", _GW[0], (2015, 6), 24, "on_time"),
                 SitePlan("灯塔新村", _GW[0], (2016, 4), 30, "on_time"),
                 SitePlan("金沙安置区", _GW[1], (2016, 11), 30, "late", (4, 8)),
@@ -192,14 +215,14 @@ DEMO_DISTRICTS: tuple[DemoDistrict, ...] = (
                 SitePlan("望海安置区", _GW[0], (2020, 6), 30, "open"),
                 SitePlan("港前安置区", _GW[2], (2021, 2), 36, "open"),
             ),
-            (
+            blockers=(
                 ("公建单位", (0, 1)),
                 ("公建单位", (1,)),
                 ("公建单位", (0,)),
                 ("军事用地", (2,)),
                 ("留用地", (1, 2)),
             ),
-            (5600.0, 4800.0, 3600.0),
+            price=(5600.0, 4800.0, 3600.0),
             inflow_ratio=(1.00, 1.08),
             comp_delay=_yearly(15, 20, 25, 40, 60, 80, 90),
             fee_delay=_yearly(8, 10, 12, 20, 30, 40, 45),
@@ -210,18 +233,18 @@ DEMO_DISTRICTS: tuple[DemoDistrict, ...] = (
     DemoDistrict(
         "shimen",
         _district(
-            "石门区",
-            "SM",
-            _SM,
-            ("石门", "河东", "南山"),
-            ("SM", "HD", "NS"),
-            (10, 9, 9),
-            (
+            name="石门区",
+            prefix="SM",
+            zones=_SM,
+            short=("石门", "河东", "南山"),
+            codes=("SM", "HD", "NS"),
+            projects=(10, 9, 9),
+            places=(
                 "石门 关帝 古井 城隍 牌坊 钟楼 米市 盐仓",
                 "河东 渡口 柳堤 东岸 芦洲 沙洲 新渡 月湖",
                 "南山 松岗 梅岭 竹园 茶亭 坡头 坳口 石岭",
             ),
-            (
+            sites=(
                 SitePlan("古井安置区", _SM[0], (2016, 3), 30, "late", (28, 34)),
                 SitePlan("渡口新村", _SM[1], (2016, 8), 24, "on_time"),
                 SitePlan("柳堤安置区", _SM[1], (2017, 6), 30, "open"),
@@ -229,32 +252,32 @@ DEMO_DISTRICTS: tuple[DemoDistrict, ...] = (
                 SitePlan("梅岭安置区", _SM[2], (2019, 10), 30, "late", (5, 9)),
                 SitePlan("月湖安置区", _SM[1], (2020, 11), 30, "open"),
             ),
-            (
+            blockers=(
                 ("公建单位", (0,)),
                 ("军事用地", (2,)),
                 ("双高糖料蔗基地", (2,)),
                 ("留用地", (1,)),
                 ("资金", (0, 1, 2)),
             ),
-            (4300.0, 3500.0, 2500.0),
+            price=(4300.0, 3500.0, 2500.0),
             inflow_ratio=(0.88, 0.98),
         ),
     ),
     DemoDistrict(
         "nanping",
         _district(
-            "南屏区",
-            "NP",
-            _NP,
-            ("南屏", "西岸", "高铁"),
-            ("NP", "XA", "GT"),
-            (9, 8, 11),
-            (
+            name="南屏区",
+            prefix="NP",
+            zones=_NP,
+            short=("南屏", "西岸", "高铁"),
+            codes=("NP", "XA", "GT"),
+            projects=(9, 8, 11),
+            places=(
                 "南屏 屏山 锦绣 花园 荔枝 龙眼 凤凰 玉带",
                 "西岸 江滩 浮桥 沙坪 西关 水口 船厂 望江楼",
                 "高铁 站前 枢纽 新城 城际 站南 站北 综合",
             ),
-            (
+            sites=(
                 SitePlan("屏山安置区", _NP[0], (2016, 1), 24, "on_time"),
                 SitePlan("西岸安置区", _NP[1], (2016, 12), 30, "late", (14, 20)),
                 SitePlan("站前新村", _NP[2], (2018, 3), 30, "open"),
@@ -262,14 +285,14 @@ DEMO_DISTRICTS: tuple[DemoDistrict, ...] = (
                 SitePlan("站南安置区", _NP[2], (2019, 9), 36, "open"),
                 SitePlan("江滩安置区", _NP[1], (2021, 1), 30, "open"),
             ),
-            (
+            blockers=(
                 ("公建单位", (2,)),
                 ("公建单位", (0, 2)),
                 ("留用地", (1,)),
                 ("留用地", (1, 2)),
                 ("资金", (0, 1, 2)),
             ),
-            (4600.0, 3900.0, 5000.0),
+            price=(4600.0, 3900.0, 5000.0),
             inflow_ratio=(0.92, 1.00),
         ),
     ),

@@ -77,6 +77,7 @@ from .catalog import (
     default_notebook_dir,
     notebooks_of,
 )
+from .city import in_city
 from .engine import Progress, execute_tasks
 from .files import atomic_write_text, office_file_name, read_json_dict
 from .index import office_files_of, refresh_index
@@ -827,10 +828,11 @@ def _write_pages(done: list[RunResult], out: Path, *, needed_bytes: int = 0) -> 
     be written (a full disk) becomes a failed run whose error says so; the others are written.
     """
     present = _pages_on_disk(out) | {(r.period, r.notebook) for r in done}
+    city = in_city(out)
     if done:
         pages = embed_shared_font(
             [
-                set_nav(r.page, page_nav(r.period, r.notebook, present))
+                set_nav(r.page, page_nav(r.period, r.notebook, present, city=city))
                 for r in done
                 if r.page is not None
             ]
@@ -855,10 +857,11 @@ def _refresh_navigation(out: Path, pages: set[tuple[Period, str]]) -> None:
     A page whose links are still right is not touched (its bytes stay as they are).
     """
     present = _pages_on_disk(out)
+    city = in_city(out)
     for period, name in sorted(pages):
         path = out / period.folder / f"{name}.html"
         page = path.read_text(encoding="utf-8")
-        updated = set_nav(page, page_nav(period, name, present))
+        updated = set_nav(page, page_nav(period, name, present, city=city))
         if updated != page:
             atomic_write_text(path, updated)
             log.info("navigation of %s/%s.html brought up to date", period.folder, name)

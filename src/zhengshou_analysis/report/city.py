@@ -57,6 +57,8 @@ __all__ = [
     "city_totals",
     "city_workbook_bytes",
     "city_workbook_name",
+    "in_city",
+    "mark_city",
     "rank_districts",
     "write_city",
 ]
@@ -65,6 +67,9 @@ log = logging.getLogger(__name__)
 
 #: The folder of the city view inside the city's reports folder.
 CITY_FOLDER = "city"
+#: The file in ``<out>/city/`` that marks ``<out>`` as a city's reports folder: its districts'
+#: index and pages then link back to the city's index (:func:`in_city`).
+CITY_MARKER = ".zhengshou-city"
 
 #: The word for a district without figures for the period (missing, never 0).
 MISSING = "缺报"
@@ -762,6 +767,20 @@ def _root_index(
     )
 
 
+def mark_city(out: Path) -> None:
+    """Mark ``out`` as a city's reports folder (before its districts run, so that their index and
+    pages link back to the city's ``index.html`` from the first run on)."""
+    marker = out / CITY_FOLDER / CITY_MARKER
+    if not marker.is_file():
+        atomic_write_text(marker, "市级汇总的报告文件夹（zhengshou batch，多个区）\n")
+
+
+def in_city(reports: Path) -> bool:
+    """Whether the reports folder ``reports`` is a district's inside a city's reports folder
+    (:func:`mark_city`): its pages then link to ``../index.html`` of the city, relative."""
+    return (reports.parent / CITY_FOLDER / CITY_MARKER).is_file()
+
+
 def write_city(out: Path, districts: Sequence[CityDistrict]) -> CityResult:
     """Write the city view of every period the districts have figures for, and ``index.html``.
 
@@ -782,6 +801,7 @@ def write_city(out: Path, districts: Sequence[CityDistrict]) -> CityResult:
     periods = _periods(districts)
     moment = dt.datetime.now(dt.UTC)
     result = CityResult(out / "index.html")
+    mark_city(out)
     for period in periods:
         folder = out / CITY_FOLDER / period.folder
         # a year's trend: the years; a month's: the months; another date stands alone

@@ -35,12 +35,14 @@ the batch moves complete files only.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ParameterError
+from .engine import WORKER_PRELOAD
 from .runs import RunResult, RunTask, execute_run, prepare_worker
 
 if TYPE_CHECKING:
@@ -133,6 +135,7 @@ def _client(kind: str, value: int | str) -> Iterator[Client]:
     distributed = _distributed()
     if kind == "local":
         with (
+            _workers_from_forkserver(distributed),
             distributed.LocalCluster(
                 n_workers=int(value),
                 threads_per_worker=1,
@@ -156,6 +159,28 @@ def _client(kind: str, value: int | str) -> Iterator[Client]:
         ) from None
     with client:
         yield client
+
+
+@contextmanager
+def _workers_from_forkserver(distributed: ModuleType) -> Iterator[None]:
+    """Start a ``local:N`` cluster's worker processes as the local pool starts its workers.
+
+    dask spawns each worker by default: a fresh interpreter that imports the package, papermill
+    and nbconvert on its first run (seconds of CPU per worker). Where the platform has a
+    forkserver (Linux, macOS) the workers are forked from one that has imported them once
+    (:data:`~.engine.WORKER_PRELOAD`), as the local pool's are; on Windows dask spawns them.
+    A forkserver already started in this process (by an earlier pool) keeps its own imports.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        yield
+        return
+    # the dask configuration that distributed.utils.get_mp_context reads (dask comes with
+    # distributed: no import of its own, so the cluster extra stays one package)
+    config = distributed.utils.dask.config
+    with config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        ctx = distributed.utils.get_mp_context()  # dask's own preload list, then ours beside it
+        ctx.set_forkserver_preload(["distributed", *WORKER_PRELOAD])
+        yield
 
 
 def worker_identity(paths: Sequence[str]) -> dict[str, Any]:

@@ -45,7 +45,7 @@ from ..outfolder import check_output_folder, folder_lock
 from ..periods import Period
 from ..profile import PROFILE_NAME
 from .batch import BatchResult, run_batch
-from .city import CITY_FOLDER, CityDistrict, write_city
+from .city import CITY_FOLDER, CityDistrict, mark_city, write_city
 from .cluster import shared_scheduler
 from .engine import Progress
 from .files import safe_file_part
@@ -357,6 +357,7 @@ def _run_all(
     run = runner or run_district
     result = DistrictsResult()
     with folder_lock(out, wait=wait, on_wait=on_wait, what="zhengshou batch (districts)"):
+        mark_city(out)  # the districts' pages link back to the city's index from the start
         jobs_list = [DistrictJob(d, out / d.name, options) for d in districts]
         lock = threading.Lock()
 

@@ -74,8 +74,9 @@ log = logging.getLogger(__name__)
 #: Relative cost of the notebooks (the ones that fit forecast models run longest).
 _COST = {"00_overview": 3, "30_funding": 3, "50_delivery": 2, "40_transition_fees": 2}
 
-#: Imported once by the forkserver, so that every worker starts with them loaded.
-_PRELOAD = [
+#: Imported once by the forkserver, so that every worker starts with them loaded (the local pool's
+#: and a ``local:N`` cluster's, :mod:`.cluster`).
+WORKER_PRELOAD = [
     "zhengshou_analysis.report.batch",
     "zhengshou_analysis.report.runs",
     "zhengshou_analysis.report.pages",
@@ -303,7 +304,7 @@ def _execute_in_pool(
     """
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
-        ctx.set_forkserver_preload(_PRELOAD)
+        ctx.set_forkserver_preload(WORKER_PRELOAD)
     me = psutil.Process()
     pool = ProcessPoolExecutor(
         max_workers=workers,

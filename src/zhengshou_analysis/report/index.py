@@ -25,8 +25,9 @@ from ..figures.registry import FIGURES, Figure
 from ..periods import Period, PeriodKind
 from ..profile import OFFICE_FALLBACK
 from .catalog import MONTHLY_NOTEBOOKS, NOTEBOOKS, SHORT_TITLES
+from .city import in_city
 from .files import atomic_write_text, office_file_name, read_json_dict
-from .pages import footer_html, html_page, parameters_in_words
+from .pages import NAV_CITY, footer_html, html_page, parameters_in_words
 from .runs import digest
 
 __all__ = [
@@ -168,6 +169,7 @@ def refresh_index(out: Path, *, demo: bool, provenance: dict, force: bool = Fals
     index_key = digest(
         json.dumps(provenance, sort_keys=True),
         code_fingerprint(),
+        f"city={in_city(out)}",
         *(
             (out / p.folder / "runs.json").read_text(encoding="utf-8")
             for p in _periods_on_disk(out)
@@ -445,6 +447,8 @@ def write_index(out: Path, *, demo: bool, provenance: dict) -> Path:
             _index_body(sections, provenance),
             demo=demo,
             meta=footer_html(__version__, words, moment, what="目录生成"),
+            # a district of a city: back to the city's index (its districts and 市级汇总)
+            nav=f'<a href="../index.html">{NAV_CITY}</a>' if in_city(out) else "",
         ),
     )
     return path

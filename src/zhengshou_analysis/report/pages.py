@@ -108,10 +108,17 @@ _NAV_RE = re.compile(r'<nav class="zs-nav"[^>]*>.*?</nav>', re.DOTALL)
 
 _NAV_OPEN = '<nav class="zs-nav" aria-label="报告导航">'
 _NAV_INDEX = "返回报告目录"
+#: The link of a district's pages and index to its city's index (several districts).
+NAV_CITY = "返回市级目录"
 #: Text that CSS or a later navigation update puts on a page: the font subset always covers it,
 #: so that a page written once still shows its refreshed navigation and its printed page numbers.
 _ALWAYS_COVERED = (
-    "第页共" + _NAV_INDEX + "年本期各报告：‹›" + "".join(SHORT_TITLES.values()) + "0123456789"
+    "第页共"
+    + _NAV_INDEX
+    + NAV_CITY
+    + "年本期各报告：‹›"
+    + "".join(SHORT_TITLES.values())
+    + "0123456789"
 )
 
 
@@ -220,7 +227,9 @@ def _as_period(period: Period | int) -> Period:
     return period if isinstance(period, Period) else Period.year_end(int(period))
 
 
-def page_nav(period: Period | int, notebook: str, pages: Collection[PageRef]) -> str:
+def page_nav(
+    period: Period | int, notebook: str, pages: Collection[PageRef], *, city: bool = False
+) -> str:
     """The navigation bar of one report page, with relative links only.
 
     Every page links to the index and to the other reports of its own folder. A year's page links
@@ -240,6 +249,9 @@ def page_nav(period: Period | int, notebook: str, pages: Collection[PageRef]) ->
     pages
         Every ``(period, notebook)`` whose page exists (or is being written) in the reports
         folder.
+    city
+        Whether the reports folder is a district's inside a city's (``report/city.in_city``):
+        the bar then starts with a link to the city's index, ``../../index.html``.
 
     Returns
     -------
@@ -248,7 +260,8 @@ def page_nav(period: Period | int, notebook: str, pages: Collection[PageRef]) ->
     """
     here = _as_period(period)
     present = {(_as_period(p), name) for p, name in pages}
-    parts = [f'<a href="../index.html">{_NAV_INDEX}</a>']
+    parts = [f'<a href="../../index.html">{NAV_CITY}</a>'] if city else []
+    parts.append(f'<a href="../index.html">{_NAV_INDEX}</a>')
     links = []
     for name in notebooks_of(here):
         label = html.escape(SHORT_TITLES.get(name, name))
