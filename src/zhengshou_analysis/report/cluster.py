@@ -130,6 +130,17 @@ def _distributed() -> ModuleType:
     return distributed
 
 
+def _dask_config() -> ModuleType:
+    """``dask.config`` (dask comes with distributed; both are the ``cluster`` extra)."""
+    try:
+        import dask.config
+    except ImportError:
+        raise ParameterError(
+            "--scheduler needs dask.distributed: pip install 'zhengshou-analysis[cluster]'"
+        ) from None
+    return dask.config
+
+
 def _client(kind: str, value: int | str) -> Iterator[Client]:
     """The client of :func:`cluster_client` (a generator: the local cluster ends with it)."""
     distributed = _distributed()
@@ -174,10 +185,8 @@ def _workers_from_forkserver(distributed: ModuleType) -> Iterator[None]:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         yield
         return
-    # the dask configuration that distributed.utils.get_mp_context reads (dask comes with
-    # distributed: no import of its own, so the cluster extra stays one package)
-    config = distributed.utils.dask.config
-    with config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+    # the dask configuration that distributed.utils.get_mp_context reads
+    with _dask_config().set({"distributed.worker.multiprocessing-method": "forkserver"}):
         ctx = distributed.utils.get_mp_context()  # dask's own preload list, then ours beside it
         ctx.set_forkserver_preload(["distributed", *WORKER_PRELOAD])
         yield
