@@ -63,8 +63,10 @@ __all__ = [
     "WarmKernel",
     "execute_in_warm_kernel",
     "reset_kernel_state",
+    "shutdown_thread_kernel",
     "shutdown_warm_kernels",
     "snapshot_kernel_state",
+    "thread_kernel",
     "warm_kernels_enabled",
 ]
 
@@ -423,8 +425,19 @@ _all_lock = threading.Lock()
 _all: list[WarmKernel] = []
 
 
-def _thread_kernel(kernel_name: str) -> WarmKernel:
-    """The calling thread's warm kernel object (created on first use, started by ``prepare``)."""
+def thread_kernel(kernel_name: str = "python3") -> WarmKernel:
+    """The calling thread's warm kernel (created on first use; started by its first run).
+
+    Parameters
+    ----------
+    kernel_name
+        The kernel spec; a kernel of another spec is stopped and replaced.
+
+    Returns
+    -------
+    WarmKernel
+        The same object for every run of this thread.
+    """
     kernel: WarmKernel | None = getattr(_local, "kernel", None)
     if kernel is None or kernel.kernel_name != kernel_name:
         if kernel is not None:
@@ -438,6 +451,13 @@ def _thread_kernel(kernel_name: str) -> WarmKernel:
                 multiprocessing.util.Finalize(None, shutdown_warm_kernels, exitpriority=10)
             _all.append(kernel)
     return kernel
+
+
+def shutdown_thread_kernel() -> None:
+    """Stop the calling thread's warm kernel, if it has one (a batch run in this process, done)."""
+    kernel: WarmKernel | None = getattr(_local, "kernel", None)
+    if kernel is not None:
+        kernel.shutdown()
 
 
 def shutdown_warm_kernels() -> None:
@@ -484,7 +504,7 @@ def execute_in_warm_kernel(
     import papermill as pm
 
     _register_engine()
-    kernel = _thread_kernel(kernel_name)
+    kernel = thread_kernel(kernel_name)
     try:
         kernel.prepare(cwd)
         kernel.runs += 1
