@@ -79,6 +79,7 @@ _COST = {"00_overview": 3, "30_funding": 3, "50_delivery": 2, "40_transition_fee
 _PRELOAD = [
     "zhengshou_analysis.report.batch",
     "zhengshou_analysis.report.runs",
+    "zhengshou_analysis.report.kernels",
     "zhengshou_analysis.report.pages",
     "papermill",
     "nbconvert",
