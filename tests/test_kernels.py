@@ -209,6 +209,18 @@ def test_a_kernel_is_replaced_after_its_runs(tmp_path, warm, one_cell, monkeypat
     assert warm.started == 3
 
 
+def test_a_changed_environment_gets_a_kernel_that_sees_it(tmp_path, warm, one_cell, monkeypatch):
+    nb = one_cell("env", "import os\nprint(os.environ.get('ZS_TEST_VALUE'))")
+    monkeypatch.setenv("ZS_TEST_VALUE", "one")
+    _warm(nb, tmp_path / "one.ipynb", {})
+    monkeypatch.setenv("ZS_TEST_VALUE", "two")
+    _warm(nb, tmp_path / "two.ipynb", {})
+    assert [_cells(tmp_path / f"{n}.ipynb")[1][1][0]["text"] for n in ("one", "two")] == [
+        "one\n",
+        "two\n",
+    ]
+
+
 def _kernels_of(process: psutil.Process) -> list[psutil.Process]:
     found = []
     for p in process.children(recursive=True):
@@ -262,8 +274,14 @@ def test_a_report_page_after_another_is_the_page_a_fresh_kernel_gives(tmp_path, 
     assert after_a == fresh  # figures byte for byte
 
 
-#: The footer's time of making: ``生成于 2026年12月1日 11:05（北京时间）``.
-_MADE_AT = re.compile(r"于 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}（北京时间）")
+#: What differs between two makings of a page: the footer's time of making (``生成于 2026年12月1日
+#: 11:05（北京时间）``), the embedded font subset (its ``head`` table carries the time it was made)
+#: and the id papermill draws for the cell of injected parameters.
+_MADE_AT = re.compile(
+    r"于 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}（北京时间）"
+    r"|data:font/woff;base64,[A-Za-z0-9+/=]+"
+    r'|id="cell-id=[0-9a-f-]+"'
+)
 
 
 @pytest.mark.slow

@@ -28,7 +28,9 @@ A clean namespace for each run
 Recycling
     A kernel is thrown away, and the next run gets a fresh one, after a failed run (an error in a
     cell, a timeout, a kernel that died: a failed run never poisons the next), and after
-    :data:`RUNS_PER_KERNEL` runs (bounds the memory a long batch can accumulate).
+    :data:`RUNS_PER_KERNEL` runs (bounds the memory a long batch can accumulate). It is also replaced
+    when the worker's environment variables changed since it started (a fresh kernel would inherit
+    the new values: a caller that runs notebooks here with another ``ZHENGSHOU_CACHE_DIR``).
 
 Lifetime
     A kernel belongs to the thread that started it (a Dask worker with several threads gets one
@@ -332,6 +334,7 @@ class WarmKernel:
         self.km: Any = None
         self.kc: Any = None
         self._ipc_dir: str | None = None
+        self._environ: dict[str, str] = {}
         #: How many kernels this object has started (a replaced kernel counts).
         self.started = 0
 
@@ -357,6 +360,7 @@ class WarmKernel:
         self.km = KernelManager(
             kernel_name=self.kernel_name, transport="ipc", ip=f"{self._ipc_dir}/k"
         )
+        self._environ = dict(os.environ)
         self.km.start_kernel(extra_arguments=[_HISTORY_ARGUMENT], cwd=cwd)
         self.started += 1
         self.runs = 0
@@ -374,9 +378,15 @@ class WarmKernel:
         )
 
     def prepare(self, cwd: str) -> None:
-        """Make the kernel ready for the next run in ``cwd``: start (or replace) it when needed,
-        else reset it to its clean state."""
-        if self.km is None or self.runs >= self.max_runs or not self.alive():
+        """Make the kernel ready for the next run in ``cwd``: start (or replace) it when needed
+        (none yet, dead, used up, or this process's environment changed since it started), then
+        reset it to its clean state."""
+        if (
+            self.km is None
+            or self.runs >= self.max_runs
+            or not self.alive()
+            or dict(os.environ) != self._environ  # a fresh kernel would inherit the new values
+        ):
             self.start(cwd)
         self._silent(
             "__import__('zhengshou_analysis.report.kernels', fromlist=['_'])"
