@@ -122,6 +122,7 @@ def snapshot_kernel_state() -> None:
     the display formatters.
     """
     global _SNAPSHOT
+    import gc
     import sys
     import warnings
 
@@ -152,6 +153,10 @@ def snapshot_kernel_state() -> None:
         "active_types": list(shell.display_formatter.active_types),
         "plain_precision": shell.display_formatter.formatters["text/plain"].float_precision,
     }
+    # the warm-up's objects (modules, mostly) live as long as the kernel: keep them out of every
+    # later collection (IPython's reset collects in full; this makes that 0.1-0.4 s cheaper)
+    gc.collect()
+    gc.freeze()
 
 
 def reset_kernel_state(cwd: str) -> None:
@@ -163,7 +168,6 @@ def reset_kernel_state(cwd: str) -> None:
     cwd
         The working directory of the run (the notebook's folder).
     """
-    import gc
     import random
     import sys
     import warnings
@@ -208,7 +212,6 @@ def reset_kernel_state(cwd: str) -> None:
     display.active_types = list(snap["active_types"])
     display.formatters["text/plain"].float_precision = snap["plain_precision"]
     _clear_package_caches()
-    gc.collect()
 
 
 def _same(a: Any, b: Any) -> bool:
