@@ -22,8 +22,9 @@ What workers need, and why
   server, the reports folder must be shared for people to read anyway, and one shared path keeps
   a single copy to audit. The batch checks first that every worker sees the same raw files
   (their fingerprint) and can write the staging folder, and names the worker that cannot.
-* **One thread per worker process** (``dask worker --nthreads 1 --nworkers N``): each run starts
-  its own kernel and uses a core; threads would share the worker's kernel.
+* **One thread per worker process** (``dask worker --nthreads 1 --nworkers N``): a run keeps a
+  core busy. Each thread of a worker keeps its own warm kernel (:mod:`.kernels`), so threads never
+  share one, but two threads of one process share its memory and the Python's import lock.
 
 A worker that dies mid-run (killed, out of memory, a machine switched off) loses no report: its
 run is started again on another worker by the scheduler (up to ``distributed.scheduler.

@@ -65,6 +65,7 @@ from typing import Any, Literal
 import psutil
 
 from ..exceptions import ParameterError
+from .kernels import shutdown_thread_kernel
 from .runs import RunResult, RunTask, execute_run, prepare_worker
 
 __all__ = ["START_METHOD_ENV", "FigureJob", "Progress", "execute_tasks", "start_method"]
@@ -79,6 +80,7 @@ _COST = {"00_overview": 3, "30_funding": 3, "50_delivery": 2, "40_transition_fee
 WORKER_PRELOAD = [
     "zhengshou_analysis.report.batch",
     "zhengshou_analysis.report.runs",
+    "zhengshou_analysis.report.kernels",
     "zhengshou_analysis.report.pages",
     "papermill",
     "nbconvert",
@@ -220,8 +222,11 @@ def execute_tasks(
             execute_on_cluster(tasks, figure_jobs, scheduler=scheduler, done=done)
         elif workers == 1:
             prepare_worker()
-            for t in tasks:
-                done(execute_run(t))
+            try:
+                for t in tasks:
+                    done(execute_run(t))
+            finally:  # the warm kernel of these runs ends with them (this process goes on)
+                shutdown_thread_kernel()
             for function, args in figure_jobs:
                 try:
                     function(*args)

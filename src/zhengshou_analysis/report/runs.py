@@ -191,6 +191,10 @@ def run_key(data_fp: str, nb_path: Path, parameters: dict) -> str:
     return h.hexdigest()[:24]
 
 
+#: Seconds a notebook cell may run before the run fails.
+_EXECUTION_SECONDS = 900
+
+
 class _QuietClientGC(logging.Filter):
     """Drop the one harmless warning of a kernel client garbage-collected after its kernel stopped."""
 
@@ -230,7 +234,8 @@ def execute_run(task: RunTask) -> RunResult:
 
 
 def _papermill(task: RunTask) -> tuple[Path, str | None]:
-    """Execute ``task``'s notebook in a fresh kernel into a temporary file in its output folder.
+    """Execute ``task``'s notebook into a temporary file in its output folder, in the worker's warm
+    kernel (:mod:`.kernels`) or, with ``$ZHENGSHOU_WARM_KERNELS=0``, in a fresh kernel.
 
     Returns
     -------
@@ -241,14 +246,40 @@ def _papermill(task: RunTask) -> tuple[Path, str | None]:
     """
     import papermill as pm
 
+    from .kernels import execute_in_warm_kernel, warm_kernels_enabled
+
     out = Path(task.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=out, prefix=f".{task.notebook}.", suffix=".ipynb")
     os.close(fd)
     tmp_nb = Path(tmp_name)
-    # IPC transport: no TCP port to race for between parallel kernels, and no plain-TCP warning
+    cwd = str(Path(task.source).parent)
+    try:
+        if warm_kernels_enabled():
+            execute_in_warm_kernel(
+                task.source,
+                str(tmp_nb),
+                parameters=task.parameters,
+                cwd=cwd,
+                kernel_name=KERNEL_NAME,
+                execution_timeout=_EXECUTION_SECONDS,
+            )
+        else:
+            _papermill_fresh_kernel(task, tmp_nb, cwd)
+    except pm.PapermillExecutionError as exc:
+        return tmp_nb, f"{exc.ename}: {exc.evalue}"
+    except Exception as exc:  # noqa: BLE001 - a kernel that dies must not stop the batch
+        return tmp_nb, f"{type(exc).__name__}: {exc}"
+    return tmp_nb, None
+
+
+def _papermill_fresh_kernel(task: RunTask, tmp_nb: Path, cwd: str) -> None:
+    """Execute ``task``'s notebook into ``tmp_nb`` in a kernel started for it and stopped after it
+    (``$ZHENGSHOU_WARM_KERNELS=0``); raises as papermill does."""
+    import papermill as pm
     from jupyter_client.manager import KernelManager
 
+    # IPC transport: no TCP port to race for between parallel kernels, and no plain-TCP warning
     ipc_dir = tempfile.mkdtemp(prefix="zs-kernel-")
     km = KernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=f"{ipc_dir}/k")
     try:
@@ -259,22 +290,17 @@ def _papermill(task: RunTask) -> tuple[Path, str | None]:
             kernel_name=KERNEL_NAME,
             progress_bar=False,
             log_output=False,
-            cwd=str(Path(task.source).parent),
+            cwd=cwd,
             start_timeout=120,
-            execution_timeout=900,
+            execution_timeout=_EXECUTION_SECONDS,
             km=km,
         )
-    except pm.PapermillExecutionError as exc:
-        return tmp_nb, f"{exc.ename}: {exc.evalue}"
-    except Exception as exc:  # noqa: BLE001 - a kernel that dies must not stop the batch
-        return tmp_nb, f"{type(exc).__name__}: {exc}"
     finally:
         # nbclient does not own a kernel manager it was given: stop the kernel here
         if km.has_kernel:
             km.shutdown_kernel(now=True)
         km.cleanup_resources()
         shutil.rmtree(ipc_dir, ignore_errors=True)
-    return tmp_nb, None
 
 
 def _keep_failed(
