@@ -544,19 +544,28 @@ def test_the_brief_fits_one_page(demo_june, brief_bytes, tmp_path):
     assert shown >= 4
     sec = doc.sections[0]
     assert (round(sec.page_height.mm), round(sec.page_width.mm)) == (297, 210)
-    if shutil.which("soffice") and shutil.which("pdfinfo"):  # not in CI: a check where present
-        path = tmp_path / "brief.docx"
-        path.write_bytes(brief_bytes)
-        subprocess.run(
-            ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
-            check=True,
-            capture_output=True,
-            timeout=180,
-        )
-        info = subprocess.run(
-            ["pdfinfo", str(tmp_path / "brief.pdf")], check=True, capture_output=True, text=True
-        ).stdout
-        assert re.search(r"^Pages:\s+1$", info, re.MULTILINE), info
+
+
+def test_the_brief_prints_on_one_page_in_libreoffice(brief_bytes, tmp_path):
+    """LibreOffice lays the brief out on one A4 page (where LibreOffice Writer and poppler are
+    installed; a LibreOffice without Writer cannot open .docx and is said so)."""
+    if not (shutil.which("soffice") and shutil.which("pdfinfo")):
+        pytest.skip("LibreOffice (soffice) or poppler (pdfinfo) is not installed")
+    path = tmp_path / "brief.docx"
+    path.write_bytes(brief_bytes)
+    proc = subprocess.run(
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    pdf = tmp_path / "brief.pdf"
+    if not pdf.exists() and "could not be loaded" in proc.stdout + proc.stderr:
+        pytest.skip("this LibreOffice cannot open .docx (libreoffice-writer is not installed)")
+    assert pdf.exists(), proc.stdout + proc.stderr
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.MULTILINE), info
 
 
 def test_the_brief_has_the_demo_label_and_no_personal_data(demo_june, brief_bytes):
