@@ -32,6 +32,13 @@ from .funding import (
     compute_agreement_balances,
     project_attributes,
 )
+from .modelstore import (
+    active_store,
+    derive_key,
+    known_at_key,
+    stored_property,
+    tables_content_key,
+)
 from .progress import compute_blocked_mu, compute_progress
 from .registry import FIGURES, Figure, definitions
 from .sites import BuildTimeKM, fit_build_time_km, site_status_of, waiting_households
@@ -138,6 +145,11 @@ class Analysis:
         Forecast settings: horizon after ``as_of`` (months), the seed of every simulation, the
         number of simulated paths, and the scenario set (default: the one declared set,
         :data:`~zhengshou_analysis.forecast.scenarios.DEFAULT_SCENARIOS`).
+    tables_key
+        A content key of ``tables`` (any string that differs whenever their content does, e.g.
+        :attr:`~zhengshou_analysis.report.session.Report.tables_key`; for tables already cut at
+        a date, :func:`~.modelstore.known_at_key`), used only when a batch shares fitted models
+        through a :mod:`~.modelstore`; ``None``: hashed from the tables then.
 
     Raises
     ------
@@ -148,7 +160,9 @@ class Analysis:
     Notes
     -----
     Attributes are computed on first use and cached (``functools.cached_property``); the object
-    is meant to be read, never changed.
+    is meant to be read, never changed. The models and forecasts (``stored_property``) are also
+    shared between the processes of a batch when it provides a model store
+    (:mod:`~.modelstore`): computed by the first run that needs them, read by the others.
     """
 
     def __init__(
@@ -162,6 +176,7 @@ class Analysis:
         seed: int = 2021,
         n_paths: int = DEFAULT_N_PATHS,
         scenarios: Sequence[Scenario] | None = None,
+        tables_key: str | None = None,
     ) -> None:
         self.year = int(year)
         self.as_of = resolve_as_of(as_of, year)
@@ -176,6 +191,7 @@ class Analysis:
             cut_tables_at(tables, self.as_of)
         )
         check_period_has_rows(self.tables, year=self.year, as_of=self.as_of)
+        self._input_key = tables_key
 
     @classmethod
     def from_profile(
@@ -213,6 +229,43 @@ class Analysis:
 
     def __repr__(self) -> str:
         return f"Analysis(year={self.year}, as_of={self.as_of.date()}, policy={self.policy!r})"
+
+    @cached_property
+    def tables_key(self) -> str | None:
+        """The content key of :attr:`tables` (the tables as known at ``as_of``).
+
+        The key given for the input tables and ``as_of`` (:func:`~.modelstore.known_at_key`:
+        the same for the tables of one date whichever later tables they were cut from); without
+        one, hashed from every value, and only while a model store is active (else ``None``:
+        nothing needs it).
+        """
+        if self._input_key is not None:
+            return known_at_key(self._input_key, self.as_of)
+        if active_store() is None:
+            return None
+        return known_at_key(tables_content_key(self.tables), self.as_of)
+
+    @property
+    def store_key(self) -> str | None:
+        """The content key of this context's models in a model store: the tables' key, the
+        year, the reporting date, the policy, the forecast settings and the package source
+        (``None`` without a tables key)."""
+        from ..ledger.store import code_fingerprint
+
+        if self.tables_key is None:
+            return None
+        return derive_key(
+            "Analysis",
+            self.tables_key,
+            self.year,
+            self.as_of.isoformat(),
+            repr(self.policy),
+            self.horizon_months,
+            self.seed,
+            self.n_paths,
+            repr(self.scenarios),
+            code_fingerprint(),
+        )
 
     @property
     def missing(self) -> list[str]:
@@ -270,7 +323,7 @@ class Analysis:
         """Per site started by ``as_of``, with the households waiting for it."""
         return site_status_of(self.tables["sites"], self.as_of, self.waiting)
 
-    @cached_property
+    @stored_property
     def km(self) -> BuildTimeKM:
         """The Kaplan–Meier curve of build months (fitted once)."""
         return fit_build_time_km(self.site_status)
@@ -375,7 +428,7 @@ class Analysis:
     # ---------------------------------------------------------------------------------------------
     # models and forecasts, each fitted once
 
-    @cached_property
+    @stored_property
     def delivery_model(self) -> DeliveryModel:
         """Build-time distribution (KM body + parametric tail) and the sites to forecast (once)."""
         from ..forecast import fit_delivery_model
@@ -384,7 +437,7 @@ class Analysis:
             self.tables["sites"], as_of=self.as_of, status=self.site_status, km=self.km
         )
 
-    @cached_property
+    @stored_property
     def survival(self) -> ForecastResult:
         """Kaplan–Meier analysis of build time with log-rank and Cox statements (page 50)."""
         from ..forecast import compute_delivery_survival
@@ -393,7 +446,7 @@ class Analysis:
             self.tables["sites"], as_of=self.as_of, status=self.site_status, km=self.km
         )
 
-    @cached_property
+    @stored_property
     def delivery_forecast(self) -> ForecastResult:
         """P50/P90 delivery dates of every site not delivered by ``as_of``."""
         from ..forecast import forecast_site_delivery
@@ -405,14 +458,14 @@ class Analysis:
             model=self.delivery_model,
         )
 
-    @cached_property
+    @stored_property
     def inflow_model(self) -> InflowModel:
         """The inflow model chosen by the back-test, fitted once."""
         from ..forecast import fit_inflow_model
 
         return fit_inflow_model(self.tables["funding"], as_of=self.as_of)
 
-    @cached_property
+    @stored_property
     def inflows(self) -> ForecastResult:
         """Simulated monthly inflows over the horizon (from :attr:`inflow_model`)."""
         from ..forecast import forecast_inflows
@@ -426,7 +479,7 @@ class Analysis:
             model=self.inflow_model,
         )
 
-    @cached_property
+    @stored_property
     def gap(self) -> ForecastResult:
         """The funding gap at the horizon, every scenario of the one scenario set side by side."""
         from ..forecast import forecast_funding_gap
@@ -446,7 +499,7 @@ class Analysis:
             transition_fees=self.households,
         )
 
-    @cached_property
+    @stored_property
     def fee_forecast(self) -> ForecastResult:
         """Transitional fees over the horizon per household, site and 片区 (baseline)."""
         from ..forecast import simulate_transition_fees
@@ -482,7 +535,7 @@ class Analysis:
             survival=self.survival,
         )
 
-    @cached_property
+    @stored_property
     def review(self) -> ForecastReview:
         """Forecast review (预测回顾): past forecasts whose horizon is over, against what happened.
 
@@ -498,9 +551,10 @@ class Analysis:
             policy=self.policy,
             seed=self.seed,
             frequency=self._review_frequency,
+            tables_key=self.tables_key,
         )
 
-    @cached_property
+    @stored_property
     def previous_forecast(self) -> pd.DataFrame:
         """The previous run's forecast (one period earlier) to set beside this one.
 
@@ -518,6 +572,7 @@ class Analysis:
             policy=self.policy,
             seed=self.seed,
             frequency=self._review_frequency,
+            tables_key=self.tables_key,
         )
 
     @property
@@ -562,6 +617,7 @@ class Analysis:
                 seed=self.seed,
                 n_paths=self.n_paths,
                 scenarios=self.scenarios,
+                tables_key=self.tables_key,
             )
         except EmptyPeriodError:
             log.info("no ledger rows in the period of %s: nothing to compare with", ts.date())

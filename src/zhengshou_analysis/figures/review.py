@@ -210,6 +210,7 @@ class _Settings:
     horizon_months: int
     seed: int
     n_paths: int
+    tables_key: str | None = None  # of the tables the origins are cut from (a model store's key)
 
 
 def _analysis_at(
@@ -227,6 +228,7 @@ def _analysis_at(
         seed=settings.seed,
         n_paths=settings.n_paths,
         scenarios=(Scenario("baseline"),),
+        tables_key=settings.tables_key,  # cut at the origin: its own key (modelstore.known_at_key)
     )
 
 
@@ -375,6 +377,7 @@ def review_forecasts(
     n_paths: int = REVIEW_N_PATHS,
     frequency: Frequency = "year",
     origins: Sequence[pd.Timestamp] | None = None,
+    tables_key: str | None = None,
 ) -> ForecastReview:
     """Re-make every past forecast whose horizon is observed and score it against what happened.
 
@@ -394,6 +397,10 @@ def review_forecasts(
         ``"year"`` (year-ends) or ``"month"`` (month-ends) origins.
     origins
         The origins to review (default :func:`review_origins`).
+    tables_key
+        A content key of ``tables`` (:attr:`Analysis.tables_key`): the forecast of each origin
+        is then shared through a batch's model store (:mod:`~.modelstore`), so that the reviews
+        of neighbouring periods make each past forecast once.
 
     Returns
     -------
@@ -412,7 +419,7 @@ def review_forecasts(
     baseline_info: dict[str, Any] = {}
     known_sites = tables["sites"]
     done: list[pd.Timestamp] = []
-    settings = _Settings(policy, h, int(seed), int(n_paths))
+    settings = _Settings(policy, h, int(seed), int(n_paths), tables_key)
     made: dict[pd.Timestamp, Analysis] = {}
     for origin in origins:
         try:
@@ -479,6 +486,7 @@ def previous_forecast(
     seed: int = 2021,
     n_paths: int = REVIEW_N_PATHS,
     frequency: Frequency = "year",
+    tables_key: str | None = None,
 ) -> pd.DataFrame:
     """The previous run's forecast (one period before ``as_of``), to set beside this one.
 
@@ -486,7 +494,7 @@ def previous_forecast(
     ----------
     tables
         Canonical tables as known at ``as_of``; cut at the previous origin here.
-    as_of, horizon_months, policy, seed, n_paths, frequency
+    as_of, horizon_months, policy, seed, n_paths, frequency, tables_key
         As for :func:`review_forecasts`.
 
     Returns
@@ -497,7 +505,7 @@ def previous_forecast(
         and ``prob_gap_closed`` (the full gap) on every row; empty when no forecast could be made
         then.
     """
-    settings = _Settings(policy, int(horizon_months), int(seed), int(n_paths))
+    settings = _Settings(policy, int(horizon_months), int(seed), int(n_paths), tables_key)
     return _previous_forecast(tables, as_of, frequency, settings, {})
 
 

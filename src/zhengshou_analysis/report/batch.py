@@ -95,6 +95,9 @@ log = logging.getLogger(__name__)
 
 #: The prefix of a batch's staging folder in the reports folder (then its PID and ``-…``).
 _STAGING = ".staging-"
+#: The batch's model store, inside its staging folder (removed with it): the fitted models and
+#: forecasts its runs share (:mod:`~zhengshou_analysis.figures.modelstore`).
+_MODEL_STORE = ".models"
 
 #: The writer of each office file (``index.OFFICE_FILES``, ``index.MONTHLY_OFFICE_FILES``): the
 #: module of ``report`` and its function ``(rep, path) -> None``, imported in the worker.
@@ -199,6 +202,7 @@ class _FigureJob(NamedTuple):
     horizon: int
     folder: str
     profile_path: str = ""
+    model_store: str = ""
 
 
 @dataclass
@@ -585,6 +589,7 @@ def _plan(inputs: _Inputs, out: Path, stage: Path, *, force: bool) -> _Plan:
                     inputs.horizon_months,
                     str(stage / period.folder),
                     inputs.profile_path,
+                    str(stage / _MODEL_STORE),
                 )
             )
         for name in inputs.names(period):
@@ -636,7 +641,8 @@ def _plan_run(
         )
     else:
         out_dir = str(stage / period.folder)
-        plan.tasks.append(RunTask(period, name, str(src), out_dir, params, key, inputs.demo))
+        store = str(stage / _MODEL_STORE)
+        plan.tasks.append(RunTask(period, name, str(src), out_dir, params, key, inputs.demo, store))
 
 
 def _unchanged(prev: dict, key: str, page: Path, *, force: bool) -> bool:
@@ -668,6 +674,7 @@ def _write_key_figures(
     horizon: int,
     folder: str,
     profile_path: str = "",
+    model_store: str = "",
 ) -> None:
     """Compute the figures of ``period`` and write ``key_figures.json`` and its office files.
 
@@ -678,28 +685,32 @@ def _write_key_figures(
     files, so they carry the same numbers and the forecasts are fitted once: a year's work
     summary and workbook, a month's one-page 调度简报 (``officedoc.write_dispatch_docx``), into
     ``folder`` (the batch's staging folder of the period; :func:`_commit_staged` moves them).
+    The models come from the batch's ``model_store`` when a notebook run of the period has
+    fitted them already (and are put there for the runs still to come).
     """
     from ..figures.keyfile import key_figures_json
+    from ..figures.modelstore import using_store
     from ..figures.year import compute_period_figures
     from .session import load_report
 
-    rep = load_report(
-        data_dir,
-        period=period,
-        horizon_months=horizon,
-        seed=seed,
-        profile_path=profile_path,
-    )
-    figures = compute_period_figures(  # from the context the office files use: one fit
-        rep.tables, period=period, profile=rep.profile, analysis=rep.analysis
-    )
-    out = Path(folder)
-    atomic_write_text(out / "key_figures.json", key_figures_json(figures))
-    names = _office_file_names(rep.office, period)
-    for (kind, _suffix, _), name in zip(office_files_of(period.kind), names, strict=True):
-        module, function = _OFFICE_WRITERS[kind]
-        writer = getattr(importlib.import_module(f".{module}", __package__), function)
-        writer(rep, out / name)
+    with using_store(model_store):
+        rep = load_report(
+            data_dir,
+            period=period,
+            horizon_months=horizon,
+            seed=seed,
+            profile_path=profile_path,
+        )
+        figures = compute_period_figures(  # from the context the office files use: one fit
+            rep.tables, period=period, profile=rep.profile, analysis=rep.analysis
+        )
+        out = Path(folder)
+        atomic_write_text(out / "key_figures.json", key_figures_json(figures))
+        names = _office_file_names(rep.office, period)
+        for (kind, _suffix, _), name in zip(office_files_of(period.kind), names, strict=True):
+            module, function = _OFFICE_WRITERS[kind]
+            writer = getattr(importlib.import_module(f".{module}", __package__), function)
+            writer(rep, out / name)
 
 
 class _StagedWriteFailed(Exception):

@@ -199,8 +199,11 @@ def execute_tasks(
     """
     mode = _progress_mode(progress)
     method = _resolve_start_method(start_method)
-    # longest first (the overview and funding notebooks fit models), key figures fill the gaps
-    tasks = sorted(tasks, key=lambda t: -_COST.get(t.notebook, 1))
+    # longest first (the overview and funding notebooks fit models), key figures fill the gaps;
+    # a notebook's runs for every period before the next notebook, so that the workers start on
+    # different periods: each fits its period's models once into the batch's model store
+    # (figures.modelstore) instead of one waiting for the other's, and later runs read them
+    tasks = sorted(tasks, key=lambda t: (-_COST.get(t.notebook, 1), t.notebook))
     results: list[RunResult] = []
     if not tasks and not figure_jobs:
         return results

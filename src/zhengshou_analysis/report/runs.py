@@ -94,6 +94,10 @@ class RunTask:
     parameters: dict
     run_key: str
     demo: bool
+    #: The batch's model store (:mod:`~zhengshou_analysis.figures.modelstore`; ``""``: none): the
+    #: run's kernel reads the period's fitted models there. Not a notebook parameter, not in the
+    #: run key: it changes how fast a page is made, never what it shows.
+    model_store: str = ""
 
 
 #: Notebook parameters that every run has (the others are a batch's extra parameters).
@@ -224,8 +228,11 @@ def execute_run(task: RunTask) -> RunResult:
         ``ok`` with the rendered page (its font slot still open: the batch embeds one font for
         all pages and writes them), or ``failed`` with the error.
     """
+    from ..figures.modelstore import using_store
+
     started = time.perf_counter()
-    tmp_nb, error = _papermill(task)
+    with using_store(task.model_store):  # the kernel inherits it when it starts
+        tmp_nb, error = _papermill(task)
     seconds = time.perf_counter() - started
     finished = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     if error is not None:

@@ -83,6 +83,28 @@ class Report:
         return self.ledgers.tables
 
     @cached_property
+    def tables_key(self) -> str | None:
+        """The content key of :attr:`tables`: the SHA-256 of every raw file the cleaner read (from
+        its manifest), the raw folder, the office profile and the package source, which together
+        decide the cleaned tables. It lets the runs of a batch share the period's fitted models
+        (:mod:`~zhengshou_analysis.figures.modelstore`) without hashing the tables. ``None`` when
+        the manifest does not list every input with its SHA-256 (tables not from the cleaner)."""
+        from ..figures.modelstore import derive_key
+        from ..ledger.store import code_fingerprint
+
+        listed = self.ledgers.manifest.get("inputs")
+        if not listed or not all(isinstance(i, dict) and i.get("sha256") for i in listed):
+            return None
+        inputs = sorted((str(i.get("file")), str(i["sha256"])) for i in listed)
+        return derive_key(
+            "cleaned ledgers",
+            inputs,
+            self.ledgers.manifest.get("raw_dir"),
+            self.profile.fingerprint,
+            code_fingerprint(),
+        )
+
+    @cached_property
     def analysis(self) -> Analysis:
         """The analysis context of the reporting period (computed once, shared by the page)."""
         return Analysis(
@@ -93,6 +115,7 @@ class Report:
             horizon_months=self.horizon_months,
             seed=self.seed,
             scenarios=self.profile.scenarios,
+            tables_key=self.tables_key,
         )
 
     @cached_property
