@@ -25,7 +25,12 @@ from zhengshou_analysis.periods import Period
 from zhengshou_analysis.report import engine
 from zhengshou_analysis.report.batch import run_batch
 from zhengshou_analysis.report.catalog import NOTEBOOKS
-from zhengshou_analysis.report.engine import START_METHOD_ENV, execute_tasks, start_method
+from zhengshou_analysis.report.engine import (
+    START_METHOD_ENV,
+    execute_tasks,
+    start_method,
+    submission_order,
+)
 from zhengshou_analysis.report.runs import RunTask
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -223,3 +228,15 @@ def test_the_cli_batch_piped_prints_one_line_per_finished_report(tmp_path):
     assert {m["status"] for m in matches} == {"ok"}
     assert sorted(int(m["n"]) for m in matches) == list(range(1, len(NOTEBOOKS) + 1))
     assert "\r" not in done.stderr  # no bar redrawn into a log
+
+
+def test_the_pool_takes_key_figures_after_the_model_fitting_pages_and_before_the_light_ones():
+    def task(name: str, year: int) -> RunTask:
+        return RunTask(Period.year_end(year), name, f"{name}.ipynb", "out", {}, "k", False)
+
+    tasks = [task("00_overview", 2021), task("30_funding", 2021), task("20_progress", 2021)]
+    job = (print, ("key figures of 2021",))
+    order = submission_order(tasks, [job])
+    assert order == [tasks[0], tasks[1], job, tasks[2]]
+    assert submission_order([], [job]) == [job]
+    assert submission_order(tasks[2:], []) == tasks[2:]

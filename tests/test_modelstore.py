@@ -7,6 +7,7 @@ a run that died, a damaged file or a store that cannot be written never stops a 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -320,3 +321,54 @@ def test_a_report_keys_its_tables_by_the_raw_files_profile_and_code():
     # a manifest without every input's SHA-256 (tables not from the cleaner): no key
     bare = dataclasses.replace(rep.ledgers, manifest={"inputs": [{"file": "a.csv"}]})
     assert dataclasses.replace(rep, ledgers=bare).tables_key is None
+
+
+@pytest.mark.slow
+def test_a_page_made_with_the_store_is_the_page_made_without_it(tmp_path):
+    """The funding page of 2021 (inflow model, gap, review) three times in one worker: without a
+    store, filling one, reading it. The notebooks' outputs are the same; the third run read the
+    values the second one stored (none was written again)."""
+    from zhengshou_analysis.periods import Period
+    from zhengshou_analysis.report.kernels import shutdown_thread_kernel
+    from zhengshou_analysis.report.runs import RunTask, execute_run
+
+    root = Path(__file__).resolve().parents[1]
+    params = {
+        "year": 2021,
+        "as_of": "",
+        "data_dir": str(root / "data" / "demo"),
+        "seed": 2021,
+        "horizon_months": 12,
+        "profile_path": "",
+    }
+    store = tmp_path / "store"
+
+    def outputs(label: str, model_store: str) -> list:
+        out = tmp_path / label
+        task = RunTask(
+            Period.year_end(2021),
+            "30_funding",
+            str(root / "notebooks" / "30_funding.ipynb"),
+            str(out),
+            params,
+            "key",
+            True,
+            model_store,
+        )
+        r = execute_run(task)
+        assert r.status == "ok", r.error
+        nb = json.loads((out / r.ipynb).read_text(encoding="utf-8"))
+        return [c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code"]
+
+    try:
+        plain = outputs("plain", "")
+        filled = outputs("filled", str(store))
+        written = {p.name: p.stat().st_mtime_ns for p in store.iterdir()}
+        read = outputs("read", str(store))
+    finally:
+        shutdown_thread_kernel()
+    assert written, "the run with a store stored its models"
+    assert {p.name: p.stat().st_mtime_ns for p in store.iterdir()} == written
+    assert filled == plain
+    assert read == plain
+    assert MODEL_STORE_ENV not in os.environ  # the batch process is left as it was

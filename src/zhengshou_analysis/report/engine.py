@@ -68,12 +68,24 @@ from ..exceptions import ParameterError
 from .kernels import shutdown_thread_kernel
 from .runs import RunResult, RunTask, execute_run, prepare_worker
 
-__all__ = ["START_METHOD_ENV", "FigureJob", "Progress", "execute_tasks", "start_method"]
+__all__ = [
+    "START_METHOD_ENV",
+    "FigureJob",
+    "Progress",
+    "execute_tasks",
+    "start_method",
+    "submission_order",
+]
 
 log = logging.getLogger(__name__)
 
 #: Relative cost of the notebooks (the ones that fit forecast models run longest).
 _COST = {"00_overview": 3, "30_funding": 3, "50_delivery": 2, "40_transition_fees": 2}
+#: The pool takes the other jobs (a period's key figures and office files) after the runs of at
+#: least this cost: those fit the period's models into the batch's model store, after which the
+#: key figures and office files (5–10 s: the work summary, the workbook) take longer than a light
+#: page, so they go before the light pages (longest first) and the batch does not end on them.
+_JOBS_AFTER_COST = 3
 
 #: Imported once by the forkserver, so that every worker starts with them loaded (the local pool's
 #: and a ``local:N`` cluster's, :mod:`.cluster`).
@@ -321,9 +333,17 @@ def _execute_in_pool(
         initargs=(me.pid, me.create_time()),
     )
     try:
-        runs = {pool.submit(execute_run, t): t for t in tasks}
-        pending: set[Future[Any]] = set(runs)
-        pending.update(pool.submit(function, *args) for function, args in figure_jobs)
+        runs: dict[Future[Any], RunTask] = {}
+        pending: set[Future[Any]] = set()
+        for item in submission_order(tasks, figure_jobs):  # the pool starts them in this order
+            fut: Future[Any]
+            if isinstance(item, RunTask):
+                fut = pool.submit(execute_run, item)
+                runs[fut] = item
+            else:
+                function, args = item
+                fut = pool.submit(function, *args)
+            pending.add(fut)
         while pending:
             # a timeout, so that Ctrl-C is seen on Windows too (a plain wait is not interrupted)
             finished, pending = wait(pending, timeout=_WATCH_SECONDS, return_when=FIRST_COMPLETED)
@@ -340,6 +360,29 @@ def _execute_in_pool(
     leftovers = _pool_processes(pool, workers=False)
     pool.shutdown(wait=True)
     _kill([p for p in leftovers if _is_alive(p)])
+
+
+def submission_order(
+    tasks: list[RunTask], figure_jobs: list[FigureJob]
+) -> list[RunTask | FigureJob]:
+    """The order in which a pool is handed the runs and the other jobs.
+
+    Parameters
+    ----------
+    tasks
+        The runs, longest first (as :func:`execute_tasks` sorts them).
+    figure_jobs
+        The other jobs (a period's key figures and office files).
+
+    Returns
+    -------
+    list
+        The runs of cost at least :data:`_JOBS_AFTER_COST` (the pages that fit the models), then
+        the other jobs, then the lighter runs.
+    """
+    first = [t for t in tasks if _COST.get(t.notebook, 1) >= _JOBS_AFTER_COST]
+    rest = [t for t in tasks if _COST.get(t.notebook, 1) < _JOBS_AFTER_COST]
+    return [*first, *figure_jobs, *rest]
 
 
 def _result_of(fut: Future[RunResult], task: RunTask) -> RunResult:
