@@ -141,6 +141,34 @@ def test_parse_years():
         parse_years("2021-2019", [])
 
 
+def test_what_the_quick_answer_imports_is_free_of_pandas():
+    modules = [
+        "zhengshou_analysis.cli",
+        "zhengshou_analysis.profile",
+        "zhengshou_analysis.ledger.store",
+        "zhengshou_analysis.report.batchkey",
+        "zhengshou_analysis.report.districts",
+    ]
+    script = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}:\n"
+        "    importlib.import_module(m)\n"
+        "from zhengshou_analysis.profile import load_profile\n"
+        f"load_profile(raw_dir={str(ROOT / 'data' / 'demo')!r})\n"
+        "print(sorted(m for m in ('pandas', 'numpy', 'pyarrow') if m in sys.modules))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (proc.returncode, proc.stdout) == (0, "[]\n"), proc.stderr
+
+
 @pytest.mark.slow
 def test_only_a_batch_with_nothing_to_do_is_recorded(folder):
     assert folder.first.code == 0, folder.first
