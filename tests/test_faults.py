@@ -25,6 +25,7 @@ from zhengshou_analysis.exceptions import InputChangedError, OutputError
 from zhengshou_analysis.ledger import outputs as clean_outputs
 from zhengshou_analysis.ledger import store
 from zhengshou_analysis.ledger.clean import clean_ledgers, write_clean_outputs
+from zhengshou_analysis.report.batchkey import RECORD_NAME
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
@@ -53,7 +54,7 @@ def _no_temporaries(folder: Path) -> list[str]:
     """Temporary files or folders a failed run would leave (staging, ``.x.tmp``, ``.x.ipynb``)."""
     left = []
     for p in folder.rglob(".*"):
-        if p.name in (".zhengshou.lock", ".index_key"):
+        if p.name in (".zhengshou.lock", ".index_key", RECORD_NAME):  # state, not leftovers
             continue
         left.append(str(p))
     return left

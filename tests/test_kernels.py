@@ -19,6 +19,7 @@ import nbformat
 import papermill as pm
 import psutil
 import pytest
+from procs import kernel_processes
 
 from zhengshou_analysis.periods import Period
 from zhengshou_analysis.report import kernels
@@ -221,17 +222,6 @@ def test_a_changed_environment_gets_a_kernel_that_sees_it(tmp_path, warm, one_ce
     ]
 
 
-def _kernels_of(process: psutil.Process) -> list[psutil.Process]:
-    found = []
-    for p in process.children(recursive=True):
-        try:
-            if "ipykernel_launcher" in " ".join(p.cmdline()):
-                found.append(p)
-        except psutil.NoSuchProcess:
-            continue
-    return found
-
-
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_runs_share_their_worker_s_kernel_and_no_kernel_outlives_the_batch(
     tmp_path, one_cell, jobs
@@ -250,7 +240,7 @@ def test_runs_share_their_worker_s_kernel_and_no_kernel_outlives_the_batch(
     workers = {worker for _, worker in pids}
     assert len(workers) <= jobs
     assert len({kernel for kernel, _ in pids}) == len(workers)  # one kernel per worker
-    assert not _kernels_of(psutil.Process())
+    assert not kernel_processes(psutil.Process().children(recursive=True))
 
 
 # --- the report notebooks and the batch on the demo ledgers ------------------------------------------

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from procs import kernel_processes
 
 import zhengshou_analysis
 from zhengshou_analysis.report.catalog import NOTEBOOKS
@@ -51,17 +52,6 @@ def _start_batch(
     return proc, log
 
 
-def _kernels(processes: list[psutil.Process]) -> list[psutil.Process]:
-    found = []
-    for p in processes:
-        try:
-            if "ipykernel_launcher" in " ".join(p.cmdline()):
-                found.append(p)
-        except psutil.NoSuchProcess:
-            continue
-    return found
-
-
 def _descendants_once_two_workers_run_kernels(
     proc: subprocess.Popen, log: Path
 ) -> list[psutil.Process]:
@@ -72,7 +62,7 @@ def _descendants_once_two_workers_run_kernels(
         assert proc.poll() is None, f"the batch ended early:\n{log.read_text(errors='replace')}"
         try:
             descendants = batch.children(recursive=True)
-            workers = {k.ppid() for k in _kernels(descendants)}
+            workers = {k.ppid() for k in kernel_processes(descendants)}
         except psutil.NoSuchProcess:
             continue
         if len(workers) >= 2:
@@ -121,7 +111,7 @@ def test_a_killed_batch_leaves_no_process(tmp_path):
     proc, log = _start_batch(tmp_path)
     recorded = _descendants_once_two_workers_run_kernels(proc, log)
     try:
-        assert len(_kernels(recorded)) >= 2
+        assert len(kernel_processes(recorded)) >= 2
         proc.kill()  # SIGKILL (TerminateProcess on Windows): no handler of the batch runs
         proc.wait()
         left = _left_after(recorded)
@@ -137,7 +127,7 @@ def test_a_killed_batch_on_a_local_dask_cluster_leaves_no_process(tmp_path):
     proc, log = _start_batch(tmp_path, ("--scheduler", "local:2"))
     recorded = _descendants_once_two_workers_run_kernels(proc, log)
     try:
-        assert len(_kernels(recorded)) >= 2
+        assert len(kernel_processes(recorded)) >= 2
         proc.kill()
         proc.wait()
         left = _left_after(recorded)

@@ -15,6 +15,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ._version import __version__
 from .exceptions import (
@@ -111,29 +112,37 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
 
 def _run_reports(args: argparse.Namespace, years, months: str | None = None) -> int:
+    common: dict[str, Any] = {
+        "data_dir": args.data,
+        "out_dir": args.out,
+        "years": years,
+        "months": months,
+        "notebooks": getattr(args, "pages", None),  # zhengshou report --page
+        "as_of": getattr(args, "as_of", None),
+        "profile": args.profile_obj,
+        "wait": not args.no_wait,
+        "on_wait": _tell_waiting(args.out),
+    }
+    if not args.force:
+        from .report.batchkey import unchanged_batch
+
+        # nothing changed since the last batch that had nothing to do: its answer, at once
+        unchanged = unchanged_batch(**common)
+        if unchanged is not None:
+            _write_counts(0, unchanged.skipped, 0, unchanged.index)
+            return 0
     from .report.batch import run_batch
 
     result = run_batch(
-        data_dir=args.data,
-        out_dir=args.out,
-        years=years,
-        months=months,
-        notebooks=getattr(args, "pages", None),  # zhengshou report --page
-        as_of=getattr(args, "as_of", None),
+        **common,
         jobs=getattr(args, "jobs", None),
-        profile=args.profile_obj,
         force=args.force,
         # a bar at a terminal, one line per finished report in a log or a pipe
         progress="bar" if sys.stderr.isatty() else "lines",
-        wait=not args.no_wait,
-        on_wait=_tell_waiting(args.out),
         scheduler=getattr(args, "scheduler", None),
     )
     counts = {s: sum(r.status == s for r in result.runs) for s in ("ok", "skipped", "failed")}
-    sys.stdout.write(
-        f"{counts['ok']} reports written, {counts['skipped']} unchanged (skipped), "
-        f"{counts['failed']} failed\n报告目录 index: {result.index}\n"
-    )
+    _write_counts(counts["ok"], counts["skipped"], counts["failed"], result.index)
     for fault in result.faults:
         sys.stderr.write(f"FAILED {fault}\n")
     if result.failed or result.faults:
@@ -147,6 +156,14 @@ def _run_reports(args: argparse.Namespace, years, months: str | None = None) -> 
             )
         return 1
     return 0
+
+
+def _write_counts(ok: int, skipped: int, failed: int, index: Path | None) -> None:
+    """The batch's summary on standard output: its runs by outcome and where the index is."""
+    sys.stdout.write(
+        f"{ok} reports written, {skipped} unchanged (skipped), {failed} failed\n"
+        f"报告目录 index: {index}\n"
+    )
 
 
 def _tell_waiting(out: Path):
@@ -203,7 +220,7 @@ def _page_name(text: str) -> str:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from .report.batch import parse_years
+    from .report.batchkey import parse_years
     from .report.districts import is_data_root
 
     years = parse_years(args.years, available=[]) if args.years else None

@@ -17,11 +17,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Literal
 
 from .exceptions import ParameterError, SchemaError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "BLOCKERS",
@@ -641,6 +642,8 @@ def pandas_dtype(column: Column) -> str:
 
 def empty_table(name: str) -> pd.DataFrame:
     """An empty DataFrame with the full schema of table ``name`` (for a table with no source sheet)."""
+    import pandas as pd
+
     t = table(name)
     data = {c.name: pd.Series([], dtype=pandas_dtype(c)) for c in t.columns}
     data["origin"] = pd.Series([], dtype="str")
@@ -653,6 +656,8 @@ def empty_table(name: str) -> pd.DataFrame:
 
 def _first_bad(values: pd.Series, convert) -> tuple[object, object]:
     """The label and value of the first cell ``convert`` cannot read (for error messages)."""
+    import pandas as pd
+
     for label, v in values.items():
         try:
             convert(pd.Series([v], dtype=object))
@@ -663,6 +668,8 @@ def _first_bad(values: pd.Series, convert) -> tuple[object, object]:
 
 def _converted(df: pd.DataFrame, name: str, column: str, kind: str) -> pd.Series:
     """``df[column]`` as dates or numbers; a cell that is neither is a :class:`SchemaError`."""
+    import pandas as pd
+
     convert = pd.to_datetime if kind == "date" else pd.to_numeric
     try:
         return convert(df[column])
@@ -691,6 +698,8 @@ def _is_conformed(df: pd.DataFrame, name: str) -> bool:
     Cheap (per column, not per row): a marked frame whose dates are still dates and whose numbers
     are still numbers needs no second check.
     """
+    import pandas as pd
+
     if df.attrs.get(CONFORMED_ATTR) != name or "origin" not in df.columns:
         return False
     for c in table(name).columns:
@@ -714,6 +723,8 @@ def conform_table(df: pd.DataFrame | None, name: str) -> pd.DataFrame:
     (:class:`~zhengshou_analysis.figures.context.Analysis`) and every function it calls finds
     its input already conformed.
     """
+    import pandas as pd
+
     if df is None:
         out = empty_table(name)
         out.attrs[CONFORMED_ATTR] = name
@@ -727,6 +738,8 @@ def conform_table(df: pd.DataFrame | None, name: str) -> pd.DataFrame:
 
 def _conform_frame(df: pd.DataFrame, name: str) -> pd.DataFrame:
     """The checks and conversions of :func:`conform_table` (a new, marked frame)."""
+    import pandas as pd
+
     t = table(name)
     missing = [c for c in t.required if c not in df.columns]
     if missing:

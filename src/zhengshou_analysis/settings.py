@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .exceptions import ParameterError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "DEFAULT_AGE_BANDS_MONTHS",
@@ -142,6 +144,8 @@ DEFAULT_POLICY = Policy()
 
 def default_as_of(year: int) -> pd.Timestamp:
     """The default reporting date of ``year``: 31 December."""
+    import pandas as pd
+
     return pd.Timestamp(year=int(year), month=12, day=31)
 
 
@@ -161,6 +165,8 @@ def resolve_as_of(as_of, year: int | None = None) -> pd.Timestamp:
     ParameterError
         When ``as_of`` is not a date, or is ``None`` without a ``year``.
     """
+    import pandas as pd
+
     if as_of is None:
         if year is None:
             raise ParameterError("as_of is required (a date such as '2021-12-31')")

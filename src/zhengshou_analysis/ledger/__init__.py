@@ -19,16 +19,23 @@ The data flow, one module per step (docs/data_contract.md §1–3):
 :mod:`.quality`           summaries of the quality log for people
 ========================  ==========================================================
 
-The names below are the subpackage's public API. Importing it costs nothing extra: the package
-``zhengshou_analysis`` already imports :mod:`.clean` (and with it every step) eagerly.
+The names below are the subpackage's public API, each imported from its module on first use
+(PEP 562): importing a light module of the subpackage (:mod:`.ingest`, :mod:`.store`) does not
+import pandas and every cleaning step with it.
 """
 
-from .clean import CleanError, CleanResult, clean_ledgers
-from .findings import QUALITY_COLUMNS, REJECTED_COLUMNS
-from .ingest import RawFile, RawSheet, list_raw_files, read_raw_file
-from .names import normalize_name
-from .outputs import neutralize_formulas, write_clean_outputs
-from .store import load_ledgers
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .clean import CleanError, CleanResult, clean_ledgers
+    from .findings import QUALITY_COLUMNS, REJECTED_COLUMNS
+    from .ingest import RawFile, RawSheet, list_raw_files, read_raw_file
+    from .names import normalize_name
+    from .outputs import neutralize_formulas, write_clean_outputs
+    from .store import load_ledgers
 
 __all__ = [
     "QUALITY_COLUMNS",
@@ -45,3 +52,23 @@ __all__ = [
     "read_raw_file",
     "write_clean_outputs",
 ]
+
+#: Where each public name lives, imported on first use.
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(("CleanError", "CleanResult", "clean_ledgers"), ".clean"),
+    **dict.fromkeys(("QUALITY_COLUMNS", "REJECTED_COLUMNS"), ".findings"),
+    **dict.fromkeys(("RawFile", "RawSheet", "list_raw_files", "read_raw_file"), ".ingest"),
+    "normalize_name": ".names",
+    **dict.fromkeys(("neutralize_formulas", "write_clean_outputs"), ".outputs"),
+    "load_ledgers": ".store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A public name, imported from its module on first use (then cached in this package)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value

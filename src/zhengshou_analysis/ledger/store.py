@@ -6,6 +6,10 @@ of the package's own source and of the office profile's fingerprint, so a change
 or profile is never served stale.
 The cache lives outside the raw folder (which is never written): ``$ZHENGSHOU_CACHE_DIR`` or
 ``~/.cache/zhengshou-analysis``.
+
+The fingerprints (:func:`raw_file_digests`, :func:`data_fingerprint`, :func:`code_fingerprint`)
+need the standard library only: this module imports pandas and the cleaner when it cleans or
+loads, so that a re-run with nothing changed (``report.batchkey``) never pays for them.
 """
 
 from __future__ import annotations
@@ -20,16 +24,15 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from .._version import __version__
 from ..exceptions import InputChangedError
-from ..schemas import TABLES, pandas_dtype
-from .clean import CleanResult, clean_ledgers
 from .ingest import list_raw_files
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..profile import Profile
+    from .clean import CleanResult
 
 __all__ = [
     "cache_dir",
@@ -113,6 +116,16 @@ def check_unchanged(raw_dir: str | os.PathLike, before: dict[str, str]) -> dict[
     return after
 
 
+def clean_ledgers(
+    raw_dir: str | os.PathLike, *, strict: bool = False, profile: Profile | None = None
+) -> CleanResult:
+    """:func:`~zhengshou_analysis.ledger.clean.clean_ledgers`, the cleaner imported on first call
+    (so that the fingerprints of this module stay free of pandas)."""
+    from .clean import clean_ledgers as clean
+
+    return clean(raw_dir, strict=strict, profile=profile)
+
+
 def clean_unchanged(
     raw_dir: str | os.PathLike,
     *,
@@ -159,6 +172,8 @@ def clean_unchanged(
 
 
 def _restore(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    from ..schemas import TABLES, pandas_dtype
+
     t = TABLES[name]
     return df.astype({c.name: pandas_dtype(c) for c in t.columns} | {"origin": "str"})
 
@@ -189,6 +204,11 @@ def load_ledgers(
     CleanError
         As :func:`~zhengshou_analysis.ledger.clean.clean_ledgers` (a failed clean is never cached).
     """
+    import pandas as pd
+
+    from ..schemas import TABLES
+    from .clean import CleanResult
+
     profile_fp = "" if profile is None else profile.fingerprint
 
     def key_of(digests: dict[str, str]) -> str:

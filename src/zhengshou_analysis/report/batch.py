@@ -38,7 +38,9 @@ The data flow: :func:`run_batch` settles the periods (:func:`settle_periods`), p
 ``runs.execute_run`` renders the page with ``pages``) and each period's key figures and office files (``_write_key_figures``),
 fills the navigation of the new pages, embeds one font subset in them and writes them
 (``files``), updates the navigation of the pages already there, records ``runs.json`` and
-refreshes the index (``index``).
+refreshes the index (``index``). A batch that had nothing to do records its key and the folder's
+files (``batchkey``), so that the same batch again is answered without loading the ledgers; every
+batch removes that record when it takes the folder's lock.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ from ..outfolder import (
     translated_os_errors,
 )
 from ..periods import Period, parse_months
+from .batchkey import batch_key, forget_unchanged, parse_years, record_unchanged
 from .catalog import (
     MONTHLY_NOTEBOOKS,
     NOTEBOOK_DATA_SCOPE,
@@ -79,7 +82,7 @@ from .catalog import (
 )
 from .city import in_city
 from .engine import Progress, execute_tasks
-from .files import atomic_write_text, office_file_name, read_json_dict
+from .files import CITY_FOLDER, CITY_MARKER, atomic_write_text, office_file_name, read_json_dict
 from .index import office_files_of, refresh_index
 from .pages import embed_shared_font, page_nav, set_nav
 from .runs import RunResult, RunTask, digest, run_key, tables_fingerprint
@@ -106,31 +109,6 @@ _OFFICE_WRITERS: dict[str, tuple[str, str]] = {
     "报表": ("spreadsheet", "write_report_workbook"),
     "调度简报": ("officedoc", "write_dispatch_docx"),
 }
-
-
-def parse_years(text: str | None, available: Sequence[int]) -> list[int]:
-    """Parse ``2019-2022`` or ``2019,2021`` (``None``: every available year).
-
-    Raises
-    ------
-    ParameterError
-        On a malformed value, with the accepted forms.
-    """
-    if text is None or not str(text).strip():
-        return sorted(set(available))
-    years: set[int] = set()
-    try:
-        for part in str(text).split(","):
-            a, sep, b = part.strip().partition("-")
-            lo, hi = int(a), int(b) if sep else int(a)
-            if hi < lo or hi - lo > 100:
-                raise ValueError(part)
-            years.update(range(lo, hi + 1))
-    except ValueError:
-        raise ParameterError(
-            f"--years {text!r} is not understood; write 2019-2022 or 2019,2021"
-        ) from None
-    return sorted(years)
 
 
 def settle_periods(
@@ -351,6 +329,7 @@ def run_batch(
     """
     out = check_output_folder(Path(out_dir).resolve())
     with folder_lock(out, wait=wait, on_wait=on_wait, what="zhengshou batch"):
+        forget_unchanged(out)  # this batch may change the folder: the next one looks again
         _remove_leftovers(out)
         for attempt in (1, 2):
             try:
@@ -394,6 +373,7 @@ def _run_locked(
     """One batch while holding ``out``'s lock: plan, execute into a staging folder, check that
     the ledgers did not change, move the files into place, write pages, states and the index."""
     inputs = _check_inputs(**check)
+    key = _batch_key(inputs, check)  # before the notebooks are read for the run keys
     stage = Path(tempfile.mkdtemp(dir=out, prefix=f"{_STAGING}{os.getpid()}-"))
     try:
         plan = _plan(inputs, out, stage, force=force)
@@ -452,7 +432,41 @@ def _run_locked(
     }
     with translated_os_errors(out, needed_bytes=needed):
         index = refresh_index(out, demo=inputs.demo, provenance=provenance, force=force)
+    nothing_done = not (force or plan.tasks or plan.figure_jobs or inputs.empty_periods or faults)
+    if nothing_done and all(r.status == "skipped" for r in runs):
+        _record_unchanged(out, inputs, check, key, len(runs))
     return BatchResult(runs, index, faults)
+
+
+def _batch_key(inputs: _Inputs, check: dict) -> str:
+    """The batch's key (:func:`~.batchkey.batch_key`) from its checked inputs and its arguments."""
+    return batch_key(
+        data_dir=inputs.data_dir,
+        digests=inputs.digests,
+        profile=inputs.profile,
+        notebook_dir=inputs.nb_dir,
+        years=check["years"],
+        months=check["months"],
+        as_of=check["as_of"],
+        notebooks=check["notebooks"],
+        seed=check["seed"],
+        horizon_months=check["horizon_months"],
+        extra_parameters=check["extra_parameters"],
+    )
+
+
+def _record_unchanged(out: Path, inputs: _Inputs, check: dict, key: str, skipped: int) -> None:
+    """Record a batch that had nothing to do (:func:`~.batchkey.record_unchanged`), so that the
+    next one with the same key and files answers at once; only when the key is still the one
+    taken before planning (no notebook changed meanwhile; the ledgers were checked by
+    :func:`~..ledger.store.check_unchanged`). A record that cannot be written only means the next
+    batch looks again."""
+    if _batch_key(inputs, check) != key:
+        return
+    try:
+        record_unchanged(out, key, skipped, watched=[out.parent / CITY_FOLDER / CITY_MARKER])
+    except OSError as exc:
+        log.warning("could not record the unchanged batch in %s: %s", out, exc)
 
 
 # --- plan -----------------------------------------------------------------------------------------

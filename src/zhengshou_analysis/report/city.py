@@ -44,7 +44,14 @@ from ..figures.registry import FIGURES, Figure, figure
 from ..formatting import fmt_count, fmt_months, fmt_mu, fmt_pct, fmt_wan_m2, fmt_wan_yuan
 from ..periods import Period
 from .catalog import notebooks_of
-from .files import atomic_write_bytes, atomic_write_text, read_json_dict, safe_file_part
+from .files import (
+    CITY_FOLDER,
+    CITY_MARKER,
+    atomic_write_bytes,
+    atomic_write_text,
+    read_json_dict,
+    safe_file_part,
+)
 from .pages import footer_html, html_page
 
 __all__ = [
@@ -64,12 +71,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: The folder of the city view inside the city's reports folder.
-CITY_FOLDER = "city"
-#: The file in ``<out>/city/`` that marks ``<out>`` as a city's reports folder: its districts'
-#: index and pages then link back to the city's index (:func:`in_city`).
-CITY_MARKER = ".zhengshou-city"
 
 #: The word for a district without figures for the period (missing, never 0).
 MISSING = "缺报"

@@ -38,17 +38,16 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ParameterError, ZhengshouError
 from ..outfolder import check_output_folder, folder_lock
-from ..periods import Period
 from ..profile import PROFILE_NAME
-from .batch import BatchResult, run_batch
-from .city import CITY_FOLDER, CityDistrict, mark_city, write_city
-from .cluster import shared_scheduler
-from .engine import Progress
-from .files import safe_file_part
+from .files import CITY_FOLDER, safe_file_part
+
+if TYPE_CHECKING:
+    from .batch import BatchResult
+    from .engine import Progress
 
 __all__ = [
     "CITY_FOLDER",
@@ -113,7 +112,7 @@ class DistrictJob:
 
 
 #: What executes a district's job: :func:`run_district`, or an engine's own.
-DistrictRunner = Callable[[DistrictJob], BatchResult]
+DistrictRunner = Callable[[DistrictJob], "BatchResult"]
 
 
 @dataclass
@@ -194,6 +193,8 @@ def find_districts(path: str | os.PathLike) -> list[District] | None:
     ParameterError
         When ``path`` is not a folder.
     """
+    from ..periods import Period
+
     root = Path(path)
     if not root.is_dir():
         raise ParameterError(
@@ -236,6 +237,7 @@ def run_district(job: DistrictJob) -> BatchResult:
         raise it; the driver records it as the district's failure.
     """
     from ..profile import load_profile
+    from .batch import run_batch
 
     d = job.district
     if d.problem:
@@ -246,6 +248,8 @@ def run_district(job: DistrictJob) -> BatchResult:
 
 def _check_reports_root(out: Path) -> None:
     """Refuse a reports folder that holds one district's reports (its periods at the top)."""
+    from ..periods import Period
+
     if not out.is_dir():
         return
     periods = sorted(p.name for p in out.iterdir() if p.is_dir() and Period.from_folder(p.name))
@@ -335,6 +339,8 @@ def run_districts(
         "progress": progress,
         "wait": wait,
     }
+    from .cluster import shared_scheduler
+
     with shared_scheduler(scheduler) as address:
         if address is not None:
             options["scheduler"] = address
@@ -354,6 +360,8 @@ def _run_all(
     on_wait: Callable[[dict], None] | None,
 ) -> DistrictsResult:
     """Every district through ``runner`` (holding ``out``'s lock), then the city view."""
+    from .city import CityDistrict, mark_city, write_city
+
     run = runner or run_district
     result = DistrictsResult()
     with folder_lock(out, wait=wait, on_wait=on_wait, what="zhengshou batch (districts)"):

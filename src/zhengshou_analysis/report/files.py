@@ -15,12 +15,21 @@ from pathlib import Path
 from ..outfolder import apply_umask
 
 __all__ = [
+    "CITY_FOLDER",
+    "CITY_MARKER",
     "atomic_write_bytes",
     "atomic_write_text",
     "office_file_name",
     "read_json_dict",
     "safe_file_part",
 ]
+
+
+#: The folder of the city view inside the city's reports folder.
+CITY_FOLDER = "city"
+#: The file in ``<out>/city/`` that marks ``<out>`` as a city's reports folder: its districts'
+#: index and pages then link back to the city's index (:func:`~.city.in_city`).
+CITY_MARKER = ".zhengshou-city"
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -1,0 +1,372 @@
+"""A batch re-run with nothing changed (report/batchkey.py): answered at once, without pandas, with
+the batch's own words; any change to what the batch reads or writes takes the full way.
+
+One reports folder is made by the real ``zhengshou batch --years 2021`` with small notebooks (each
+prints its parameters) on the hand-made ledgers: the first batch writes the six pages, the
+second has nothing to do and records its key. Each test changes one thing, sees that the quick
+answer is refused, and puts it back (or lets the full way settle the folder again).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import pytest
+
+import zhengshou_analysis
+from zhengshou_analysis.exceptions import BusyError, ParameterError
+from zhengshou_analysis.ledger import store
+from zhengshou_analysis.outfolder import folder_lock
+from zhengshou_analysis.profile import load_profile
+from zhengshou_analysis.report import batch as batch_module
+from zhengshou_analysis.report import batchkey
+from zhengshou_analysis.report.batchkey import (
+    RECORD_NAME,
+    Unchanged,
+    parse_years,
+    unchanged_batch,
+)
+from zhengshou_analysis.report.catalog import MONTHLY_NOTEBOOKS, NOTEBOOKS
+from zhengshou_analysis.report.files import CITY_FOLDER, CITY_MARKER
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The source tree this test session imports: the subprocess runs the same code.
+SRC = Path(zhengshou_analysis.__file__).resolve().parents[1]
+PROFILE = '[office]\nname = "测试区"\n'
+#: The small notebooks' one cell besides the parameters.
+CELL = "print('报告期', year, as_of or '年末')"
+
+
+def _small_notebooks(folder: Path) -> Path:
+    """Notebooks named as the catalogue's, each the real parameters cell and one print."""
+    real = nbformat.read(ROOT / "notebooks" / "00_overview.ipynb", as_version=4)
+    (params,) = [c for c in real.cells if "parameters" in c.metadata.get("tags", [])]
+    folder.mkdir(parents=True)
+    for name in [*NOTEBOOKS, *MONTHLY_NOTEBOOKS]:
+        nb = nbformat.v4.new_notebook()
+        nb.metadata = real.metadata
+        nb.cells = [params, nbformat.v4.new_code_cell(CELL)]
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    return folder
+
+
+def _cli(*args: str) -> SimpleNamespace:
+    """``zhengshou ARGS`` in this process: exit status, standard output and error."""
+    from zhengshou_analysis.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return SimpleNamespace(code=code, out=out.getvalue(), err=err.getvalue())
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory, small_raw):
+    """A reports folder of 2021 after a batch that wrote it and one that had nothing to do."""
+    base = tmp_path_factory.mktemp("batchkey")
+    raw = base / "ledgers"
+    shutil.copytree(small_raw, raw)
+    (raw / "zhengshou.toml").write_text(PROFILE, encoding="utf-8")
+    f = SimpleNamespace(
+        raw=raw,
+        notebooks=_small_notebooks(base / "notebooks"),
+        out=base / "reports",
+        env={
+            "ZHENGSHOU_NOTEBOOK_DIR": str(base / "notebooks"),
+            "ZHENGSHOU_CACHE_DIR": str(base / "cache"),
+        },
+    )
+    f.args = ["batch", "--years", "2021", "--data", str(raw), "--out", str(f.out)]
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in f.env.items():
+            mp.setenv(k, v)
+        f.first = _cli(*f.args, "--jobs", "2")
+        f.recorded_after_first = (f.out / RECORD_NAME).is_file()
+        f.second = _cli(*f.args)
+    return f
+
+
+@pytest.fixture
+def env(folder, monkeypatch):
+    """The folder's notebooks and cache for this test."""
+    for k, v in folder.env.items():
+        monkeypatch.setenv(k, v)
+    return folder
+
+
+def _quick(f: SimpleNamespace, **changed) -> Unchanged | None:
+    """:func:`unchanged_batch` for the folder's batch, with ``changed`` arguments."""
+    kwargs = {
+        "data_dir": f.raw,
+        "out_dir": f.out,
+        "profile": load_profile(raw_dir=f.raw),
+        "years": [2021],
+        "months": None,
+        "as_of": None,
+        "notebooks": None,
+    }
+    return unchanged_batch(**{**kwargs, **changed})
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and p.name not in (".zhengshou.lock", RECORD_NAME)
+    }
+
+
+def _settle(f: SimpleNamespace) -> SimpleNamespace:
+    """The full way once more (nothing left to do: it records again); the quick answer is back."""
+    result = _cli(*f.args)
+    assert result.code == 0 and result.out.startswith("0 reports written, 6 unchanged"), result
+    assert _quick(f) is not None
+    return result
+
+
+def test_parse_years():
+    assert parse_years("2019-2021,2023", []) == [2019, 2020, 2021, 2023]
+    assert parse_years(None, [2022, 2021, 2022]) == [2021, 2022]
+    assert batch_module.parse_years is parse_years  # still importable from the batch
+    with pytest.raises(ParameterError, match="2019-2022"):
+        parse_years("2021-2019", [])
+
+
+def test_what_the_quick_answer_imports_is_free_of_pandas():
+    modules = [
+        "zhengshou_analysis.cli",
+        "zhengshou_analysis.profile",
+        "zhengshou_analysis.ledger.store",
+        "zhengshou_analysis.report.batchkey",
+        "zhengshou_analysis.report.districts",
+    ]
+    script = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}:\n"
+        "    importlib.import_module(m)\n"
+        "from zhengshou_analysis.profile import load_profile\n"
+        f"load_profile(raw_dir={str(ROOT / 'data' / 'demo')!r})\n"
+        "print(sorted(m for m in ('pandas', 'numpy', 'pyarrow') if m in sys.modules))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (proc.returncode, proc.stdout) == (0, "[]\n"), proc.stderr
+
+
+@pytest.mark.slow
+def test_only_a_batch_with_nothing_to_do_is_recorded(folder):
+    assert folder.first.code == 0, folder.first
+    assert folder.first.out.startswith("6 reports written, 0 unchanged (skipped), 0 failed\n")
+    assert not folder.recorded_after_first  # its runs say "ok": the next batch says "skipped"
+    assert folder.second.code == 0
+    assert folder.second.out.startswith("0 reports written, 6 unchanged (skipped), 0 failed\n")
+    record = json.loads((folder.out / RECORD_NAME).read_text(encoding="utf-8"))
+    assert record["skipped"] == 6
+    assert "2021/00_overview.html" in record["files"] and "index.html" in record["files"]
+
+
+@pytest.mark.slow
+def test_an_unchanged_batch_answers_at_once_with_the_same_words_and_without_pandas(env):
+    before = _files(env.out)
+    script = (
+        "import sys\n"
+        "from zhengshou_analysis.cli import main\n"
+        f"code = main({env.args!r})\n"
+        "heavy = sorted(m for m in ('pandas', 'numpy', 'zhengshou_analysis.report.batch')"
+        " if m in sys.modules)\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    run_env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "HEAVY []\n"  # nothing else on standard error, as the full way
+    assert env.second.err == ""
+    assert proc.stdout == env.second.out  # "0 reports written, 6 unchanged … index: …"
+    assert _files(env.out) == before
+
+
+@pytest.mark.slow
+def test_the_quick_answer_says_what_the_full_way_says(env):
+    quick = _cli(*env.args)
+    assert (quick.code, quick.out, quick.err) == (0, env.second.out, "")
+    assert _quick(env) == Unchanged(6, env.out.resolve() / "index.html")
+
+
+def _append_space(path: Path) -> bytes:
+    old = path.read_bytes()
+    path.write_bytes(old + b" ")
+    return old
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "what", ["ledger byte", "ledger added", "profile", "notebook", "city", "code"]
+)
+def test_a_changed_input_takes_the_full_way(env, what):
+    assert _quick(env) is not None
+    ledger = min(env.raw.glob("*.csv"))
+    notebook = env.notebooks / "30_funding.ipynb"
+    marker = env.out.parent / CITY_FOLDER / CITY_MARKER
+    undo: list = []
+    if what == "ledger byte":
+        old = _append_space(ledger)
+        undo.append(lambda: ledger.write_bytes(old))
+    elif what == "ledger added":
+        extra = env.raw / "补充台账.csv"
+        extra.write_bytes(ledger.read_bytes())
+        undo.append(extra.unlink)
+    elif what == "profile":
+        (env.raw / "zhengshou.toml").write_text(PROFILE.replace("测试区", "另一区"), "utf-8")
+        undo.append(lambda: (env.raw / "zhengshou.toml").write_text(PROFILE, "utf-8"))
+    elif what == "notebook":
+        old_nb = _append_space(notebook)
+        undo.append(lambda: notebook.write_bytes(old_nb))
+    elif what == "city":  # the folder became a district of a city: its pages link up
+        marker.parent.mkdir()
+        marker.write_text("", encoding="utf-8")
+        undo.append(lambda: shutil.rmtree(marker.parent))
+    else:
+        patch = pytest.MonkeyPatch()
+        patch.setattr(store, "code_fingerprint", lambda: "another package source")
+        undo.append(patch.undo)
+    try:
+        assert _quick(env) is None
+    finally:
+        for step in undo:
+            step()
+    assert _quick(env) is not None  # put back: the record holds again
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"years": [2020, 2021]},
+        {"years": None},
+        {"months": "2021-06"},
+        {"as_of": "2021-06-15"},
+        {"notebooks": ["00_overview"]},
+        {"seed": 7},
+        {"horizon_months": 6},
+        {"extra_parameters": {"title": "x"}},
+        {"notebook_dir": ROOT / "notebooks"},
+    ],
+    ids=lambda c: next(iter(c)),
+)
+def test_other_arguments_take_the_full_way(env, changed):
+    assert _quick(env, **changed) is None
+
+
+@pytest.mark.slow
+def test_force_takes_the_full_way(env, monkeypatch):
+    calls = []
+
+    def not_asked(**kw):
+        raise AssertionError("--force must not ask for the quick answer")
+
+    def full_way(**kw):
+        calls.append(kw["force"])
+        return batch_module.BatchResult([], env.out / "index.html")
+
+    monkeypatch.setattr(batchkey, "unchanged_batch", not_asked)
+    monkeypatch.setattr(batch_module, "run_batch", full_way)
+    assert _cli(*env.args, "--force").code == 0
+    assert calls == [True]
+
+
+@pytest.mark.slow
+def test_a_missing_page_is_made_again_by_the_full_way(env):
+    page = env.out / "2021" / "30_funding.html"
+    page.unlink()
+    assert _quick(env) is None
+    result = _cli(*env.args)
+    assert result.code == 0
+    assert result.out.startswith("1 reports written, 5 unchanged (skipped), 0 failed\n")
+    assert "报告期 2021" in page.read_text(encoding="utf-8")
+    runs = json.loads((env.out / "2021" / "runs.json").read_text(encoding="utf-8"))
+    assert runs["30_funding"]["status"] == "ok"
+    assert not (env.out / RECORD_NAME).exists()  # it did work: its run says "ok"
+    _settle(env)
+
+
+@pytest.mark.slow
+def test_a_rewritten_page_or_figure_file_takes_the_full_way(env):
+    page = env.out / "2021" / "00_overview.html"
+    st = page.stat()
+    os.utime(page, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert _quick(env) is None
+    figures = env.out / "2021" / "key_figures.json"
+    figures.write_bytes(figures.read_bytes())  # the same bytes, another file
+    assert _quick(env) is None
+    _settle(env)
+
+
+@pytest.mark.slow
+def test_leftovers_of_a_killed_batch_are_removed_by_the_full_way(env):
+    staging = env.out / ".staging-999999999-abc"
+    staging.mkdir()
+    temporary = env.out / "2021" / ".00_overview.html.x1.tmp"
+    temporary.write_text("half", encoding="utf-8")
+    assert _quick(env) is None
+    _settle(env)
+    assert not staging.exists() and not temporary.exists()
+
+
+@pytest.mark.slow
+def test_a_notebook_saved_during_the_batch_leaves_no_record(env):
+    notebook = env.notebooks / "20_progress.ipynb"
+    real = batch_module.execute_tasks
+    old: list[bytes] = []
+
+    def saved_meanwhile(*args, **kwargs):
+        old.append(_append_space(notebook))
+        return real(*args, **kwargs)
+
+    (env.out / RECORD_NAME).unlink()  # the full way, which records at its end
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(batch_module, "execute_tasks", saved_meanwhile)
+        try:
+            result = _cli(*env.args)
+        finally:
+            notebook.write_bytes(old[0])
+    # planned with the old bytes, all unchanged; but what it saw is not what is there now
+    assert result.out.startswith("0 reports written, 6 unchanged")
+    assert not (env.out / RECORD_NAME).exists()
+    _settle(env)
+
+
+@pytest.mark.slow
+def test_the_quick_answer_waits_for_the_folder_s_lock(env):
+    with folder_lock(env.out, what="another batch"):
+        with pytest.raises(BusyError):
+            _quick(env, wait=False)
+        result = _cli(*env.args, "--no-wait")
+    assert result.code == 1 and "--no-wait" in result.err
+    assert _quick(env) is not None
