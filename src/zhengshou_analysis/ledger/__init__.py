@@ -19,16 +19,49 @@ The data flow, one module per step (docs/data_contract.md §1–3):
 :mod:`.quality`           summaries of the quality log for people
 ========================  ==========================================================
 
-The names below are the subpackage's public API. Importing it costs nothing extra: the package
-``zhengshou_analysis`` already imports :mod:`.clean` (and with it every step) eagerly.
+The names below are the subpackage's public API, each imported from its module on first use:
+importing :mod:`.ingest` alone (``zhengshou clean`` starts reading the ledgers with it,
+:func:`~.ingest.prefetch_raw_files`) does not import pandas.
 """
 
-from .clean import CleanError, CleanResult, clean_ledgers
-from .findings import QUALITY_COLUMNS, REJECTED_COLUMNS
-from .ingest import RawFile, RawSheet, list_raw_files, read_raw_file
-from .names import normalize_name
-from .outputs import neutralize_formulas, write_clean_outputs
-from .store import load_ledgers
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .clean import CleanError, CleanResult, clean_ledgers
+    from .findings import QUALITY_COLUMNS, REJECTED_COLUMNS
+    from .ingest import RawFile, RawSheet, list_raw_files, read_raw_file
+    from .names import normalize_name
+    from .outputs import neutralize_formulas, write_clean_outputs
+    from .store import load_ledgers
+
+#: Public name → the module that defines it.
+_LAZY = {
+    **dict.fromkeys(("CleanError", "CleanResult", "clean_ledgers"), ".clean"),
+    **dict.fromkeys(("QUALITY_COLUMNS", "REJECTED_COLUMNS"), ".findings"),
+    **dict.fromkeys(("RawFile", "RawSheet", "list_raw_files", "read_raw_file"), ".ingest"),
+    "normalize_name": ".names",
+    **dict.fromkeys(("neutralize_formulas", "write_clean_outputs"), ".outputs"),
+    "load_ledgers": ".store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A public name, imported from its module on first use (then cached in this module)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazy public ones included."""
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "QUALITY_COLUMNS",
