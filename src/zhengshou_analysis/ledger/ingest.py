@@ -237,8 +237,9 @@ class _Prefetch:
         return self.done.pop(path, None)
 
 
-_prefetch_lock = threading.Lock()
-_prefetch: _Prefetch | None = None
+#: The read-ahead under way (at most one: a later call replaces it), with its lock.
+_AHEAD: list[_Prefetch] = []
+_AHEAD_LOCK = threading.Lock()
 
 
 def prefetch_raw_files(raw_dir: str | Path) -> None:
@@ -256,7 +257,6 @@ def prefetch_raw_files(raw_dir: str | Path) -> None:
     raw_dir
         The raw folder (read-only).
     """
-    global _prefetch  # noqa: PLW0603 - one read-ahead per process, taken by read_raw_file
     raw_dir = Path(raw_dir)
     try:
         files = list_raw_files(raw_dir)
@@ -270,23 +270,22 @@ def prefetch_raw_files(raw_dir: str | Path) -> None:
     if not paths:
         return
     ahead = _Prefetch(paths)
-    with _prefetch_lock:
-        _prefetch = ahead
+    with _AHEAD_LOCK:
+        _AHEAD[:] = [ahead]
     ahead.thread.start()
 
 
 def _take_prefetched(path: Path, name: str, data: bytes) -> list[RawSheet] | None:
     """The read-ahead sheets of ``path`` if they were parsed from exactly ``data``."""
-    global _prefetch  # noqa: PLW0603
-    with _prefetch_lock:
-        ahead = _prefetch
+    with _AHEAD_LOCK:
+        ahead = _AHEAD[0] if _AHEAD else None
     if ahead is None:
         return None
     got = ahead.take(path, name)
-    if not ahead.paths:
-        with _prefetch_lock:
-            if _prefetch is ahead:
-                _prefetch = None
+    if not ahead.paths:  # every file taken: the read-ahead is over
+        with _AHEAD_LOCK:
+            if _AHEAD and _AHEAD[0] is ahead:
+                _AHEAD.clear()
     if got is None or got[0] != data:
         return None
     return got[1]
@@ -319,8 +318,6 @@ def read_raw_file(path: Path, raw_dir: Path) -> RawFile:
     else:
         if not data:
             raise InputError("文件为空 (0 bytes); the workbook is corrupt", file=name)
-        sheets = _take_prefetched(path, name, data)
-        if sheets is None:
-            sheets = _read_excel(name, data)
-        encoding = None
+        ahead = _take_prefetched(path, name, data)
+        sheets, encoding = (_read_excel(name, data) if ahead is None else ahead), None
     return RawFile(name, len(data), digest, sheets, encoding)
