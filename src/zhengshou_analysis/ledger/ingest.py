@@ -218,7 +218,9 @@ class _Prefetch:
     def __init__(self, paths: list[tuple[Path, str]]) -> None:
         self.paths = {path: name for path, name in paths}
         self.done: dict[Path, tuple[bytes, list[RawSheet]]] = {}
-        self.thread = threading.Thread(target=self._run, name="zs-prefetch", daemon=True)
+        # not a daemon: a run that ends early (a bad profile, an interrupt) waits for the read to
+        # finish instead of stopping the thread inside the Rust reader at interpreter exit
+        self.thread = threading.Thread(target=self._run, name="zs-prefetch", daemon=False)
 
     def _run(self) -> None:
         for path, name in self.paths.items():
