@@ -8,7 +8,13 @@ from hypothesis import strategies as st
 from ledger_builder import write_csv, write_xlsx
 
 from zhengshou_analysis.exceptions import InputError
-from zhengshou_analysis.ledger.ingest import decode_csv, list_raw_files, read_raw_file
+from zhengshou_analysis.ledger import ingest
+from zhengshou_analysis.ledger.ingest import (
+    decode_csv,
+    list_raw_files,
+    prefetch_raw_files,
+    read_raw_file,
+)
 
 ROWS = [["项目名称", "金额（万元）"], ["南湖路征收", "１,２３４.５"], ["堤路园（二）A安置区", "—"]]
 
@@ -82,6 +88,49 @@ def test_workbook_sheets_merges_and_hidden(tmp_path):
     assert rf.sheets[0].rows[2] == ["甲", 2021.0]
     assert rf.sheets[0].merged == [(0, 0, 0, 1)]
     assert [s.hidden for s in rf.sheets] == [False, True]
+
+
+def _workbook(path, rows):
+    return write_xlsx(path, {"表1": {"rows": rows, "merges": [(3, 0, 4, 0, "贵城片区")]}})
+
+
+def test_a_read_ahead_workbook_is_the_same_as_one_read_now(tmp_path):
+    rows = [
+        ["标题"],
+        ["片区", "项目名称", "年度"],
+        ["", "甲", 2021],
+        ["", "乙", 2022],
+        ["", "丙", ""],
+    ]
+    p = _workbook(tmp_path / "a.xlsx", rows)
+    write_csv(tmp_path / "b.csv", ROWS)
+    now = read_raw_file(p, tmp_path)
+    prefetch_raw_files(tmp_path)
+    ahead = read_raw_file(p, tmp_path)
+    assert ahead == now
+    assert not ingest._AHEAD  # taken: the read-ahead is over, nothing is held
+    assert read_raw_file(tmp_path / "b.csv", tmp_path).sheets[0].rows == ROWS  # never read ahead
+
+
+def test_a_workbook_saved_after_the_read_ahead_is_read_again(tmp_path):
+    p = _workbook(tmp_path / "a.xlsx", [["项目名称"], ["甲"]])
+    prefetch_raw_files(tmp_path)
+    ingest._AHEAD[0].thread.join()  # read ahead: then a clerk saves the workbook
+    _workbook(p, [["项目名称"], ["乙"]])
+    rf = read_raw_file(p, tmp_path)
+    assert rf.sheets[0].rows[1] == ["乙"]
+    assert rf == read_raw_file(p, tmp_path)  # its bytes, its digest, its cells
+
+
+def test_read_ahead_of_a_bad_folder_or_file_is_left_to_the_read(tmp_path):
+    prefetch_raw_files(tmp_path / "nope")  # no folder: nothing started, no error here
+    assert not ingest._AHEAD
+    bad = tmp_path / "坏.xlsx"
+    bad.write_bytes(b"PK\x03\x04garbage")
+    prefetch_raw_files(tmp_path)
+    with pytest.raises(InputError, match=r"坏\.xlsx"):
+        read_raw_file(bad, tmp_path)
+    assert not ingest._AHEAD
 
 
 def test_corrupt_workbook_names_the_file(tmp_path):

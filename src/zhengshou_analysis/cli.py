@@ -469,6 +469,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
+        if args.command == "clean":
+            from .ledger.ingest import prefetch_raw_files
+
+            prefetch_raw_files(args.raw_dir)  # parses (without the GIL) while pandas imports
         if "profile" in vars(args):
             _load_profile(args)  # validated before any work: a bad profile leaves no output
         return int(args.func(args))

@@ -21,7 +21,8 @@ The data flow, one module per step (docs/data_contract.md §1–3):
 
 The names below are the subpackage's public API, each imported from its module on first use
 (PEP 562): importing a light module of the subpackage (:mod:`.ingest`, :mod:`.store`) does not
-import pandas and every cleaning step with it.
+import pandas and every cleaning step with it (``zhengshou clean`` starts reading the workbooks
+with :func:`~.ingest.prefetch_raw_files` while pandas imports).
 """
 
 from __future__ import annotations

@@ -19,13 +19,22 @@ import hashlib
 import io
 import logging
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..exceptions import InputError
 
-__all__ = ["EXCEL_SUFFIXES", "RawFile", "RawSheet", "decode_csv", "list_raw_files", "read_raw_file"]
+__all__ = [
+    "EXCEL_SUFFIXES",
+    "RawFile",
+    "RawSheet",
+    "decode_csv",
+    "list_raw_files",
+    "prefetch_raw_files",
+    "read_raw_file",
+]
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +212,87 @@ def _read_excel(name: str, data: bytes) -> list[RawSheet]:
     return sheets
 
 
+class _Prefetch:
+    """Workbooks read ahead by one background thread: path → (bytes, sheets)."""
+
+    def __init__(self, paths: list[tuple[Path, str]]) -> None:
+        self.paths = {path: name for path, name in paths}
+        self.done: dict[Path, tuple[bytes, list[RawSheet]]] = {}
+        # not a daemon: a run that ends early (a bad profile, an interrupt) waits for the read to
+        # finish instead of stopping the thread inside the Rust reader at interpreter exit
+        self.thread = threading.Thread(target=self._run, name="zs-prefetch", daemon=False)
+
+    def _run(self) -> None:
+        for path, name in self.paths.items():
+            try:
+                data = path.read_bytes()
+                self.done[path] = (data, _read_excel(name, data))
+            except Exception:  # noqa: BLE001, S112 - the real read meets and reports the fault
+                continue
+
+    def take(self, path: Path, name: str) -> tuple[bytes, list[RawSheet]] | None:
+        """The read-ahead bytes and sheets of ``path`` (once), waiting for the thread."""
+        if self.paths.get(path) != name:
+            return None
+        self.thread.join()
+        del self.paths[path]
+        return self.done.pop(path, None)
+
+
+#: The read-ahead under way (at most one: a later call replaces it), with its lock.
+_AHEAD: list[_Prefetch] = []
+_AHEAD_LOCK = threading.Lock()
+
+
+def prefetch_raw_files(raw_dir: str | Path) -> None:
+    """Start reading the workbooks of ``raw_dir`` in a background thread (a head start).
+
+    ``zhengshou clean`` calls it before importing pandas: python-calamine parses a workbook
+    without holding the GIL, so the read and the imports share the two cores. The next
+    :func:`read_raw_file` of each workbook takes what was read, and only when the file's bytes
+    are still exactly those parsed (a workbook saved in between is read again); anything that
+    went wrong here (a missing folder, a corrupt file) is met and reported by that read. CSV files
+    are not read ahead. The thread ends when the files are read; it holds no lock on any file.
+
+    Parameters
+    ----------
+    raw_dir
+        The raw folder (read-only).
+    """
+    raw_dir = Path(raw_dir)
+    try:
+        files = list_raw_files(raw_dir)
+    except (InputError, OSError):
+        return
+    paths = [
+        (p, p.relative_to(raw_dir).as_posix())
+        for p in files
+        if p.suffix.lower() not in CSV_SUFFIXES
+    ]
+    if not paths:
+        return
+    ahead = _Prefetch(paths)
+    with _AHEAD_LOCK:
+        _AHEAD[:] = [ahead]
+    ahead.thread.start()
+
+
+def _take_prefetched(path: Path, name: str, data: bytes) -> list[RawSheet] | None:
+    """The read-ahead sheets of ``path`` if they were parsed from exactly ``data``."""
+    with _AHEAD_LOCK:
+        ahead = _AHEAD[0] if _AHEAD else None
+    if ahead is None:
+        return None
+    got = ahead.take(path, name)
+    if not ahead.paths:  # every file taken: the read-ahead is over
+        with _AHEAD_LOCK:
+            if _AHEAD and _AHEAD[0] is ahead:
+                _AHEAD.clear()
+    if got is None or got[0] != data:
+        return None
+    return got[1]
+
+
 def read_raw_file(path: Path, raw_dir: Path) -> RawFile:
     """Read one ledger file (read-only) into its sheets.
 
@@ -230,5 +320,6 @@ def read_raw_file(path: Path, raw_dir: Path) -> RawFile:
     else:
         if not data:
             raise InputError("文件为空 (0 bytes); the workbook is corrupt", file=name)
-        sheets, encoding = _read_excel(name, data), None
+        ahead = _take_prefetched(path, name, data)
+        sheets, encoding = (_read_excel(name, data) if ahead is None else ahead), None
     return RawFile(name, len(data), digest, sheets, encoding)

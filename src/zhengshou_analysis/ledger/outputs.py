@@ -16,6 +16,7 @@ import json
 import os
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -221,6 +222,12 @@ def write_clean_workbook(result: CleanResult, target: BinaryIO) -> None:
     )
 
 
+def _write_workbook_file(result: CleanResult, path: Path) -> None:
+    """:func:`write_clean_workbook` into the file ``path``."""
+    with open(path, "wb") as f:
+        write_clean_workbook(result, f)
+
+
 def clean_workbook_bytes(result: CleanResult) -> bytes:
     """The six cleaned tables as one workbook (:func:`write_clean_workbook`), in memory.
 
@@ -310,18 +317,23 @@ def write_clean_outputs(
     _check_out_dir(out, result.manifest.get("raw_dir"))
     names = clean_output_names()
     written: list[str] = []
-    with staged_folder(out, ours=lambda p: p.name in names) as stage:
+    with (
+        staged_folder(out, ours=lambda p: p.name in names) as stage,
+        # the workbook (pyarrow and zlib, mostly without the GIL) is written beside the rest;
+        # the thread ends with the block, before the set is renamed into place
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="zs-workbook") as pool,
+    ):
+        book = pool.submit(_write_workbook_file, result, stage / CLEAN_WORKBOOK) if tables else None
         for name, df in result.tables.items() if tables else ():
             df.to_parquet(stage / f"{name}.parquet", index=False)
             written.append(f"{name}.parquet")
-        if tables:
-            with open(stage / CLEAN_WORKBOOK, "wb") as f:
-                write_clean_workbook(result, f)
-            written.append(CLEAN_WORKBOOK)
         logs = (result.quality_log, result.rejected)
         for fname, df, text in zip(_LOG_FILES, logs, _LEDGER_TEXT, strict=True):
             _write_csv(neutralize_formulas(df, text), stage / fname)
-            written.append(fname)
+        if book is not None:
+            book.result()  # its error, if any, is this call's
+            written.append(CLEAN_WORKBOOK)
+        written += _LOG_FILES
         manifest = {**result.manifest, "ok": result.ok and not result.errors}
         (stage / "manifest.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
