@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -95,6 +96,16 @@ def test_a_lock_left_by_a_dead_process_is_ignored(tmp_path):
         text=True,
     )
     (tmp_path / f"{KEY}.lock").write_text(dead.stdout.strip(), encoding="ascii")
+    value = Counter("fitted")
+    assert ModelStore(tmp_path, wait_seconds=30).get_or_compute(KEY, value) == "fitted"
+    assert value.calls == 1
+
+
+def test_a_lock_that_names_no_process_is_ignored_once_old(tmp_path):
+    lock = tmp_path / f"{KEY}.lock"
+    lock.write_text("", encoding="ascii")  # a crash between creating and writing it
+    old = time.time() - 60
+    os.utime(lock, (old, old))
     value = Counter("fitted")
     assert ModelStore(tmp_path, wait_seconds=30).get_or_compute(KEY, value) == "fitted"
     assert value.calls == 1

@@ -20,8 +20,9 @@ What makes this safe:
   (``O_CREAT | O_EXCL``, on Linux and Windows) and computes; the others wait for the value and read
   it. A lock whose process has died, or that is older than :data:`WAIT_SECONDS`, is ignored and
   the value computed again; a value that cannot be read (a damaged file) is computed again.
-* **Scoped to a batch.** The batch creates the store in its staging folder and removes it with
-  that folder; it passes the store's path to its runs in :data:`MODEL_STORE_ENV`. Without the
+* **Scoped to a batch.** The batch creates the store (a temporary folder; on a cluster, in its
+  staging folder in the shared reports folder) and removes it when it ends; it passes the store's
+  path to its runs, which set :data:`MODEL_STORE_ENV` for their kernels. Without the
   variable (a notebook opened by an analyst, the plain papermill loop) nothing is stored and every
   value is computed in place, as before. Values are pickled: the store is only ever read by the
   batch that wrote it, never from a folder anyone else can write.
@@ -66,6 +67,8 @@ MODEL_STORE_ENV = "ZHENGSHOU_MODEL_STORE"
 #: Seconds a process waits for another one computing the same value before computing it itself.
 WAIT_SECONDS = 600.0
 _POLL_SECONDS = 0.05
+#: Seconds after which a lock file that names no process is taken for a crash's leftover.
+_UNNAMED_LOCK_SECONDS = 5.0
 
 T = TypeVar("T")
 
@@ -238,8 +241,13 @@ class ModelStore:
         except OSError as exc:
             log.warning("model store %s cannot be written (%s): computing in place", self.root, exc)
             return None
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(str(os.getpid()))
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(str(os.getpid()))
+        except OSError as exc:  # a full disk: no lock left for others to wait on
+            lock.unlink(missing_ok=True)
+            log.warning("model store %s cannot be written (%s): computing in place", self.root, exc)
+            return None
         return True
 
     def _stale(self, lock: Path) -> bool:
@@ -251,8 +259,13 @@ class ModelStore:
         except FileNotFoundError:
             return False  # released: the value is there now, or the owner failed (taken again)
         except (OSError, ValueError):
-            return False  # being written this instant
-        return pid > 0 and not psutil.pid_exists(pid)
+            pid = 0
+        if pid <= 0:  # no process named: being written this instant, or left so by a crash
+            try:
+                return time.time() - lock.stat().st_mtime > _UNNAMED_LOCK_SECONDS
+            except OSError:
+                return False
+        return not psutil.pid_exists(pid)
 
     def _write(self, path: Path, value: object) -> None:
         tmp: str | None = None

@@ -98,8 +98,10 @@ log = logging.getLogger(__name__)
 
 #: The prefix of a batch's staging folder in the reports folder (then its PID and ``-…``).
 _STAGING = ".staging-"
-#: The batch's model store, inside its staging folder (removed with it): the fitted models and
-#: forecasts its runs share (:mod:`~zhengshou_analysis.figures.modelstore`).
+#: The batch's model store on a cluster, inside its staging folder (removed with it): the fitted
+#: models and forecasts its runs share (:mod:`~zhengshou_analysis.figures.modelstore`). On this
+#: machine the store is a temporary folder (``zs-models-…``), off the reports disk: the demo's
+#: store holds a few MB per period, which a nearly full reports disk should not have to find.
 _MODEL_STORE = ".models"
 
 #: The writer of each office file (``index.OFFICE_FILES``, ``index.MONTHLY_OFFICE_FILES``): the
@@ -375,8 +377,10 @@ def _run_locked(
     inputs = _check_inputs(**check)
     key = _batch_key(inputs, check)  # before the notebooks are read for the run keys
     stage = Path(tempfile.mkdtemp(dir=out, prefix=f"{_STAGING}{os.getpid()}-"))
+    # the workers of a cluster share the reports folder, those of this machine its temporary one
+    store = stage / _MODEL_STORE if scheduler else Path(tempfile.mkdtemp(prefix="zs-models-"))
     try:
-        plan = _plan(inputs, out, stage, force=force)
+        plan = _plan(inputs, out, stage, store, force=force)
         executed: list[RunResult] = []
 
         def collect(r: RunResult) -> None:
@@ -408,6 +412,7 @@ def _run_locked(
         done_kf = _commit_staged(stage, out, inputs, plan, executed)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        shutil.rmtree(store, ignore_errors=True)
     runs = plan.skipped + executed
     runs += [
         RunResult(period, "*", "failed", "", error=message)
@@ -565,7 +570,7 @@ def _empty_periods(tables: Mapping[str, pd.DataFrame], periods: list[Period]) ->
     return empty
 
 
-def _plan(inputs: _Inputs, out: Path, stage: Path, *, force: bool) -> _Plan:
+def _plan(inputs: _Inputs, out: Path, stage: Path, store: Path, *, force: bool) -> _Plan:
     """Decide, period by period, which key figures and which notebook runs are due.
 
     A period's key figures (and office files) are due when their key (data, code, parameters)
@@ -603,11 +608,13 @@ def _plan(inputs: _Inputs, out: Path, stage: Path, *, force: bool) -> _Plan:
                     inputs.horizon_months,
                     str(stage / period.folder),
                     inputs.profile_path,
-                    str(stage / _MODEL_STORE),
+                    str(store),
                 )
             )
         for name in inputs.names(period):
-            _plan_run(plan, inputs, period, name, state.get(name, {}), pdir, stage, force=force)
+            _plan_run(
+                plan, inputs, period, name, state.get(name, {}), pdir, stage, store, force=force
+            )
     return plan
 
 
@@ -619,6 +626,7 @@ def _plan_run(
     prev: dict,
     pdir: Path,
     stage: Path,
+    store: Path,
     *,
     force: bool,
 ) -> None:
@@ -655,8 +663,9 @@ def _plan_run(
         )
     else:
         out_dir = str(stage / period.folder)
-        store = str(stage / _MODEL_STORE)
-        plan.tasks.append(RunTask(period, name, str(src), out_dir, params, key, inputs.demo, store))
+        plan.tasks.append(
+            RunTask(period, name, str(src), out_dir, params, key, inputs.demo, str(store))
+        )
 
 
 def _unchanged(prev: dict, key: str, page: Path, *, force: bool) -> bool:
