@@ -122,7 +122,7 @@ def known_at_key(tables_key: str, as_of: pd.Timestamp) -> str:
     return f"{root}@{date}"
 
 
-def tables_content_key(tables: Mapping[str, pd.DataFrame]) -> str:
+def tables_content_key(tables: Mapping[str, pd.DataFrame], *, index: bool = True) -> str:
     """The content key of canonical tables from every value, column, dtype and row label.
 
     The fallback when the caller knows no cheaper key (:class:`Analysis` built by hand): it hashes
@@ -132,6 +132,10 @@ def tables_content_key(tables: Mapping[str, pd.DataFrame]) -> str:
     ----------
     tables
         Tables by name; not modified.
+    index
+        Whether the row labels count (``False``: a run key's
+        :func:`~zhengshou_analysis.report.runs.tables_fingerprint`, where a row added to one
+        table changes that table's part only).
 
     Returns
     -------
@@ -144,7 +148,7 @@ def tables_content_key(tables: Mapping[str, pd.DataFrame]) -> str:
     for name in sorted(tables):
         df = tables[name]
         h.update(f"{name}\0{list(df.columns)}\0{[str(t) for t in df.dtypes]}\0{len(df)}".encode())
-        h.update(pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes())
+        h.update(pd.util.hash_pandas_object(df, index=index).to_numpy().tobytes())
     return h.hexdigest()
 
 

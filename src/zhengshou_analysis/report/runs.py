@@ -154,14 +154,9 @@ def tables_fingerprint(tables: Mapping[str, pd.DataFrame]) -> str:
     str
         64 hex digits.
     """
-    import pandas as pd
+    from ..figures.modelstore import tables_content_key
 
-    h = hashlib.sha256()
-    for name in sorted(tables):
-        df = tables[name]
-        h.update(f"{name}\0{list(df.columns)}\0{[str(t) for t in df.dtypes]}\0{len(df)}".encode())
-        h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
-    return h.hexdigest()
+    return tables_content_key(tables, index=False)
 
 
 def run_key(data_fp: str, nb_path: Path, parameters: dict) -> str:
