@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import nbformat
@@ -25,7 +26,7 @@ from zhengshou_analysis.periods import Period
 from zhengshou_analysis.report import kernels
 from zhengshou_analysis.report.batch import run_batch
 from zhengshou_analysis.report.catalog import NOTEBOOKS
-from zhengshou_analysis.report.engine import execute_tasks
+from zhengshou_analysis.report.engine import execute_tasks, local_pool
 from zhengshou_analysis.report.kernels import (
     WARM_KERNELS_ENV,
     execute_in_warm_kernel,
@@ -110,13 +111,33 @@ def _warm(source: Path, out: Path, parameters: dict) -> None:
     execute_in_warm_kernel(str(source), str(out), parameters=parameters, cwd=str(source.parent))
 
 
+def _streams_joined(outputs: list) -> list:
+    """``outputs`` with consecutive stream outputs of one stream joined: how a ``print`` is cut
+    into messages depends on when the kernel's output thread flushes (the load of the machine),
+    not on the kernel's state, and a notebook shows the pieces as one text."""
+    joined: list = []
+    for o in outputs:
+        last = joined[-1] if joined else None
+        if (
+            o.get("output_type") == "stream"
+            and last is not None
+            and last.get("output_type") == "stream"
+            and last.get("name") == o.get("name")
+        ):
+            joined[-1] = {**last, "text": last["text"] + o["text"]}
+        else:
+            joined.append(dict(o))
+    return joined
+
+
 def _cells(path: Path) -> list[tuple]:
-    """Each code cell's execution count, outputs and metadata (papermill's timings left out)."""
+    """Each code cell's execution count, outputs (a stream's pieces joined) and metadata
+    (papermill's timings left out)."""
     nb = nbformat.read(path, as_version=4)
     return [
         (
             c.execution_count,
-            c.outputs,
+            _streams_joined(c.outputs),
             {k: v for k, v in c.metadata.items() if k not in ("papermill", "execution")},
         )
         for c in nb.cells
@@ -241,6 +262,85 @@ def test_runs_share_their_worker_s_kernel_and_no_kernel_outlives_the_batch(
     assert len(workers) <= jobs
     assert len({kernel for kernel, _ in pids}) == len(workers)  # one kernel per worker
     assert not kernel_processes(psutil.Process().children(recursive=True))
+
+
+def test_a_kernel_started_ahead_is_the_one_the_first_run_gets(tmp_path, one_cell):
+    shutdown_thread_kernel()  # this thread's kernel object may have run earlier tests
+    kernel = thread_kernel()
+    before = kernel.started
+    try:
+        kernel.start_soon(str(tmp_path))
+        kernel.start_soon(str(tmp_path))  # a second call while it starts does nothing
+        kernel._wait_started()
+        ahead = kernel.pid
+        assert ahead is not None and kernel.started == before + 1
+        nb = one_cell("first", "print(len(In), sorted(k for k in globals() if k[0] != '_'))")
+        _warm(nb, tmp_path / "first.ipynb", {})
+        assert kernel.pid == ahead and kernel.started == before + 1  # not restarted for the run
+        _fresh(nb, tmp_path / "fresh.ipynb", {})
+        assert _cells(tmp_path / "first.ipynb") == _cells(tmp_path / "fresh.ipynb")
+    finally:
+        shutdown_thread_kernel()
+
+
+def _children_kernels() -> list[psutil.Process]:
+    return kernel_processes(psutil.Process().children(recursive=True))
+
+
+def test_a_pool_started_ahead_runs_in_the_kernels_it_started_before_the_work(tmp_path, one_cell):
+    store = tmp_path / "store"
+    store.mkdir()
+    nb = one_cell(
+        "ahead",
+        "import os, psutil\n"
+        "print(os.getpid(), psutil.Process().create_time(), os.environ['ZHENGSHOU_MODEL_STORE'])",
+    )
+    tasks = [
+        RunTask(
+            PERIOD,
+            f"ahead{i}",
+            str(nb),
+            str(tmp_path / "r" / str(i)),
+            {},
+            f"k{i}",
+            False,
+            model_store=str(store),
+        )
+        for i in range(4)
+    ]
+    with local_pool(jobs=2, kernel_cwd=str(nb.parent), model_store=str(store)) as pool:
+        assert pool is not None
+        deadline = time.monotonic() + 120
+        while len(_children_kernels()) < 2:  # both workers start a kernel before any work
+            assert time.monotonic() < deadline, "the workers did not start their kernels"
+            time.sleep(0.1)
+        submitted = time.time()
+        results = execute_tasks(tasks, [], jobs=2, progress=False, on_run=None, pool=pool)
+        assert pool.closed  # shut down after its work
+    assert [r.status for r in results] == ["ok"] * 4
+    seen = [
+        _cells(tmp_path / "r" / str(i) / f"ahead{i}.ipynb")[1][1][0]["text"].split()
+        for i in range(4)
+    ]
+    assert len({pid for pid, _, _ in seen}) == 2  # one kernel per worker, never replaced
+    assert all(float(created) < submitted for _, created, _ in seen)  # started ahead
+    assert {where for _, _, where in seen} == {str(store)}  # the store in the kernel's environment
+    assert not _children_kernels()
+
+
+def test_a_pool_started_ahead_with_nothing_to_do_leaves_no_process(tmp_path):
+    with local_pool(jobs=2, kernel_cwd=str(tmp_path)) as pool:
+        assert pool is not None
+        pool.wait_started()
+        workers = [psutil.Process(pid) for pid in pool.executor._processes]
+    assert len(workers) == 2 and pool.closed
+    assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+    assert not _children_kernels()
+
+
+def test_one_job_starts_no_pool():
+    with local_pool(jobs=1, kernel_cwd=".") as pool:
+        assert pool is None
 
 
 # --- the report notebooks and the batch on the demo ledgers ------------------------------------------

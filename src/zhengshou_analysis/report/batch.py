@@ -81,7 +81,7 @@ from .catalog import (
     notebooks_of,
 )
 from .city import in_city
-from .engine import Progress, execute_tasks
+from .engine import LocalPool, Progress, execute_tasks, local_pool
 from .files import CITY_FOLDER, CITY_MARKER, atomic_write_text, office_file_name, read_json_dict
 from .index import office_files_of, refresh_index
 from .pages import embed_shared_font, page_nav, set_nav
@@ -374,13 +374,41 @@ def _run_locked(
 ) -> BatchResult:
     """One batch while holding ``out``'s lock: plan, execute into a staging folder, check that
     the ledgers did not change, move the files into place, write pages, states and the index."""
+    # the workers of a cluster share the reports folder, those of this machine a temporary one
+    store = None if scheduler else Path(tempfile.mkdtemp(prefix="zs-models-"))
+    try:
+        # this machine's workers start (and start their kernels) while the ledgers are cleaned
+        with local_pool(
+            jobs=1 if scheduler else jobs,  # one job or a cluster: no pool here
+            kernel_cwd=str(check["notebook_dir"] or default_notebook_dir()),
+            model_store=None if store is None else str(store),
+        ) as pool:
+            return _run_with_pool(out, check, store, pool, jobs, force, progress, on_run, scheduler)
+    finally:
+        if store is not None:
+            shutil.rmtree(store, ignore_errors=True)
+
+
+def _run_with_pool(
+    out: Path,
+    check: dict,
+    local_store: Path | None,
+    pool: LocalPool | None,
+    jobs: int | None,
+    force: bool,
+    progress: Progress,
+    on_run: Callable[[RunResult], None] | None,
+    scheduler: str | None,
+) -> BatchResult:
+    """:func:`_run_locked` once its pool is starting (``None``: one job, or a cluster)."""
     inputs = _check_inputs(**check)
     key = _batch_key(inputs, check)  # before the notebooks are read for the run keys
     stage = Path(tempfile.mkdtemp(dir=out, prefix=f"{_STAGING}{os.getpid()}-"))
-    # the workers of a cluster share the reports folder, those of this machine its temporary one
-    store = stage / _MODEL_STORE if scheduler else Path(tempfile.mkdtemp(prefix="zs-models-"))
+    store = stage / _MODEL_STORE if local_store is None else local_store
     try:
         plan = _plan(inputs, out, stage, store, force=force)
+        if pool is not None and not plan.tasks and not plan.figure_jobs:
+            pool.abort()  # nothing to run: the workers started ahead and their kernels end now
         executed: list[RunResult] = []
 
         def collect(r: RunResult) -> None:
@@ -397,6 +425,7 @@ def _run_locked(
                 progress=progress,
                 on_run=collect,
                 scheduler=scheduler,
+                pool=pool,
             )
         except _StagedWriteFailed as exc:  # a full disk while writing office files
             faults.append(str(exc.args[0]))
@@ -412,7 +441,6 @@ def _run_locked(
         done_kf = _commit_staged(stage, out, inputs, plan, executed)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-        shutil.rmtree(store, ignore_errors=True)
     runs = plan.skipped + executed
     runs += [
         RunResult(period, "*", "failed", "", error=message)

@@ -57,22 +57,25 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import psutil
 
 from ..exceptions import ParameterError
-from .kernels import shutdown_thread_kernel
-from .runs import RunResult, RunTask, execute_run, prepare_worker
+from .kernels import shutdown_thread_kernel, thread_kernel, warm_kernels_enabled
+from .runs import KERNEL_NAME, RunResult, RunTask, execute_run, prepare_worker
 
 __all__ = [
     "START_METHOD_ENV",
     "FigureJob",
+    "LocalPool",
     "Progress",
     "execute_tasks",
+    "local_pool",
     "start_method",
     "submission_order",
 ]
@@ -165,6 +168,7 @@ def execute_tasks(
     on_run: Callable[[RunResult], None] | None,
     start_method: str | None = None,
     scheduler: str | None = None,
+    pool: LocalPool | None = None,
 ) -> list[RunResult]:
     """Execute the runs and the other jobs, in worker processes when more than one job, or on a
     Dask cluster.
@@ -193,6 +197,10 @@ def execute_tasks(
         Run on a Dask cluster instead of the local pool: ``tcp://HOST:8786`` (a running
         ``dask scheduler``), a scheduler file, or ``local:N`` (a local cluster of N processes
         started for this call); see :mod:`.cluster` for what workers need. ``jobs`` and
+        ``start_method`` do not apply then.
+    pool
+        A local pool started ahead (:func:`local_pool`), whose workers may have their kernels
+        ready; it is used (and shut down when done) instead of a new one. ``jobs`` and
         ``start_method`` do not apply then.
 
     Returns
@@ -235,6 +243,8 @@ def execute_tasks(
             from .cluster import execute_on_cluster
 
             execute_on_cluster(tasks, figure_jobs, scheduler=scheduler, done=done)
+        elif pool is not None:
+            _execute_in_pool(tasks, figure_jobs, pool, done, job_errors)
         elif workers == 1:
             prepare_worker()
             try:
@@ -248,7 +258,10 @@ def execute_tasks(
                 except Exception as exc:  # noqa: BLE001 - raised below, after the other jobs
                     job_errors.append(exc)
         else:
-            _execute_in_pool(tasks, figure_jobs, workers, method, done, job_errors)
+            with local_pool(jobs=workers, start_method=method) as fresh:
+                if fresh is None:  # pragma: no cover - more than one worker is a pool
+                    raise AssertionError("no pool for more than one worker")
+                _execute_in_pool(tasks, figure_jobs, fresh, done, job_errors)
     finally:
         reporter.close()
     if job_errors:  # every run has finished and been handed on: now the job's error surfaces
@@ -305,11 +318,138 @@ def _progress_line(r: RunResult) -> str:
     return f"{r.folder}/{r.notebook} {r.status} {r.seconds:.1f} s"
 
 
+class LocalPool:
+    """A pool of worker processes on this machine, started before the batch knows its work.
+
+    Creating it returns at once; a background thread then starts the workers (the forkserver's
+    imports of :data:`WORKER_PRELOAD` first, on a fresh machine the longest part), and each
+    worker starts its warm kernel (:meth:`.kernels.WarmKernel.start_soon`) while the batch is
+    still cleaning the ledgers and planning its runs, on the other cores. Use it through
+    :func:`local_pool`, which ends it however the batch ends.
+
+    Parameters
+    ----------
+    workers
+        Worker processes (at least 2: one worker runs everything in the batch process).
+    method
+        ``"forkserver"`` or ``"spawn"`` (:func:`start_method`).
+    kernel_cwd
+        The notebooks' folder: a worker starts its warm kernel there at once (``None``: at its
+        first run, as a pool that is handed its work at once does).
+    model_store
+        The batch's model store (:mod:`~..figures.modelstore`), set in each worker's environment
+        before its kernel starts, so that the kernel inherits it as the runs' kernels must.
+    """
+
+    def __init__(
+        self,
+        workers: int,
+        method: str,
+        *,
+        kernel_cwd: str | None = None,
+        model_store: str | None = None,
+    ) -> None:
+        ctx = multiprocessing.get_context(method)
+        if method == "forkserver":
+            ctx.set_forkserver_preload(WORKER_PRELOAD)
+        me = psutil.Process()
+        self.workers = workers
+        self.executor = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(me.pid, me.create_time(), kernel_cwd or "", model_store or ""),
+        )
+        self.closed = False
+        self._starter = threading.Thread(
+            target=self._start_workers, name="zhengshou-pool-start", daemon=True
+        )
+        self._starter.start()
+
+    def _start_workers(self) -> None:
+        """Start every worker (a process per submitted job, up to ``workers``) with an empty job."""
+        try:
+            for _ in range(self.workers):
+                self.executor.submit(_worker_ready)
+        except Exception as exc:  # noqa: BLE001 - the runs' own submissions report a broken pool
+            log.debug("starting the pool's workers ahead failed: %s", exc)
+
+    def wait_started(self) -> None:
+        """Wait until the workers have been started (their kernels may still be starting)."""
+        self._starter.join()
+
+    def shut_down(self) -> None:
+        """End the pool after its work: the workers exit, what they left (a warm kernel) is
+        killed. Idempotent."""
+        if self.closed:
+            return
+        self.wait_started()
+        leftovers = _pool_processes(self.executor, workers=False)
+        self.executor.shutdown(wait=True)
+        _kill([p for p in leftovers if _is_alive(p)])
+        self.closed = True
+
+    def abort(self) -> None:
+        """End the pool at once (:func:`_abort`): an error, Ctrl-C, or nothing to do. Idempotent."""
+        if self.closed:
+            return
+        self.wait_started()
+        _abort(self.executor)
+        self.closed = True
+
+
+@contextmanager
+def local_pool(
+    *,
+    jobs: int | None,
+    start_method: str | None = None,
+    kernel_cwd: str | None = None,
+    model_store: str | None = None,
+) -> Iterator[LocalPool | None]:
+    """A :class:`LocalPool` started now, ended when the block ends; ``None`` for one job.
+
+    Parameters
+    ----------
+    jobs
+        Worker processes (default: the number of cores). One means no pool: the batch runs
+        everything in its own process.
+    start_method
+        As for :func:`execute_tasks`.
+    kernel_cwd, model_store
+        As for :class:`LocalPool`.
+
+    Yields
+    ------
+    LocalPool or None
+        The pool, for :func:`execute_tasks`; it shuts it down after the work. A pool still open
+        when the block ends (the batch had nothing to do, or stopped on an error) is ended at
+        once, its workers and their kernels killed.
+
+    Raises
+    ------
+    ParameterError
+        On an unknown start method.
+    """
+    method = _resolve_start_method(start_method)
+    workers = jobs or os.cpu_count() or 1
+    if workers < 2:
+        yield None
+        return
+    pool = LocalPool(workers, method, kernel_cwd=kernel_cwd, model_store=model_store)
+    try:
+        yield pool
+    finally:
+        pool.abort()
+
+
+def _worker_ready() -> None:
+    """The empty job that starts a worker of a :class:`LocalPool` ahead of its work."""
+
+
 def _execute_in_pool(
     tasks: list[RunTask],
     figure_jobs: list[FigureJob],
-    workers: int,
-    method: str,
+    pool: LocalPool,
     done: Callable[[RunResult], None],
     job_errors: list[BaseException],
 ) -> None:
@@ -322,27 +462,19 @@ def _execute_in_pool(
     worker is a failed run; an error in a job (the key figures) is collected for the caller.
     However this ends (normally, an exception, Ctrl-C), no process of the pool is left behind.
     """
-    ctx = multiprocessing.get_context(method)
-    if method == "forkserver":
-        ctx.set_forkserver_preload(WORKER_PRELOAD)
-    me = psutil.Process()
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=ctx,
-        initializer=_init_worker,
-        initargs=(me.pid, me.create_time()),
-    )
+    pool.wait_started()
+    executor = pool.executor
     try:
         runs: dict[Future[Any], RunTask] = {}
         pending: set[Future[Any]] = set()
         for item in submission_order(tasks, figure_jobs):  # the pool starts them in this order
             fut: Future[Any]
             if isinstance(item, RunTask):
-                fut = pool.submit(execute_run, item)
+                fut = executor.submit(execute_run, item)
                 runs[fut] = item
             else:
                 function, args = item
-                fut = pool.submit(function, *args)
+                fut = executor.submit(function, *args)
             pending.add(fut)
         while pending:
             # a timeout, so that Ctrl-C is seen on Windows too (a plain wait is not interrupted)
@@ -354,12 +486,10 @@ def _execute_in_pool(
                     job_errors.append(error)
     except BaseException:
         log.warning("the batch stops: ending its worker processes and what they started")
-        _abort(pool)
+        pool.abort()
         raise
     # a worker's leftovers (a warm kernel) are orphaned once the worker exits: end them too
-    leftovers = _pool_processes(pool, workers=False)
-    pool.shutdown(wait=True)
-    _kill([p for p in leftovers if _is_alive(p)])
+    pool.shut_down()
 
 
 def submission_order(
@@ -450,14 +580,23 @@ def _is_alive(p: psutil.Process) -> bool:
 # --- in the worker process --------------------------------------------------------------------------
 
 
-def _init_worker(batch_pid: int, batch_created: float) -> None:
-    """Set up a pool worker: ignore Ctrl-C, watch the batch process, then :func:`prepare_worker`.
+def _init_worker(
+    batch_pid: int, batch_created: float, kernel_cwd: str = "", model_store: str = ""
+) -> None:
+    """Set up a pool worker: ignore Ctrl-C, watch the batch process, :func:`prepare_worker`,
+    then start the warm kernel.
 
     Parameters
     ----------
     batch_pid, batch_created
         The batch process: its pid and creation time (seconds since the epoch, as
         :meth:`psutil.Process.create_time` gives it).
+    kernel_cwd
+        Start the worker's warm kernel there now, on a background thread (``""``: at the first
+        run). The first run waits for it.
+    model_store
+        The batch's model store, put into the environment first (``""``: none): the kernel
+        inherits it, and a run setting the same store leaves the environment as the kernel has it.
     """
     # a Ctrl-C at a terminal reaches every process of the group: the batch decides, and ends us
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -468,6 +607,12 @@ def _init_worker(batch_pid: int, batch_created: float) -> None:
         daemon=True,
     ).start()
     prepare_worker()
+    if model_store:
+        from ..figures.modelstore import MODEL_STORE_ENV
+
+        os.environ[MODEL_STORE_ENV] = model_store
+    if kernel_cwd and warm_kernels_enabled():
+        thread_kernel(KERNEL_NAME).start_soon(kernel_cwd)
 
 
 def _batch_alive(pid: int, created: float) -> bool:

@@ -344,6 +344,8 @@ class WarmKernel:
         self._environ: dict[str, str] = {}
         #: How many kernels this object has started (a replaced kernel counts).
         self.started = 0
+        #: The thread starting the kernel ahead of the first run (:meth:`start_soon`), if any.
+        self._starting: threading.Thread | None = None
 
     @property
     def pid(self) -> int | None:
@@ -384,10 +386,47 @@ class WarmKernel:
             "__import__('zhengshou_analysis.report.kernels', fromlist=['_']).snapshot_kernel_state()"
         )
 
+    def start_soon(self, cwd: str) -> None:
+        """Start the kernel in ``cwd`` on a background thread and return at once.
+
+        A pool worker calls it when it starts, so that the kernel starts and imports the stack
+        while the batch is still cleaning and planning (:mod:`.engine`). The next
+        :meth:`prepare` (or :meth:`shutdown`) waits for that start. A start that fails here is
+        only logged: :meth:`prepare` then starts the kernel itself and raises what goes wrong.
+        Does nothing when a kernel runs or is being started.
+
+        Parameters
+        ----------
+        cwd
+            The working directory of the kernel (the notebooks' folder; each run's
+            :meth:`prepare` changes to its own).
+        """
+        if self.km is not None or self._starting is not None:
+            return
+
+        def start() -> None:
+            try:
+                self.start(cwd)
+            except Exception as exc:  # noqa: BLE001 - prepare() starts it again and raises
+                log.debug("warm kernel: the start ahead failed (%s); the first run starts one", exc)
+                self.shutdown()
+
+        self._starting = threading.Thread(target=start, name="zhengshou-kernel-start", daemon=True)
+        self._starting.start()
+
+    def _wait_started(self) -> None:
+        """Wait for a start begun by :meth:`start_soon` (unless called from that very start)."""
+        starting = self._starting
+        if starting is None or starting is threading.current_thread():
+            return
+        starting.join()
+        self._starting = None
+
     def prepare(self, cwd: str) -> None:
         """Make the kernel ready for the next run in ``cwd``: start (or replace) it when needed
         (none yet, dead, used up, or this process's environment changed since it started), then
         reset it to its clean state."""
+        self._wait_started()
         if (
             self.km is None
             or self.runs >= self.max_runs
@@ -413,7 +452,8 @@ class WarmKernel:
             )
 
     def shutdown(self) -> None:
-        """Stop the kernel (if one runs) and free its resources."""
+        """Stop the kernel (if one runs, after a start under way) and free its resources."""
+        self._wait_started()
         if self.kc is not None:
             try:
                 self.kc.stop_channels()
