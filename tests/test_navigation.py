@@ -16,7 +16,9 @@ from zhengshou_analysis.report.catalog import NOTEBOOKS, SHORT_TITLES
 from zhengshou_analysis.report.files import office_file_name
 from zhengshou_analysis.report.index import write_index
 from zhengshou_analysis.report.pages import (
+    FontSubset,
     beijing_time,
+    font_subset,
     footer_html,
     html_page,
     page_nav,
@@ -162,6 +164,26 @@ def test_index_links_the_office_files_that_are_there(tmp_path, office):
     assert "2026年12月1日 11:00（北京时间）" in _footer(page)
 
 
+_FONT_FACE = re.compile(r"@font-face\{[^}]*\}")
+
+
+def test_a_font_subset_covers_its_characters_and_ascii_only():
+    font = font_subset("征收补偿")
+    assert font.css.startswith("@font-face")
+    assert font.covers("征收补偿 2021 ok") and font.covers("征收")
+    assert not font.covers("征收办")  # one character more: not covered
+    assert not FontSubset(frozenset(), "").covers("abc")  # no font at all covers nothing
+
+
+def test_a_page_embeds_a_shared_subset_only_when_it_covers_the_page():
+    shared = font_subset("征收补偿协议总览")
+    covered = html_page("总览", "<p>征收补偿协议</p>", demo=False, shared_font=shared)
+    assert _FONT_FACE.search(covered)[0] == shared.css
+    beyond = html_page("总览", "<p>甘蔗基地</p>", demo=False, shared_font=shared)
+    own = _FONT_FACE.search(beyond)[0]
+    assert own != shared.css and own.startswith("@font-face")  # a subset of its own
+
+
 # --- a real batch of two demo years -----------------------------------------------------------------
 
 
@@ -235,3 +257,11 @@ def test_footers_are_plain_chinese_in_beijing_time(two_years):
             assert not re.findall(r"[A-Za-z]{2,}", foot.replace("zhengshou.toml", "")), foot
     index_foot = _footer((out / "index.html").read_text(encoding="utf-8"))
     assert "北京时间" in index_foot and "/" not in index_foot and "{" not in index_foot
+
+
+@pytest.mark.slow
+def test_the_index_embeds_the_font_subset_of_the_batch_s_pages(two_years):
+    out, _ = two_years
+    index = (out / "index.html").read_text(encoding="utf-8")
+    page = (out / "2020" / f"{QUICK[0]}.html").read_text(encoding="utf-8")  # the last batch's
+    assert _FONT_FACE.search(index)[0] == _FONT_FACE.search(page)[0]  # one subset, not two

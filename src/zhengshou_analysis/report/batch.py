@@ -83,8 +83,8 @@ from .catalog import (
 from .city import in_city
 from .engine import LocalPool, Progress, execute_tasks, local_pool
 from .files import CITY_FOLDER, CITY_MARKER, atomic_write_text, office_file_name, read_json_dict
-from .index import office_files_of, refresh_index
-from .pages import embed_shared_font, page_nav, set_nav
+from .index import INDEX_WORDS, office_files_of, refresh_index
+from .pages import FontSubset, embed_shared_font, page_nav, set_nav
 from .runs import RunResult, RunTask, digest, run_key, tables_fingerprint
 
 __all__ = ["BatchResult", "parse_years", "run_batch", "settle_periods"]
@@ -447,7 +447,7 @@ def _run_with_pool(
         for period, message in inputs.empty_periods.items()
     ]
     needed = sum(folder_size(out / p.folder) for p in inputs.periods)
-    _write_pages([r for r in runs if r.page is not None], out, needed_bytes=needed)
+    font = _write_pages([r for r in runs if r.page is not None], out, needed_bytes=needed)
     with translated_os_errors(out, needed_bytes=needed):
         _write_run_states(out, inputs.periods, runs, plan.kf_keys, done_kf)
     order = [*NOTEBOOKS, *MONTHLY_NOTEBOOKS]
@@ -464,7 +464,9 @@ def _run_with_pool(
         "periods": [p.folder for p in sorted({*inputs.periods, *inputs.empty_periods})],
     }
     with translated_os_errors(out, needed_bytes=needed):
-        index = refresh_index(out, demo=inputs.demo, provenance=provenance, force=force)
+        index = refresh_index(
+            out, demo=inputs.demo, provenance=provenance, force=force, shared_font=font
+        )
     nothing_done = not (force or plan.tasks or plan.figure_jobs or inputs.empty_periods or faults)
     if nothing_done and all(r.status == "skipped" for r in runs):
         _record_unchanged(out, inputs, check, key, len(runs))
@@ -880,7 +882,7 @@ def _pages_on_disk(out: Path) -> set[tuple[Period, str]]:
     return found
 
 
-def _write_pages(done: list[RunResult], out: Path, *, needed_bytes: int = 0) -> None:
+def _write_pages(done: list[RunResult], out: Path, *, needed_bytes: int = 0) -> FontSubset | None:
     """Fill each new page's navigation, embed one font subset covering every new page's text,
     write each page atomically, then bring the navigation of the pages already there up to date.
 
@@ -888,16 +890,19 @@ def _write_pages(done: list[RunResult], out: Path, *, needed_bytes: int = 0) -> 
     new ones and those of earlier batches), so a page of 2021 written last year gains its link to
     2022 when 2022 is first reported, and May's 调度简报 its link to June's. A page that cannot
     be written (a full disk) becomes a failed run whose error says so; the others are written.
+    Returns the font subset embedded (``None``: no new page).
     """
     present = _pages_on_disk(out) | {(r.period, r.notebook) for r in done}
     city = in_city(out)
+    font = None
     if done:
-        pages = embed_shared_font(
+        pages, font = embed_shared_font(
             [
                 set_nav(r.page, page_nav(r.period, r.notebook, present, city=city))
                 for r in done
                 if r.page is not None
-            ]
+            ],
+            also=INDEX_WORDS,  # the index, written next, then embeds the same subset
         )
         for r, page in zip(done, pages, strict=True):
             assert r.html is not None, "a rendered page has its file name (runs.execute_run)"
@@ -911,6 +916,7 @@ def _write_pages(done: list[RunResult], out: Path, *, needed_bytes: int = 0) -> 
                 log.error("%s %s: %s", r.folder, r.notebook, error)
     with translated_os_errors(out, needed_bytes=needed_bytes):
         _refresh_navigation(out, present - {(r.period, r.notebook) for r in done})
+    return font
 
 
 def _refresh_navigation(out: Path, pages: set[tuple[Period, str]]) -> None:

@@ -27,10 +27,11 @@ from ..profile import OFFICE_FALLBACK
 from .catalog import MONTHLY_NOTEBOOKS, NOTEBOOKS, SHORT_TITLES
 from .city import in_city
 from .files import atomic_write_text, office_file_name, read_json_dict
-from .pages import NAV_CITY, footer_html, html_page, parameters_in_words
+from .pages import NAV_CITY, FontSubset, footer_html, html_page, parameters_in_words
 from .runs import digest
 
 __all__ = [
+    "INDEX_WORDS",
     "MONTHLY_OFFICE_FILES",
     "OFFICE_FILES",
     "PROVENANCE_LABELS",
@@ -69,10 +70,14 @@ def office_files_of(kind: PeriodKind) -> tuple[tuple[str, str, str], ...]:
     return MONTHLY_OFFICE_FILES if kind == "month" else OFFICE_FILES
 
 
+#: The index title after the office's name.
+_TITLE = "土地房屋征收工作分析报告"
+
+
 def index_title(provenance: dict) -> str:
     """The index title with the office's name (``港北区土地房屋征收工作分析报告``)."""
     office = provenance.get("office") or OFFICE_FALLBACK
-    return f"{office}土地房屋征收工作分析报告"
+    return f"{office}{_TITLE}"
 
 
 def _index_figures() -> list[Figure]:
@@ -86,6 +91,29 @@ def _trend_series() -> dict[str, str]:
 
 
 _STATUS_LABELS = {"ok": "已生成", "skipped": "未变化，沿用", "failed": "失败"}
+
+#: The index's opening paragraph.
+_INTRO = (
+    "每年一组报告：先读“总览”，再按需查看各专题；“办公文件”一栏是可编辑的工作总结（Word）和"
+    "报表（Excel）。每月一份调度简报，供月度调度会使用。报告由台账自动生成，每个数字的口径见各"
+    "报告附录。"
+)
+
+#: The index's own words (its paragraph, headings and labels): the batch's shared font subset
+#: covers them too (``pages.embed_shared_font(also=...)``), so that the index, written after the
+#: pages, embeds that subset instead of making its own (``tests/test_navigation.py`` holds it on
+#: a batch: a word added here without being listed costs a second subset, never a missing glyph).
+INDEX_WORDS = "".join(
+    (
+        _TITLE,
+        _INTRO,
+        "报告目录主要指标走势年度月度调度（一月一调度）月份办公文件其他截止日报告报告期运行设置",
+        *PROVENANCE_LABELS.values(),
+        *_STATUS_LABELS.values(),
+        *(text for _, _, text in (*OFFICE_FILES, *MONTHLY_OFFICE_FILES)),
+        *(f.label for f in FIGURES if f.index),
+    )
+)
 
 
 def _periods_on_disk(out: Path) -> list[Period]:
@@ -148,7 +176,14 @@ def periods_in_words(folders: list[str]) -> str:
     return "、".join(words)
 
 
-def refresh_index(out: Path, *, demo: bool, provenance: dict, force: bool = False) -> Path:
+def refresh_index(
+    out: Path,
+    *,
+    demo: bool,
+    provenance: dict,
+    force: bool = False,
+    shared_font: FontSubset | None = None,
+) -> Path:
     """Write ``index.html`` unless its index key is unchanged (or ``force``); return its path.
 
     Parameters
@@ -162,6 +197,9 @@ def refresh_index(out: Path, *, demo: bool, provenance: dict, force: bool = Fals
         generation time is added when the index is written).
     force
         Write even when nothing changed.
+    shared_font
+        The batch's font subset (:func:`~.pages.embed_shared_font`), embedded when it covers
+        the index's text; else the index gets a subset of its own.
     """
     from ..ledger.store import code_fingerprint
 
@@ -185,7 +223,7 @@ def refresh_index(out: Path, *, demo: bool, provenance: dict, force: bool = Fals
     if force or not index.is_file() or not key_file.is_file() or key_file.read_text() != index_key:
         generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         full = {**provenance, "generated": generated}
-        index = write_index(out, demo=demo, provenance=full)
+        index = write_index(out, demo=demo, provenance=full, shared_font=shared_font)
         atomic_write_text(
             out / "provenance.json", json.dumps(full, ensure_ascii=False, indent=2) + "\n"
         )
@@ -374,7 +412,7 @@ def _index_body(sections: str, provenance: dict) -> str:
     )
     return f"""
 <h1>{html.escape(index_title(provenance))}</h1>
-<p>每年一组报告：先读“总览”，再按需查看各专题；“办公文件”一栏是可编辑的工作总结（Word）和报表（Excel）。每月一份调度简报，供月度调度会使用。报告由台账自动生成，每个数字的口径见各报告附录。</p>
+<p>{_INTRO}</p>
 {sections}
 <h2>运行设置</h2>
 <table><tbody>{prov}</tbody></table>
@@ -399,7 +437,9 @@ def _period_row(out: Path, period: Period, office: str | None) -> tuple[str, dic
     return f"<tr><th>{html.escape(period.label_zh)}</th>{cells}</tr>", figs
 
 
-def write_index(out: Path, *, demo: bool, provenance: dict) -> Path:
+def write_index(
+    out: Path, *, demo: bool, provenance: dict, shared_font: FontSubset | None = None
+) -> Path:
     """Write ``index.html``: years, months and other dates apart, each labelled, and provenance.
 
     Parameters
@@ -411,6 +451,8 @@ def write_index(out: Path, *, demo: bool, provenance: dict) -> Path:
         Whether the data are synthetic (the page then opens with the demo banner).
     provenance
         Shown as a table, labelled with :data:`PROVENANCE_LABELS`.
+    shared_font
+        As for :func:`refresh_index`.
 
     Returns
     -------
@@ -449,6 +491,7 @@ def write_index(out: Path, *, demo: bool, provenance: dict) -> Path:
             meta=footer_html(__version__, words, moment, what="目录生成"),
             # a district of a city: back to the city's index (its districts and 市级汇总)
             nav=f'<a href="../index.html">{NAV_CITY}</a>' if in_city(out) else "",
+            shared_font=shared_font,
         ),
     )
     return path

@@ -15,6 +15,7 @@ import json
 import logging
 import re
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
@@ -26,10 +27,12 @@ __all__ = [
     "BEIJING",
     "FONT_SLOT",
     "PAGE_CSS",
+    "FontSubset",
     "PageRef",
     "beijing_time",
     "embed_shared_font",
     "font_face_css",
+    "font_subset",
     "footer_html",
     "html_page",
     "page_nav",
@@ -122,6 +125,62 @@ _ALWAYS_COVERED = (
 )
 
 
+@dataclass(frozen=True)
+class FontSubset:
+    """The bundled CJK font subset to some characters, as an ``@font-face`` rule.
+
+    Attributes
+    ----------
+    chars
+        The characters beyond ASCII it covers (ASCII is always covered).
+    css
+        The ``@font-face`` rule; ``""`` when the font could not be subset (system fonts only).
+    """
+
+    chars: frozenset[str]
+    css: str
+
+    def covers(self, text: str) -> bool:
+        """Whether every character of ``text`` is in the subset (a page showing ``text`` can
+        embed this subset instead of its own)."""
+        return bool(self.css) and {c for c in text if ord(c) > 127} <= self.chars
+
+
+def font_subset(text: str) -> FontSubset:
+    """The bundled Noto Sans CJK SC, subset to the characters of ``text`` (see
+    :func:`font_face_css`)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    from .plots import font_file  # matplotlib is imported only when a page needs its font
+
+    wide = {c for c in text + _ALWAYS_COVERED if ord(c) > 127}
+    chars = "".join(sorted(wide)) + "".join(map(chr, range(32, 127)))
+    try:
+        # bounding boxes stay the whole font's (a superset): recomputing them for the subset
+        # costs a third of the time and changes nothing a browser draws; the font's own time
+        # stamp stays, so that the same characters give the same bytes
+        font = TTFont(str(font_file()), recalcBBoxes=False, recalcTimestamp=False)
+        opts = subset.Options()
+        opts.flavor = "woff"
+        opts.hinting = False
+        opts.layout_features = []
+        sub = subset.Subsetter(opts)
+        sub.populate(text=chars)
+        sub.subset(font)
+        buf = io.BytesIO()
+        font.save(buf)
+    except Exception as exc:  # noqa: BLE001 - the page still renders with system fonts
+        log.warning("could not embed the CJK font (%s); pages rely on system fonts", exc)
+        return FontSubset(frozenset(), "")
+    data = base64.b64encode(buf.getvalue()).decode()
+    return FontSubset(
+        frozenset(wide),
+        "@font-face{font-family:'ZS Noto Sans CJK SC';font-style:normal;font-weight:400;"
+        f"src:url(data:font/woff;base64,{data}) format('woff')}}",
+    )
+
+
 def font_face_css(text: str) -> str:
     """An ``@font-face`` with the bundled Noto Sans CJK SC, subset to the characters of ``text``.
 
@@ -138,32 +197,7 @@ def font_face_css(text: str) -> str:
     str
         The CSS rule; ``""`` (system fonts only) when the font cannot be subset.
     """
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
-
-    from .plots import font_file  # matplotlib is imported only when a page needs its font
-
-    wide = {c for c in text + _ALWAYS_COVERED if ord(c) > 127}
-    chars = "".join(sorted(wide)) + "".join(map(chr, range(32, 127)))
-    try:
-        font = TTFont(str(font_file()))
-        opts = subset.Options()
-        opts.flavor = "woff"
-        opts.hinting = False
-        opts.layout_features = []
-        sub = subset.Subsetter(opts)
-        sub.populate(text=chars)
-        sub.subset(font)
-        buf = io.BytesIO()
-        font.save(buf)
-    except Exception as exc:  # noqa: BLE001 - the page still renders with system fonts
-        log.warning("could not embed the CJK font (%s); pages rely on system fonts", exc)
-        return ""
-    data = base64.b64encode(buf.getvalue()).decode()
-    return (
-        "@font-face{font-family:'ZS Noto Sans CJK SC';font-style:normal;font-weight:400;"
-        f"src:url(data:font/woff;base64,{data}) format('woff')}}"
-    )
+    return font_subset(text).css
 
 
 def visible_text(page: str) -> str:
@@ -179,6 +213,7 @@ def html_page(
     meta: str = "",
     font_css: str | None = None,
     nav: str = "",
+    shared_font: FontSubset | None = None,
 ) -> str:
     """Wrap an HTML body into a complete page: title, CSS, font, navigation, demo banner, footer.
 
@@ -198,6 +233,9 @@ def html_page(
     nav
         HTML of the navigation bar (:func:`page_nav`); it stays a slot that :func:`set_nav` fills
         later when empty. Shown on screen only.
+    shared_font
+        A subset made already (the batch's pages'): embedded instead of a subset of this page's
+        own when it covers the page's text (``font_css=None`` only).
 
     Returns
     -------
@@ -207,7 +245,9 @@ def html_page(
     body = _BANNER_RE.sub("", body)  # one banner, at the top of the page
     banner = banner_html() if demo else ""
     if font_css is None:
-        font_css = font_face_css(visible_text(f"{title}{banner}{body}{meta}{nav}"))
+        text = visible_text(f"{title}{banner}{body}{meta}{nav}")
+        covered = shared_font is not None and shared_font.covers(text)
+        font_css = shared_font.css if covered and shared_font else font_face_css(text)
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -409,7 +449,7 @@ def footer_html(
     )
 
 
-def embed_shared_font(pages: Sequence[str]) -> list[str]:
+def embed_shared_font(pages: Sequence[str], *, also: str = "") -> tuple[list[str], FontSubset]:
     """Fill the :data:`FONT_SLOT` of every page with one font subset covering all their text.
 
     One subset for a whole batch is much cheaper than one per page, and a browser caches nothing
@@ -419,15 +459,21 @@ def embed_shared_font(pages: Sequence[str]) -> list[str]:
     ----------
     pages
         Pages rendered with ``font_css=FONT_SLOT``.
+    also
+        Further text the subset covers: the words of a page written after these (the reports
+        index, :data:`~.index.INDEX_WORDS`), which can then embed the same subset
+        (``html_page(shared_font=...)``) instead of making its own.
 
     Returns
     -------
-    list of str
+    pages : list of str
         The same pages, in the same order, with the font embedded.
+    font : FontSubset
+        The subset embedded.
     """
-    chars = "".join(sorted({c for page in pages for c in visible_text(page) if ord(c) > 127}))
-    css = font_face_css(chars)
-    return [page.replace(FONT_SLOT, css, 1) for page in pages]
+    text = "".join(visible_text(page) for page in pages) + also
+    font = font_subset("".join(sorted({c for c in text if ord(c) > 127})))
+    return [page.replace(FONT_SLOT, font.css, 1) for page in pages], font
 
 
 def _hide_stderr_and_label_figures(nb: Any, title: str) -> None:
