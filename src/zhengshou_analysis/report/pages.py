@@ -20,6 +20,7 @@ from typing import Any
 
 from ..periods import Period
 from .catalog import SHORT_TITLES, notebooks_of
+from .stamps import BEIJING, beijing_time
 from .views import banner_html
 
 __all__ = [
@@ -98,10 +99,6 @@ a{color:inherit;text-decoration:none}
 
 #: Stands where a page's @font-face goes until the batch embeds one font subset for all pages.
 FONT_SLOT = "/*zs-font-face*/"
-
-#: Beijing time: UTC+8 all year (China has no daylight saving time), as a fixed offset so that no
-#: time-zone database is needed (``zoneinfo`` has none on Windows without ``tzdata``).
-BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
 
 _BANNER_RE = re.compile(r'<div class="zs-demo-banner".*?</div>', re.DOTALL)
 _NAV_RE = re.compile(r'<nav class="zs-nav"[^>]*>.*?</nav>', re.DOTALL)
@@ -297,20 +294,6 @@ def set_nav(page: str, nav: str) -> str:
     such pages anyway: their run key covers the package source).
     """
     return _NAV_RE.sub(lambda _: f"{_NAV_OPEN}{nav}</nav>", page, count=1)
-
-
-def beijing_time(moment: dt.datetime) -> str:
-    """``moment`` in Beijing time, as a Chinese report writes it: ``2026年12月1日 11:05（北京时间）``.
-
-    Parameters
-    ----------
-    moment
-        An aware time (a naive one is taken as UTC).
-    """
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    t = moment.astimezone(BEIJING)
-    return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M}（北京时间）"
 
 
 def _date_words(iso: str) -> str:
