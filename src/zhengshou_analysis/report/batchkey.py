@@ -306,14 +306,17 @@ def unchanged_batch(
 
     The arguments are those of :func:`~.batch.run_batch` (without ``force``: a forced batch always
     runs). Holds ``out_dir``'s lock (:func:`~..outfolder.folder_lock`, waiting as the batch would)
-    while it compares the folder's files and the key with the record of the last batch that had
-    nothing to do (:func:`record_unchanged`). Imports neither pandas nor the batch.
+    while it compares the folder's files and the key with the record the last batch left
+    (:func:`record_unchanged`). When the record holds texts to write (after a batch that made
+    pages: their states turned to unchanged), writes them with the time of now and records the
+    folder anew, as the full way would have left it. Imports neither pandas nor the batch.
 
     Returns
     -------
     Unchanged or None
         The number of unchanged runs and the index; ``None`` when there is no record, the key
-        differs, a file differs, or anything cannot be read (the batch then says why).
+        differs, a file differs, or anything cannot be read or written (the batch then says
+        why; a record whose texts could not be written is removed).
 
     Raises
     ------
