@@ -38,14 +38,17 @@ The data flow: :func:`run_batch` settles the periods (:func:`settle_periods`), p
 ``runs.execute_run`` renders the page with ``pages``) and each period's key figures and office files (``_write_key_figures``),
 fills the navigation of the new pages, embeds one font subset in them and writes them
 (``files``), updates the navigation of the pages already there, records ``runs.json`` and
-refreshes the index (``index``). A batch that had nothing to do records its key and the folder's
-files (``batchkey``), so that the same batch again is answered without loading the ledgers; every
-batch removes that record when it takes the folder's lock.
+refreshes the index (``index``). A batch after which the same batch has nothing to do records
+its key and the folder's files (``batchkey``; after a batch that made pages, with the texts that
+batch writes: the pages' states turned to unchanged, :func:`_next_writes`), so that the same batch
+again is answered without loading the ledgers; every batch removes that record when it takes the
+folder's lock.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import os
 import re
@@ -70,7 +73,7 @@ from ..outfolder import (
     translated_os_errors,
 )
 from ..periods import Period, parse_months
-from .batchkey import batch_key, forget_unchanged, parse_years, record_unchanged
+from .batchkey import NextWrite, batch_key, forget_unchanged, parse_years, record_unchanged
 from .catalog import (
     MONTHLY_NOTEBOOKS,
     NOTEBOOK_DATA_SCOPE,
@@ -83,9 +86,18 @@ from .catalog import (
 from .city import in_city
 from .engine import LocalPool, Progress, execute_tasks, local_pool
 from .files import CITY_FOLDER, CITY_MARKER, atomic_write_text, office_file_name, read_json_dict
-from .index import INDEX_WORDS, office_files_of, refresh_index
+from .index import (
+    INDEX_KEY_NAME,
+    INDEX_WORDS,
+    index_due,
+    index_files,
+    index_key,
+    office_files_of,
+    refresh_index,
+)
 from .pages import FontSubset, embed_shared_font, page_nav, set_nav
 from .runs import RunResult, RunTask, digest, run_key, tables_fingerprint
+from .stamps import PLACEHOLDER, StampKind, open_stamp
 
 __all__ = ["BatchResult", "parse_years", "run_batch", "settle_periods"]
 
@@ -468,9 +480,77 @@ def _run_with_pool(
             out, demo=inputs.demo, provenance=provenance, force=force, shared_font=font
         )
     nothing_done = not (force or plan.tasks or plan.figure_jobs or inputs.empty_periods or faults)
+    settled = not (force or inputs.empty_periods or faults) and done_kf >= {
+        job.period for job in plan.figure_jobs
+    }
     if nothing_done and all(r.status == "skipped" for r in runs):
         _record_unchanged(out, inputs, check, key, len(runs))
+    elif settled and all(r.status in ("ok", "skipped") for r in runs):
+        # the next batch has nothing to do either, but turns each 已生成 into 未变化，沿用:
+        # settle now what it writes, so that it too is answered at once
+        _record_unchanged(
+            out,
+            inputs,
+            check,
+            key,
+            len(runs),
+            lambda: _next_writes(out, inputs, runs, plan.kf_keys, provenance),
+        )
     return BatchResult(runs, index, faults)
+
+
+def _next_writes(
+    out: Path,
+    inputs: _Inputs,
+    runs: list[RunResult],
+    kf_keys: dict[Period, str],
+    provenance: dict,
+) -> list[NextWrite] | None:
+    """What the same batch run again with nothing changed writes, in its order, to the byte.
+
+    Called at the end of a batch whose runs all succeeded (or were unchanged) and whose key
+    figures and office files are all in place, holding the folder's lock: the next batch plans
+    every run as unchanged (:func:`_skipped_run` of the state this batch wrote) and no key
+    figures, records those runs in each period's ``runs.json`` (:func:`_run_state`) and rewrites
+    the index when that changes its key (:func:`~.index.index_due`), with its own time (the
+    texts here are cut at their time stamp, :func:`~.stamps.open_stamp`).
+
+    Returns
+    -------
+    list of NextWrite or None
+        Each file's path in ``out`` (``/``-separated), its text cut at its time stamp and the
+        stamp's kind; ``None`` when a text cannot be cut safely (then nothing is recorded).
+    """
+    states: dict[str, dict] = {}
+    texts: dict[str, str] = {}
+    writes: list[NextWrite] = []
+    for period in inputs.periods:
+        now = read_json_dict(out / period.folder / "runs.json")
+        again = [
+            _skipped_run(period, r.notebook, r.run_key, now.get(r.notebook, {}))
+            for r in runs
+            if r.period == period
+        ]
+        states[period.folder] = _run_state(now, period, again, kf_keys, set())
+        texts[period.folder] = _state_text(states[period.folder])
+        writes.append((f"{period.folder}/runs.json", [texts[period.folder]], ""))
+    key = index_key(out, provenance, texts)
+    if index_due(out, key):
+        files = index_files(
+            out, demo=inputs.demo, provenance=provenance, generated=PLACEHOLDER, states=states
+        )
+        stamped: list[tuple[str, StampKind]] = [
+            ("index.html", "beijing"),
+            ("provenance.json", "utc"),
+        ]
+        for name, kind in stamped:
+            parts = open_stamp(files[name], kind)
+            if parts is None:
+                log.info("the time stamp of %s is not where it is expected: no record", name)
+                return None
+            writes.append((name, parts, kind))
+        writes.append((INDEX_KEY_NAME, [key], ""))
+    return writes
 
 
 def _batch_key(inputs: _Inputs, check: dict) -> str:
@@ -490,16 +570,29 @@ def _batch_key(inputs: _Inputs, check: dict) -> str:
     )
 
 
-def _record_unchanged(out: Path, inputs: _Inputs, check: dict, key: str, skipped: int) -> None:
-    """Record a batch that had nothing to do (:func:`~.batchkey.record_unchanged`), so that the
-    next one with the same key and files answers at once; only when the key is still the one
-    taken before planning (no notebook changed meanwhile; the ledgers were checked by
-    :func:`~..ledger.store.check_unchanged`). A record that cannot be written only means the next
-    batch looks again."""
+def _record_unchanged(
+    out: Path,
+    inputs: _Inputs,
+    check: dict,
+    key: str,
+    skipped: int,
+    then: Callable[[], list[NextWrite] | None] | None = None,
+) -> None:
+    """Record a batch after which the same batch has nothing to do
+    (:func:`~.batchkey.record_unchanged`), so that it answers at once; only when the key is
+    still the one taken before planning (no notebook changed meanwhile; the ledgers were checked
+    by :func:`~..ledger.store.check_unchanged`). ``then`` tells what that batch writes first
+    (:func:`_next_writes`; ``None`` from it: no record). A record that cannot be made or written
+    only means the next batch looks again."""
     if _batch_key(inputs, check) != key:
         return
     try:
-        record_unchanged(out, key, skipped, watched=[out.parent / CITY_FOLDER / CITY_MARKER])
+        writes = then() if then is not None else []
+        if writes is None:
+            return
+        record_unchanged(
+            out, key, skipped, watched=[out.parent / CITY_FOLDER / CITY_MARKER], then=writes
+        )
     except OSError as exc:
         log.warning("could not record the unchanged batch in %s: %s", out, exc)
 
@@ -678,24 +771,28 @@ def _plan_run(
     src = inputs.nb_dir / f"{name}.ipynb"
     key = run_key(inputs.data_key(NOTEBOOK_DATA_SCOPE.get(name, "raw"), period), src, params)
     if _unchanged(prev, key, pdir / f"{name}.html", force=force):
-        plan.skipped.append(
-            RunResult(
-                period,
-                name,
-                "skipped",
-                key,
-                0.0,
-                None,
-                f"{name}.html",
-                f"{name}.ipynb",
-                prev.get("finished"),
-            )
-        )
+        plan.skipped.append(_skipped_run(period, name, key, prev))
     else:
         out_dir = str(stage / period.folder)
         plan.tasks.append(
             RunTask(period, name, str(src), out_dir, params, key, inputs.demo, str(store))
         )
+
+
+def _skipped_run(period: Period, name: str, key: str, prev: dict) -> RunResult:
+    """The result of a run of ``name`` for ``period`` skipped as unchanged (its key ``key``, its
+    last run ``prev`` in ``runs.json``, whose finish time it keeps)."""
+    return RunResult(
+        period,
+        name,
+        "skipped",
+        key,
+        0.0,
+        None,
+        f"{name}.html",
+        f"{name}.ipynb",
+        prev.get("finished"),
+    )
 
 
 def _unchanged(prev: dict, key: str, page: Path, *, force: bool) -> bool:
@@ -942,23 +1039,36 @@ def _write_run_states(
     kf_keys: dict[Period, str],
     kf_written: set[Period] | None = None,
 ) -> None:
-    """Record each period's runs and key-figure key in ``<period>/runs.json`` (kept entries stay).
+    """Record each period's runs and key-figure key in ``<period>/runs.json`` (kept entries stay;
+    :func:`_run_state`)."""
+    for period in periods:
+        pdir = out / period.folder
+        state = _run_state(read_json_dict(pdir / "runs.json"), period, runs, kf_keys, kf_written)
+        atomic_write_text(pdir / "runs.json", _state_text(state))
+
+
+def _run_state(
+    state: dict,
+    period: Period,
+    runs: list[RunResult],
+    kf_keys: dict[Period, str],
+    kf_written: set[Period] | None = None,
+) -> dict:
+    """``period``'s runs state ``state`` (its ``runs.json``) with the runs of ``runs`` of the
+    period and its key-figure key; a new dict, ``state`` is not changed.
 
     A period whose key figures were due but not written (``kf_written`` lacks it) keeps its old
     key, so that the next batch writes them.
     """
-    import json
+    new = dict(state)
+    for r in runs:
+        if r.period == period:
+            new[r.notebook] = r.state()
+    if kf_written is None or period in kf_written or new.get("_key_figures") == kf_keys[period]:
+        new["_key_figures"] = kf_keys[period]
+    return new
 
-    for period in periods:
-        pdir = out / period.folder
-        state = read_json_dict(pdir / "runs.json")
-        for r in runs:
-            if r.period == period:
-                state[r.notebook] = r.state()
-        if (
-            kf_written is None
-            or period in kf_written
-            or state.get("_key_figures") == kf_keys[period]
-        ):
-            state["_key_figures"] = kf_keys[period]
-        atomic_write_text(pdir / "runs.json", json.dumps(state, ensure_ascii=False, indent=2))
+
+def _state_text(state: dict) -> str:
+    """A period's runs state as ``runs.json`` holds it."""
+    return json.dumps(state, ensure_ascii=False, indent=2)

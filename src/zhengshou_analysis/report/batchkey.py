@@ -1,14 +1,27 @@
 """A batch re-run with nothing changed, answered without loading a ledger.
 
-A batch that had nothing to do (every run unchanged, every period's key figures and office files
-current, no failure, no fault) leaves the reports folder as any later batch with the same inputs
-would leave it. At its end :func:`record_unchanged` writes ``.batch_key.json`` into the folder:
-the batch's key (:func:`batch_key`: every raw file's digest, the package source, the office
-profile, the report notebooks' bytes, the batch's arguments) and the size, modification time and
-file id of every file of the folder and of its period folders. The next ``zhengshou batch`` (or
-``report``) asks :func:`unchanged_batch` first: holding the folder's lock, it computes the key
-again with the standard library only (no pandas, no cleaning, no notebook) and, when the key and
-every file are as recorded, returns what the batch would report: its runs, all unchanged.
+A batch after which the same batch has nothing to do (every run succeeded or was unchanged,
+every period's key figures and office files are in place, no failure, no fault, no period
+without rows, no ``--force``) writes ``.batch_key.json`` into the reports folder at its end
+(:func:`record_unchanged`): the batch's key (:func:`batch_key`: every raw file's digest, the
+package source, the office profile, the report notebooks' bytes, the batch's arguments) and the
+size, modification time and file id of every file of the folder and of its period folders. The
+next ``zhengshou batch`` (or ``report``) asks :func:`unchanged_batch` first: holding the folder's
+lock, it computes the key again with the standard library only (no pandas, no cleaning, no
+notebook) and, when the key and every file are as recorded, returns what the batch would report:
+its runs, all unchanged.
+
+A batch that ran notebooks leaves its pages marked 已生成 (``ok``) in each period's ``runs.json``
+and in the index; the same batch run again has nothing to do but marks them 未变化，沿用
+(``skipped``), and so rewrites each ``runs.json`` and, as that changes the index's key,
+``index.html``, ``provenance.json`` and ``.index_key``, with the time of that run. So the record
+of a batch that did work also holds those files' texts, in the order that batch writes them
+(``then``, :data:`NextWrite`; made by the batch's own functions, ``batch._next_writes``), cut at
+their time stamp (:mod:`.stamps`). The first unchanged re-run writes them with its own time
+(each atomically, still holding the lock): the folder is then byte for byte what the full way
+would have left, bar the record itself. It then records the folder as it is now, without
+``then``, and the runs after it answer at once without writing anything. A record whose texts
+cannot all be written is removed: the full way then settles the folder.
 
 Anything else takes the full way (:func:`~.batch.run_batch`): a ledger byte, the profile, a
 notebook or a package file changed, other periods or pages asked for, a page or a figure file
@@ -23,6 +36,7 @@ before it knows whether the batch has anything to do.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -37,12 +51,14 @@ from ..exceptions import ParameterError, ZhengshouError
 from ..outfolder import LOCK_NAME, folder_lock
 from .catalog import MONTHLY_NOTEBOOKS, NOTEBOOKS, default_notebook_dir
 from .files import atomic_write_text, read_json_dict
+from .stamps import StampKind, fill_stamp, generated_now
 
 if TYPE_CHECKING:
     from ..profile import Profile
 
 __all__ = [
     "RECORD_NAME",
+    "NextWrite",
     "Unchanged",
     "batch_key",
     "forget_unchanged",
@@ -62,6 +78,10 @@ _PERIOD_LIKE = frozenset("0123456789-")
 
 #: What a file's state is in the record: size (bytes), modification time (ns), file id.
 FileState = list[int]
+
+#: A file the next unchanged batch writes: its path in the reports folder (``/``-separated), its
+#: text cut at its time stamp (:func:`~.stamps.open_stamp`) and the stamp's kind.
+NextWrite = tuple[str, Sequence[str], StampKind]
 
 
 @dataclass(frozen=True)
@@ -214,20 +234,56 @@ def forget_unchanged(out: Path) -> None:
     (out / RECORD_NAME).unlink(missing_ok=True)
 
 
-def record_unchanged(out: Path, key: str, skipped: int, watched: Iterable[Path] = ()) -> None:
-    """Record that a batch with ``key`` found nothing to do in ``out`` (its ``skipped`` runs).
+def record_unchanged(
+    out: Path,
+    key: str,
+    skipped: int,
+    watched: Iterable[Path] = (),
+    then: Sequence[NextWrite] = (),
+) -> None:
+    """Record that a batch with ``key`` into ``out`` has nothing to do (its ``skipped`` runs).
 
-    Called at the end of such a batch, still holding the folder's lock. ``watched`` are files
-    outside the folder whose presence and state the batch's output depends on (the city marker);
-    the record keeps their state too.
+    Called at the end of a batch after which that is so, still holding the folder's lock; the
+    record lists the folder's files as they are now. ``watched`` are files outside the folder
+    whose presence and state the batch's output depends on (the city marker); the record keeps
+    their state too. ``then`` are the files the next such batch writes before it answers, in
+    order (empty: none).
     """
-    record = {
+    record: dict[str, Any] = {
         "key": key,
         "skipped": int(skipped),
         "files": _listing(out),
         "watched": {str(p): _state(p) for p in watched},
     }
+    if then:
+        record["then"] = [[path, list(parts), kind] for path, parts, kind in then]
     atomic_write_text(out / RECORD_NAME, json.dumps(record, ensure_ascii=False, indent=1))
+
+
+def _write_then(out: Path, then: object) -> None:
+    """Write the files a record's ``then`` lists into ``out``, in order, each atomically, with
+    the time of now (one moment for all, as the full way's index and provenance share one).
+
+    Raises
+    ------
+    TypeError, ValueError
+        When ``then`` is not a list of :data:`NextWrite` naming files inside ``out`` (nothing
+        is written then).
+    OSError
+        When a file cannot be written.
+    """
+    generated = generated_now()
+    texts = []
+    for entry in then if isinstance(then, list) else [then]:
+        if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str)):
+            raise TypeError(f"the record's file to write {entry!r:.60} is not understood")
+        path, parts, kind = entry
+        rel = Path(path)
+        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+            raise ValueError(f"the record names {path!r}, not a file of the reports folder")
+        texts.append((out / rel, fill_stamp(parts, kind, generated)))
+    for target, text in texts:
+        atomic_write_text(target, text)
 
 
 def unchanged_batch(
@@ -250,14 +306,17 @@ def unchanged_batch(
 
     The arguments are those of :func:`~.batch.run_batch` (without ``force``: a forced batch always
     runs). Holds ``out_dir``'s lock (:func:`~..outfolder.folder_lock`, waiting as the batch would)
-    while it compares the folder's files and the key with the record of the last batch that had
-    nothing to do (:func:`record_unchanged`). Imports neither pandas nor the batch.
+    while it compares the folder's files and the key with the record the last batch left
+    (:func:`record_unchanged`). When the record holds texts to write (after a batch that made
+    pages: their states turned to unchanged), writes them with the time of now and records the
+    folder anew, as the full way would have left it. Imports neither pandas nor the batch.
 
     Returns
     -------
     Unchanged or None
         The number of unchanged runs and the index; ``None`` when there is no record, the key
-        differs, a file differs, or anything cannot be read (the batch then says why).
+        differs, a file differs, or anything cannot be read or written (the batch then says
+        why; a record whose texts could not be written is removed).
 
     Raises
     ------
@@ -298,5 +357,15 @@ def unchanged_batch(
             return None
         if key != record.get("key"):
             return None
+        skipped = int(record.get("skipped", 0))
+        if "then" in record:  # the states of the pages turn to 未变化，沿用: as the full way does
+            try:
+                _write_then(out, record["then"])
+                record_unchanged(out, key, skipped, watched=[Path(p) for p in watched])
+            except (OSError, TypeError, ValueError) as exc:
+                log.info("the full way settles %s: %s", out, exc)
+                with contextlib.suppress(OSError):
+                    forget_unchanged(out)
+                return None
         log.info("nothing changed since the last batch into %s", out)
-        return Unchanged(int(record.get("skipped", 0)), out / "index.html")
+        return Unchanged(skipped, out / "index.html")

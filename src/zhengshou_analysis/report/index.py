@@ -17,6 +17,8 @@ import datetime as dt
 import html
 import json
 import math
+from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,12 +31,18 @@ from .city import in_city
 from .files import atomic_write_text, office_file_name, read_json_dict
 from .pages import NAV_CITY, FontSubset, footer_html, html_page, parameters_in_words
 from .runs import digest
+from .stamps import generated_now
 
 __all__ = [
+    "INDEX_KEY_NAME",
     "INDEX_WORDS",
     "MONTHLY_OFFICE_FILES",
     "OFFICE_FILES",
     "PROVENANCE_LABELS",
+    "index_due",
+    "index_files",
+    "index_html",
+    "index_key",
     "office_files",
     "office_files_of",
     "periods_in_words",
@@ -90,6 +98,9 @@ def _trend_series() -> dict[str, str]:
     return {f.name: f.label for f in _index_figures() if f.unit == "yuan"}
 
 
+#: The index key of the page in the folder (:func:`index_key`).
+INDEX_KEY_NAME = ".index_key"
+
 _STATUS_LABELS = {"ok": "已生成", "skipped": "未变化，沿用", "failed": "失败"}
 
 #: The index's opening paragraph.
@@ -99,10 +110,10 @@ _INTRO = (
     "报告附录。"
 )
 
-#: The index's own words (its paragraph, headings and labels): the batch's shared font subset
-#: covers them too (``pages.embed_shared_font(also=...)``), so that the index, written after the
-#: pages, embeds that subset instead of making its own (``tests/test_navigation.py`` holds it on
-#: a batch: a word added here without being listed costs a second subset, never a missing glyph).
+#: The index's own words (its title, paragraph, headings and labels): the batch's shared font
+#: subset covers them too (``pages.embed_shared_font(also=...)``), so that the index, written
+#: after the pages, embeds that subset instead of making its own (``tests/test_navigation.py``
+#: holds it on a batch; a word missing here costs a second subset, never a missing glyph).
 INDEX_WORDS = "".join(
     (
         _TITLE,
@@ -176,6 +187,90 @@ def periods_in_words(folders: list[str]) -> str:
     return "、".join(words)
 
 
+def index_key(out: Path, provenance: dict, runs_texts: Mapping[str, str] | None = None) -> str:
+    """The index key of ``out``: what ``index.html`` shows besides its time (``.index_key``).
+
+    Parameters
+    ----------
+    out
+        The reports folder.
+    provenance
+        The batch's provenance (without a time).
+    runs_texts
+        Per period folder, the text of its ``runs.json`` to count instead of the file's (the
+        states a batch is about to write); the other periods' files as they are.
+    """
+    from ..ledger.store import code_fingerprint
+
+    texts = dict(runs_texts or {})
+    periods = _periods_on_disk(out)
+    return digest(
+        json.dumps(provenance, sort_keys=True),
+        code_fingerprint(),
+        f"city={in_city(out)}",
+        *(
+            texts[p.folder]
+            if p.folder in texts
+            else (out / p.folder / "runs.json").read_text(encoding="utf-8")
+            for p in periods
+            if p.folder in texts or (out / p.folder / "runs.json").is_file()
+        ),
+        *(
+            f"{p.folder}/{name}"
+            for p in periods
+            for name, _ in office_files(out, p, provenance.get("office"))
+        ),
+    )
+
+
+def index_due(out: Path, key: str) -> bool:
+    """Whether ``index.html`` has to be written for the index key ``key`` (:func:`index_key`):
+    the page or its key file is missing, or the key changed."""
+    key_file = out / INDEX_KEY_NAME
+    return (
+        not (out / "index.html").is_file() or not key_file.is_file() or key_file.read_text() != key
+    )
+
+
+def index_files(
+    out: Path,
+    *,
+    demo: bool,
+    provenance: dict,
+    generated: str,
+    states: Mapping[str, dict] | None = None,
+    shared_font: FontSubset | None = None,
+) -> dict[str, str]:
+    """The text of ``index.html`` and ``provenance.json``, generated at ``generated``.
+
+    Parameters
+    ----------
+    out, demo
+        As for :func:`write_index`.
+    provenance
+        The batch's provenance (without a time).
+    generated
+        The moment of writing (:func:`~.stamps.generated_now`): in ``provenance.json`` and, in
+        Beijing time, in the index's footer.
+    states
+        Per period folder, the runs state to show instead of its ``runs.json`` (:func:`index_key`).
+    shared_font
+        As for :func:`index_html`.
+
+    Returns
+    -------
+    dict
+        File name → text, in the order :func:`refresh_index` writes them.
+    """
+    full = {**provenance, "generated": generated}
+    return {
+        "index.html": index_html(
+            out, demo=demo, provenance=full, states=states, shared_font=shared_font
+        ),
+        "provenance.json": json.dumps(full, ensure_ascii=False, indent=2) + "\n",
+    }
+
+
 def refresh_index(
     out: Path,
     *,
@@ -198,45 +293,36 @@ def refresh_index(
     force
         Write even when nothing changed.
     shared_font
-        The batch's font subset (:func:`~.pages.embed_shared_font`), embedded when it covers
-        the index's text; else the index gets a subset of its own.
+        As for :func:`index_html`.
     """
-    from ..ledger.store import code_fingerprint
-
-    index = out / "index.html"
-    index_key = digest(
-        json.dumps(provenance, sort_keys=True),
-        code_fingerprint(),
-        f"city={in_city(out)}",
-        *(
-            (out / p.folder / "runs.json").read_text(encoding="utf-8")
-            for p in _periods_on_disk(out)
-            if (out / p.folder / "runs.json").is_file()
-        ),
-        *(
-            f"{p.folder}/{name}"
-            for p in _periods_on_disk(out)
-            for name, _ in office_files(out, p, provenance.get("office"))
-        ),
-    )
-    key_file = out / ".index_key"
-    if force or not index.is_file() or not key_file.is_file() or key_file.read_text() != index_key:
-        generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        full = {**provenance, "generated": generated}
-        index = write_index(out, demo=demo, provenance=full, shared_font=shared_font)
-        atomic_write_text(
-            out / "provenance.json", json.dumps(full, ensure_ascii=False, indent=2) + "\n"
-        )
-        atomic_write_text(key_file, index_key)
-    return index
+    key = index_key(out, provenance)
+    if force or index_due(out, key):
+        for name, text in index_files(
+            out,
+            demo=demo,
+            provenance=provenance,
+            generated=generated_now(),
+            shared_font=shared_font,
+        ).items():
+            atomic_write_text(out / name, text)
+        atomic_write_text(out / INDEX_KEY_NAME, key)
+    return out / "index.html"
 
 
 def _trend_png(rows: list[dict]) -> str:
     """The trend chart of the money figures across years, as base64 PNG.
 
     Figures of very different size (a cumulative sum beside a small arrears) are drawn on separate
-    panels (:func:`~zhengshou_analysis.report.plots.plot_trend_panels`).
+    panels (:func:`~zhengshou_analysis.report.plots.plot_trend_panels`). The same rows give the
+    same chart: drawn once per process (a batch writes the index, then works out the next one).
     """
+    return _trend_png_of(json.dumps(rows))
+
+
+@lru_cache(maxsize=4)
+def _trend_png_of(rows_json: str) -> str:
+    """:func:`_trend_png` of the rows as JSON (hashable, for the cache)."""
+    rows = json.loads(rows_json)
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -419,11 +505,14 @@ def _index_body(sections: str, provenance: dict) -> str:
 """
 
 
-def _period_row(out: Path, period: Period, office: str | None) -> tuple[str, dict]:
+def _period_row(
+    out: Path, period: Period, office: str | None, state: dict | None = None
+) -> tuple[str, dict]:
     """A period's row of its table (label, reports, office files, for a month its figures) and
-    its key figures (``{}`` when not yet computed)."""
+    its key figures (``{}`` when not yet computed); ``state``: its runs (default: its ``runs.json``)."""
     folder = period.folder
-    state = read_json_dict(out / folder / "runs.json")
+    if state is None:
+        state = read_json_dict(out / folder / "runs.json")
     figs = read_json_dict(out / folder / "key_figures.json")
     month = period.kind == "month"  # one page a month: its short name is the link
     catalogue = {n: SHORT_TITLES.get(n, n) for n in MONTHLY_NOTEBOOKS} if month else NOTEBOOKS
@@ -437,10 +526,33 @@ def _period_row(out: Path, period: Period, office: str | None) -> tuple[str, dic
     return f"<tr><th>{html.escape(period.label_zh)}</th>{cells}</tr>", figs
 
 
-def write_index(
-    out: Path, *, demo: bool, provenance: dict, shared_font: FontSubset | None = None
-) -> Path:
+def write_index(out: Path, *, demo: bool, provenance: dict) -> Path:
     """Write ``index.html``: years, months and other dates apart, each labelled, and provenance.
+
+    Parameters
+    ----------
+    out, demo, provenance
+        As for :func:`index_html`.
+
+    Returns
+    -------
+    Path
+        The index page.
+    """
+    path = out / "index.html"
+    atomic_write_text(path, index_html(out, demo=demo, provenance=provenance))
+    return path
+
+
+def index_html(
+    out: Path,
+    *,
+    demo: bool,
+    provenance: dict,
+    states: Mapping[str, dict] | None = None,
+    shared_font: FontSubset | None = None,
+) -> str:
+    """The text of ``index.html``: years, months and other dates apart, each labelled, and provenance.
 
     Parameters
     ----------
@@ -450,19 +562,23 @@ def write_index(
     demo
         Whether the data are synthetic (the page then opens with the demo banner).
     provenance
-        Shown as a table, labelled with :data:`PROVENANCE_LABELS`.
+        Shown as a table, labelled with :data:`PROVENANCE_LABELS`; its ``generated`` (UTC text,
+        :func:`~.stamps.generated_now`; default now) is the time in the footer.
+    states
+        Per period folder, the runs state to show instead of its ``runs.json``.
     shared_font
-        As for :func:`refresh_index`.
-
-    Returns
-    -------
-    Path
-        The index page.
+        The batch's font subset (:func:`~.pages.embed_shared_font`), embedded when it covers the
+        index's text; by default the subset of the index it replaces, when that covers it (the
+        index a batch with nothing to do writes is the one it replaces but for states and time:
+        no new subset); else the index gets a subset of its own.
     """
+    if shared_font is None and (out / "index.html").is_file():
+        shared_font = FontSubset.of_page((out / "index.html").read_text(encoding="utf-8"))
+    states = states or {}
     rows: list[dict] = []
     by_kind: dict[str, list[str]] = {"year": [], "month": [], "date": []}
     for period in _periods_on_disk(out):
-        row, figs = _period_row(out, period, provenance.get("office"))
+        row, figs = _period_row(out, period, provenance.get("office"), states.get(period.folder))
         by_kind[period.kind].append(row)
         if period.kind == "year" and figs:
             rows.append(_figure_row(period.year, figs))  # the year trend: years only
@@ -481,17 +597,12 @@ def write_index(
         profile=_profile_name(provenance.get("profile")),
         periods=periods_in_words(periods) if isinstance(periods, list) else None,
     )
-    path = out / "index.html"
-    atomic_write_text(
-        path,
-        html_page(
-            index_title(provenance),
-            _index_body(sections, provenance),
-            demo=demo,
-            meta=footer_html(__version__, words, moment, what="目录生成"),
-            # a district of a city: back to the city's index (its districts and 市级汇总)
-            nav=f'<a href="../index.html">{NAV_CITY}</a>' if in_city(out) else "",
-            shared_font=shared_font,
-        ),
+    return html_page(
+        index_title(provenance),
+        _index_body(sections, provenance),
+        demo=demo,
+        meta=footer_html(__version__, words, moment, what="目录生成"),
+        # a district of a city: back to the city's index (its districts and 市级汇总)
+        nav=f'<a href="../index.html">{NAV_CITY}</a>' if in_city(out) else "",
+        shared_font=shared_font,
     )
-    return path

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..periods import Period
 from .catalog import SHORT_TITLES, notebooks_of
+from .stamps import BEIJING, beijing_time
 from .views import banner_html
 
 __all__ = [
@@ -102,10 +103,6 @@ a{color:inherit;text-decoration:none}
 #: Stands where a page's @font-face goes until the batch embeds one font subset for all pages.
 FONT_SLOT = "/*zs-font-face*/"
 
-#: Beijing time: UTC+8 all year (China has no daylight saving time), as a fixed offset so that no
-#: time-zone database is needed (``zoneinfo`` has none on Windows without ``tzdata``).
-BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
-
 _BANNER_RE = re.compile(r'<div class="zs-demo-banner".*?</div>', re.DOTALL)
 _NAV_RE = re.compile(r'<nav class="zs-nav"[^>]*>.*?</nav>', re.DOTALL)
 
@@ -123,6 +120,12 @@ _ALWAYS_COVERED = (
     + "".join(SHORT_TITLES.values())
     + "0123456789"
 )
+
+
+#: How an embedded subset names the characters it covers (only characters beyond ASCII, so never
+#: the comment's end).
+_SUBSET_MARK = "/*zs-font-chars:"
+_SUBSET_RE = re.compile(re.escape(_SUBSET_MARK) + r"([^\x00-\x7f]*)\*/@font-face\{[^}]*\}")
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,13 @@ class FontSubset:
         """Whether every character of ``text`` is in the subset (a page showing ``text`` can
         embed this subset instead of its own)."""
         return bool(self.css) and {c for c in text if ord(c) > 127} <= self.chars
+
+    @classmethod
+    def of_page(cls, page: str) -> FontSubset | None:
+        """The subset a page embeds (its rule names the characters it covers), or ``None`` (no
+        font, or a page written before the rule named them)."""
+        found = _SUBSET_RE.search(page)
+        return None if found is None else cls(frozenset(found[1]), found[0])
 
 
 def font_subset(text: str) -> FontSubset:
@@ -176,6 +186,8 @@ def font_subset(text: str) -> FontSubset:
     data = base64.b64encode(buf.getvalue()).decode()
     return FontSubset(
         frozenset(wide),
+        # the characters covered, named first: a later page can reuse it (FontSubset.of_page)
+        f"{_SUBSET_MARK}{''.join(sorted(wide))}*/"
         "@font-face{font-family:'ZS Noto Sans CJK SC';font-style:normal;font-weight:400;"
         f"src:url(data:font/woff;base64,{data}) format('woff')}}",
     )
@@ -337,20 +349,6 @@ def set_nav(page: str, nav: str) -> str:
     such pages anyway: their run key covers the package source).
     """
     return _NAV_RE.sub(lambda _: f"{_NAV_OPEN}{nav}</nav>", page, count=1)
-
-
-def beijing_time(moment: dt.datetime) -> str:
-    """``moment`` in Beijing time, as a Chinese report writes it: ``2026年12月1日 11:05（北京时间）``.
-
-    Parameters
-    ----------
-    moment
-        An aware time (a naive one is taken as UTC).
-    """
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    t = moment.astimezone(BEIJING)
-    return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M}（北京时间）"
 
 
 def _date_words(iso: str) -> str:
