@@ -37,8 +37,11 @@ Recycling
     the new values: a caller that runs notebooks here with another ``ZHENGSHOU_CACHE_DIR``).
 
 Lifetime
-    A kernel belongs to the thread that started it (a Dask worker with several threads gets one
-    kernel per thread; a pool worker process has one thread running runs). It ends with
+    A pool worker of a local batch starts its kernel as soon as it starts, on a background thread
+    (:meth:`WarmKernel.start_soon`), while the batch still cleans and plans; the first run waits
+    for that start. A kernel belongs to the thread that made its :class:`WarmKernel` (a Dask
+    worker with several threads gets one kernel per thread; a pool worker process has one thread
+    running runs). It ends with
     :func:`shutdown_warm_kernels` (the single-process batch calls it when done), at the exit of
     its process (``atexit`` and a :mod:`multiprocessing` finalizer, since a pool worker does not
     run ``atexit``), and, when the batch is killed, by the worker's watchdog (:mod:`.engine`),
