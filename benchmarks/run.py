@@ -564,9 +564,17 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         nargs="*",
         default=None,
-        choices=["batch", "ingest", "simulation", "scaling", "cluster"],
+        choices=[
+            "batch",
+            "ingest",
+            "simulation",
+            "scaling",
+            "scale_clean",
+            "scale_batch",
+            "cluster",
+        ],
         help="run only these cases (default: all but scaling, which takes ~15 minutes, and "
-        "cluster, ~10 minutes)",
+        "cluster, ~10 minutes; scale_clean and scale_batch are its two halves)",
     )
     ap.add_argument(
         "--scale-rows",
@@ -599,14 +607,16 @@ def main(argv: list[str] | None = None) -> int:
             results.append(bench_simulation(*sizes, runs))
         if "batch" in only:
             results += bench_batch(work, [2021] if args.quick else [2019, 2020, 2021, 2022], runs)
-        if "scaling" in only:
+        if only & {"scaling", "scale_clean", "scale_batch"}:
             rows = args.scale_rows or ([200, 2_000] if args.quick else [10_000, 100_000, 1_000_000])
             periods = args.scale_periods or ([1, 2] if args.quick else [1, 2, 4, 8])
             if any(not 1 <= k <= 12 for k in periods):
                 ap.error("--scale-periods: between 1 and 12 (months of 2021)")
             scale_runs = max(1, args.scale_runs)
-            results += bench_scale_clean(work, sorted(rows), scale_runs)
-            results += bench_scale_batch(work, sorted(periods), scale_runs)
+            if only & {"scaling", "scale_clean"}:
+                results += bench_scale_clean(work, sorted(rows), scale_runs)
+            if only & {"scaling", "scale_batch"}:
+                results += bench_scale_batch(work, sorted(periods), scale_runs)
         if "cluster" in only:
             from zhengshou_analysis.report.catalog import MONTHLY_NOTEBOOKS, NOTEBOOKS
 
