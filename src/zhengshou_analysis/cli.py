@@ -11,6 +11,8 @@ in words naming the path and what to do: exit 1 for ``batch`` and ``report`` (as
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -462,16 +464,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _no_cycle_collection() -> bool:
+    """Pause the cyclic garbage collector for a command that runs once and exits (``clean``).
+
+    Cleaning allocates millions of objects (the reader's cells, the parsed columns, the quality
+    log) and makes almost no reference cycles (about 1,700 for a 100,000-row ledger, freed by
+    reference counting or at exit): the collector's passes over the live objects only cost time,
+    about 0.3-0.5 s of CPU for 100,000 rows, on the main thread and the read-ahead's. At exit the
+    objects are frozen (:func:`gc.freeze`), so that the interpreter does not collect them one
+    last time before the process ends (about 0.2 s after pandas and pyarrow were imported).
+
+    Returns
+    -------
+    bool
+        Whether the collector was enabled (:func:`main` enables it again on return: a caller in
+        the same process, such as a test, keeps its collector).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    atexit.unregister(gc.freeze)  # registered once, however often main() runs in a process
+    atexit.register(gc.freeze)
+    return enabled
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``zhengshou`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    collecting = False  # the collector to enable again on return
     try:
         if args.command == "clean":
             from .ledger.ingest import prefetch_raw_files
 
+            collecting = _no_cycle_collection()
             prefetch_raw_files(args.raw_dir)  # parses (without the GIL) while pandas imports
         if "profile" in vars(args):
             _load_profile(args)  # validated before any work: a bad profile leaves no output
@@ -492,6 +519,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("zhengshou: interrupted\n")
         return 130
+    finally:
+        if collecting:
+            gc.enable()
 
 
 if __name__ == "__main__":  # pragma: no cover
