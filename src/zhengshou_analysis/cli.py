@@ -58,19 +58,27 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 def _cmd_clean(args: argparse.Namespace) -> int:
     from .exceptions import CleanError
     from .ledger.clean import write_clean_outputs
+    from .ledger.outputs import WorkbookAhead
     from .ledger.store import clean_unchanged
     from .outfolder import check_output_folder
 
     # a file, a read-only location: said before the work (nothing is created: --out may be refused)
     check_output_folder(args.out, create=False)
-    try:
-        # cleaned again once if a ledger changed while it was read; an error if it changes again
-        result, _ = clean_unchanged(args.raw_dir, strict=args.strict, profile=args.profile_obj)
-    except CleanError as exc:
-        # keep what was found (quality log, rejected rows, manifest), but no untrustworthy table
-        write_clean_outputs(exc.result, args.out, tables=False)
-        raise
-    write_clean_outputs(result, args.out)
+    # the workbook of the tables is written while the quality log and manifest are assembled
+    with WorkbookAhead() as workbook:
+        try:
+            # cleaned again once if a ledger changed while it was read; an error if it changes again
+            result, _ = clean_unchanged(
+                args.raw_dir,
+                strict=args.strict,
+                profile=args.profile_obj,
+                on_tables=workbook.start,
+            )
+        except CleanError as exc:
+            # keep what was found (quality log, rejected rows, manifest), but no untrustworthy table
+            write_clean_outputs(exc.result, args.out, tables=False)
+            raise
+        write_clean_outputs(result, args.out, workbook=workbook)
     q = result.quality_log
     n_warn = int((q["severity"] == "warning").sum())
     rows = ", ".join(f"{name} {len(df)}" for name, df in result.tables.items())
