@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..schemas import IGNORED_HEADERS, PII_WORDS, TABLES, ZONES, Column
 from ..units import split_header_unit
@@ -519,9 +520,11 @@ def _label_text(cells: np.ndarray, hint: str) -> pd.Series:
         pos = np.flatnonzero(
             np.array([issubclass(t, str) for t in uniq] + [False], dtype=bool)[codes]
         )
-    text = pd.Series(pa.array(cells[pos].tolist(), type=pa.string()), index=pos, dtype="str")
-    cand = text.str.contains(hint, regex=True).to_numpy(dtype=bool, na_value=False)
-    hits = text[cand]
+    # the search in pyarrow directly (RE2, as pandas' str.contains would): only the few hits
+    # become a Series
+    text = pa.array(cells[pos].tolist(), type=pa.string())
+    cand = pc.match_substring_regex(text, hint).to_numpy(zero_copy_only=False)
+    hits = pd.Series(text.filter(pa.array(cand)), index=pos[cand], dtype="str")
     return hits.str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
 
 
