@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import hashlib
 import json
 from pathlib import Path
@@ -13,7 +15,12 @@ from ledger_builder import HOSTILE_NOTE, PERSONAL_DATA, build_raw, write_csv, wr
 from zhengshou_analysis.cli import main
 from zhengshou_analysis.exceptions import CleanError, OutputError
 from zhengshou_analysis.ledger.clean import clean_ledgers
-from zhengshou_analysis.ledger.outputs import neutralize_formulas, write_clean_outputs
+from zhengshou_analysis.ledger.outputs import (
+    CLEAN_WORKBOOK,
+    clean_workbook_bytes,
+    neutralize_formulas,
+    write_clean_outputs,
+)
 from zhengshou_analysis.ledger.rejections import WITHHELD
 
 PII = PERSONAL_DATA
@@ -256,6 +263,34 @@ def test_outputs_written_without_personal_data(raw_dir, tmp_path):
     assert len(rejected) == 8
     agreements = pd.read_parquet(out / "agreements.parquet")
     assert str(agreements["signed_date"].dtype).startswith("datetime64")
+
+
+def test_clean_command_writes_the_workbook_of_its_tables_and_keeps_the_callers_collector(
+    raw_dir, tmp_path
+):
+    enabled = gc.isenabled()
+    out = tmp_path / "out"
+    assert main(["clean", str(raw_dir), "--out", str(out)]) == 0
+    assert gc.isenabled() == enabled  # paused only while the command ran
+    # the workbook started while the log was assembled is the one written after the run
+    started = json.loads((out / "manifest.json").read_text("utf-8"))["run_started"]
+    result = clean_ledgers(raw_dir)
+    same_run = dataclasses.replace(result, manifest={**result.manifest, "run_started": started})
+    assert (out / CLEAN_WORKBOOK).read_bytes() == clean_workbook_bytes(same_run)
+
+
+def test_on_tables_gets_the_results_tables_once_and_nothing_for_a_failed_run(raw_dir, tmp_path):
+    calls = []
+    result = clean_ledgers(raw_dir, on_tables=lambda *args: calls.append(args))
+    assert len(calls) == 1
+    tables, started = calls[0]
+    assert tables is result.tables and started == result.manifest["run_started"]
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write_xlsx(raw / "协议台账.xlsx", {"签约": {"rows": [["协议编号", "补偿总额"], ["A-1", 1]]}})
+    with pytest.raises(CleanError):
+        clean_ledgers(raw, on_tables=lambda *args: calls.append(args))
+    assert len(calls) == 1
 
 
 def test_strict_turns_rejections_into_errors(raw_dir, capsys):

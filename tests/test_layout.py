@@ -100,6 +100,24 @@ def test_classify_rows():
     ]
 
 
+def test_labels_and_notes_are_found_beside_cells_with_line_breaks_and_numbers():
+    # the search first reads a column's cells as one text, a line per cell: a cell with a line
+    # break, or a label word split over two cells, must neither hide a label nor make one
+    block = pd.DataFrame(
+        [
+            [1, "甲\n乙", 10],
+            [2, "合", 10],
+            [3, "计", 10],
+            ["", "安置\n小计", 20],
+            [4, "丙", 1.5],
+            ["注：\n金额为万元", "", ""],
+        ],
+        dtype=object,
+    )
+    kinds = classify_rows(block, label_cols=[0, 1]).tolist()
+    assert kinds == ["data", "data", "data", "subtotal", "data", "note"]
+
+
 def test_labels_are_looked_for_in_the_descriptive_columns_only():
     block = pd.DataFrame(
         [

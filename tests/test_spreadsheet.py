@@ -13,6 +13,7 @@ import pytest
 from zhengshou_analysis.figures import FIGURES, Analysis
 from zhengshou_analysis.ledger.outputs import (
     CLEAN_WORKBOOK,
+    WorkbookAhead,
     clean_workbook_bytes,
     write_clean_outputs,
     xlsx_workbook,
@@ -222,6 +223,21 @@ def test_clean_writes_the_tables_as_a_workbook(demo_ledgers, tmp_path):
     assert clean_workbook_bytes(demo_ledgers) == path.read_bytes()  # reproducible
     write_clean_outputs(demo_ledgers, tmp_path, tables=False)
     assert not path.exists()  # a failed run leaves no table workbook
+
+
+def test_a_workbook_started_ahead_is_used_only_for_the_result_of_its_tables(demo_ledgers, tmp_path):
+    other = dataclasses.replace(demo_ledgers, tables=dict(demo_ledgers.tables))  # an equal copy
+    with WorkbookAhead() as ahead:
+        assert not ahead.made_for(demo_ledgers)
+        ahead.start(demo_ledgers.tables, demo_ledgers.manifest["run_started"])
+        assert ahead.made_for(demo_ledgers) and not ahead.made_for(other)
+        with pytest.raises(ValueError, match="not started from this result"):
+            ahead.take(other)
+        write_clean_outputs(demo_ledgers, tmp_path / "ahead", workbook=ahead)
+        write_clean_outputs(other, tmp_path / "here", workbook=ahead)  # written in the call
+    expected = clean_workbook_bytes(demo_ledgers)
+    assert (tmp_path / "ahead" / CLEAN_WORKBOOK).read_bytes() == expected
+    assert (tmp_path / "here" / CLEAN_WORKBOOK).read_bytes() == expected
 
 
 def test_ledger_text_like_a_formula_stays_text_in_the_cleaned_workbook(demo_ledgers):

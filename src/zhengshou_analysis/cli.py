@@ -11,6 +11,8 @@ in words naming the path and what to do: exit 1 for ``batch`` and ``report`` (as
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -56,19 +58,27 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 def _cmd_clean(args: argparse.Namespace) -> int:
     from .exceptions import CleanError
     from .ledger.clean import write_clean_outputs
+    from .ledger.outputs import WorkbookAhead
     from .ledger.store import clean_unchanged
     from .outfolder import check_output_folder
 
     # a file, a read-only location: said before the work (nothing is created: --out may be refused)
     check_output_folder(args.out, create=False)
-    try:
-        # cleaned again once if a ledger changed while it was read; an error if it changes again
-        result, _ = clean_unchanged(args.raw_dir, strict=args.strict, profile=args.profile_obj)
-    except CleanError as exc:
-        # keep what was found (quality log, rejected rows, manifest), but no untrustworthy table
-        write_clean_outputs(exc.result, args.out, tables=False)
-        raise
-    write_clean_outputs(result, args.out)
+    # the workbook of the tables is written while the quality log and manifest are assembled
+    with WorkbookAhead() as workbook:
+        try:
+            # cleaned again once if a ledger changed while it was read; an error if it changes again
+            result, _ = clean_unchanged(
+                args.raw_dir,
+                strict=args.strict,
+                profile=args.profile_obj,
+                on_tables=workbook.start,
+            )
+        except CleanError as exc:
+            # keep what was found (quality log, rejected rows, manifest), but no untrustworthy table
+            write_clean_outputs(exc.result, args.out, tables=False)
+            raise
+        write_clean_outputs(result, args.out, workbook=workbook)
     q = result.quality_log
     n_warn = int((q["severity"] == "warning").sum())
     rows = ", ".join(f"{name} {len(df)}" for name, df in result.tables.items())
@@ -462,16 +472,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _no_cycle_collection() -> bool:
+    """Pause the cyclic garbage collector for a command that runs once and exits (``clean``).
+
+    Cleaning allocates millions of objects (the reader's cells, the parsed columns, the quality
+    log) and makes almost no reference cycles (about 1,700 for a 100,000-row ledger, freed by
+    reference counting or at exit): the collector's passes over the live objects only cost time,
+    about 0.3-0.5 s of CPU for 100,000 rows, on the main thread and the read-ahead's. At exit the
+    objects are frozen (:func:`gc.freeze`), so that the interpreter does not collect them one
+    last time before the process ends (about 0.2 s after pandas and pyarrow were imported).
+
+    Returns
+    -------
+    bool
+        Whether the collector was enabled (:func:`main` enables it again on return: a caller in
+        the same process, such as a test, keeps its collector).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    atexit.unregister(gc.freeze)  # registered once, however often main() runs in a process
+    atexit.register(gc.freeze)
+    return enabled
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``zhengshou`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    collecting = False  # the collector to enable again on return
     try:
         if args.command == "clean":
             from .ledger.ingest import prefetch_raw_files
 
+            collecting = _no_cycle_collection()
             prefetch_raw_files(args.raw_dir)  # parses (without the GIL) while pandas imports
         if "profile" in vars(args):
             _load_profile(args)  # validated before any work: a bad profile leaves no output
@@ -492,6 +527,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("zhengshou: interrupted\n")
         return 130
+    finally:
+        if collecting:
+            gc.enable()
 
 
 if __name__ == "__main__":  # pragma: no cover

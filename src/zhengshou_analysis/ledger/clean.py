@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -34,7 +35,7 @@ from .classify import classify_sheet
 from .findings import concat_findings, finding, rejected_frame
 from .ingest import RawSheet, list_raw_files, read_raw_file
 from .layout import SheetLayout, find_layout
-from .manifest import build_manifest
+from .manifest import build_manifest, run_started
 from .outputs import write_clean_outputs
 from .sheet import CleanedSheet, clean_sheet, column_map, header_findings
 
@@ -278,6 +279,7 @@ def clean_ledgers(
     *,
     strict: bool = False,
     profile: Profile | None = None,
+    on_tables: Callable[[dict[str, pd.DataFrame], str], object] | None = None,
 ) -> CleanResult:
     """Clean a folder of raw ledgers into the canonical tables.
 
@@ -291,6 +293,12 @@ def clean_ledgers(
         The office profile (:func:`~zhengshou_analysis.profile.load_profile`): its header words
         are accepted beside the built-in ones, its 片区 aliases are written as their 片区.
         ``None``: the built-in lists only.
+    on_tables
+        Called with the six tables as soon as they are final (the dict the result will hold,
+        not to be changed) and the manifest's ``run_started``, before the rejected rows, the
+        quality log and the manifest are assembled: ``zhengshou clean`` starts writing the
+        workbook of the tables there (:class:`~.outputs.WorkbookAhead`). Not called when a
+        sheet or file failed (the tables are not written then).
 
     Returns
     -------
@@ -311,6 +319,8 @@ def clean_ledgers(
     # a fatal sheet never reaches assembly (it is not cleaned); the tables it may have fed are
     # assembled from the rest, for the manifest and the log, and are never written
     assembled = assemble_tables(read.cleaned, _incomplete_tables(read))
+    if on_tables is not None and not errors:
+        on_tables(assembled.tables, run_started(started))
     rejected = _all_rejected(
         [o.rejected for o in read.cleaned if len(o.rejected)] + assembled.duplicates
     )

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..schemas import IGNORED_HEADERS, PII_WORDS, TABLES, ZONES, Column
 from ..units import split_header_unit
@@ -519,10 +520,23 @@ def _label_text(cells: np.ndarray, hint: str) -> pd.Series:
         pos = np.flatnonzero(
             np.array([issubclass(t, str) for t in uniq] + [False], dtype=bool)[codes]
         )
-    text = pd.Series(pa.array(cells[pos].tolist(), type=pa.string()), index=pos, dtype="str")
-    cand = text.str.contains(hint, regex=True).to_numpy(dtype=bool, na_value=False)
-    hits = text[cand]
+    texts = cells[pos].tolist()
+    # most columns hold no label at all: one search of their joined text (a line per cell, a ^
+    # at each line's start) says so without a string per cell for pyarrow; a hit there (or a
+    # line break inside a cell) only sends the column on to the exact search per cell
+    if _joined_hint(hint).search("\n".join(texts)) is None:
+        return pd.Series([], index=pos[:0], dtype="str")
+    # the search in pyarrow (RE2, as pandas' str.contains would): only the hits become a Series
+    text = pa.array(texts, type=pa.string())
+    cand = pc.match_substring_regex(text, hint).to_numpy(zero_copy_only=False)
+    hits = pd.Series(text.filter(pa.array(cand)), index=pos[cand], dtype="str")
     return hits.str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
 
 
 _TYPE_OF = np.frompyfunc(type, 1, 1)
+
+
+@cache
+def _joined_hint(hint: str) -> re.Pattern[str]:
+    """``hint`` for a text of one cell per line: every cell it matches, it matches there."""
+    return re.compile(hint, re.MULTILINE)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .._version import __version__
 
-__all__ = ["build_manifest"]
+__all__ = ["build_manifest", "run_started"]
 
 #: The kinds of row of a used sheet's manifest entry; together they are every row of the sheet.
 _ROW_KINDS = (
@@ -68,6 +68,12 @@ def _table_counts(
     return per_table
 
 
+def run_started(started: float) -> str:
+    """The manifest's ``run_started``: ``started`` (seconds since the epoch) as local ISO time
+    to the second with its UTC offset (``2026-12-01T17:25:30+0000``)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started))
+
+
 def build_manifest(
     raw_dir: str | os.PathLike,
     inputs: list[dict],
@@ -117,7 +123,7 @@ def build_manifest(
         "synthetic": any(s.get("synthetic_label") for s in sheets),
         "version": __version__,
         "raw_dir": str(raw_dir),
-        "run_started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "run_started": run_started(started),
         "run_seconds": round(time.time() - started, 3),
         "inputs": inputs,
         "sheets": sheets,

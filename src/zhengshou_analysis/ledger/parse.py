@@ -152,10 +152,13 @@ def _check_series(raw: object) -> pd.Series:
 def _split(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """The cells as an object array (read-only use) and their kind codes (one pass over types)."""
     cells = raw.to_numpy(dtype=object)
+    if len(cells) and pd.api.types.infer_dtype(cells, skipna=False) == "string":
+        return cells, np.full(len(cells), _STR, dtype=np.int8)  # all text (one C pass): no NA
     types = _type_of(cells) if len(cells) else np.empty(0, dtype=object)
     codes, uniq = pd.factorize(types)
     kinds = np.array([_kind_of_type(t) for t in uniq] + [_OTHER], dtype=np.int8)[codes]
-    kinds[pd.isna(cells)] = _EMPTY  # None, NaN, NaT, pd.NA
+    other = np.flatnonzero(kinds != _STR)  # a str is never NA: only the other cells are looked at
+    kinds[other[pd.isna(cells[other])]] = _EMPTY  # None, NaN, NaT, pd.NA
     return cells, kinds
 
 
@@ -379,7 +382,7 @@ def parse_text(raw: pd.Series, *, missing: Iterable[str] = ()) -> Parsed:
     words = frozenset(_words(missing)) | PLACEHOLDERS
     cells, kinds = _split(raw)
     n = len(cells)
-    out = np.full(n, None, dtype=object)
+    out: np.ndarray | pa.Array = np.full(n, None, dtype=object)
     findings = _Findings(raw.index, cells)
     present = kinds != _EMPTY
     if present.any():
@@ -388,13 +391,15 @@ def parse_text(raw: pd.Series, *, missing: Iterable[str] = ()) -> Parsed:
         clean = _clean_strings(np.asarray(uniq, dtype=object))
         is_ph = _np_bool(pc.is_in(clean, value_set=pa.array(sorted(words), pa.string())))
         is_empty = _np_bool(pc.equal(clean, ""))
-        keep = _np_obj(clean)
-        keep[is_ph | is_empty] = None
-        out[present] = keep[codes]
+        keep = pc.if_else(pa.array(is_ph | is_empty), pa.scalar(None, clean.type), clean)
+        at = np.full(n, -1, dtype=np.int64)
+        at[present] = codes
+        # each row's text taken from the distinct texts in pyarrow: no Python string per row
+        out = pc.take(keep, pa.array(at, mask=at < 0))
         ph = np.zeros(n, dtype=bool)
         ph[present] = is_ph[codes]
         findings.add(ph, "placeholder", _quoted(findings, "占位符", "视为缺失 (NA)"))
-    values = pd.Series(out, index=raw.index, dtype="str", name=raw.name)
+    values = pd.Series(pd.array(out, dtype="str"), index=raw.index, name=raw.name)
     result = Parsed(values, findings.frame())
     logger.debug("parse_text: %d cells, %d findings", n, len(result.findings))
     return result

@@ -20,6 +20,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -117,13 +118,17 @@ def check_unchanged(raw_dir: str | os.PathLike, before: dict[str, str]) -> dict[
 
 
 def clean_ledgers(
-    raw_dir: str | os.PathLike, *, strict: bool = False, profile: Profile | None = None
+    raw_dir: str | os.PathLike,
+    *,
+    strict: bool = False,
+    profile: Profile | None = None,
+    on_tables: Callable[[dict[str, pd.DataFrame], str], object] | None = None,
 ) -> CleanResult:
     """:func:`~zhengshou_analysis.ledger.clean.clean_ledgers`, the cleaner imported on first call
     (so that the fingerprints of this module stay free of pandas)."""
     from .clean import clean_ledgers as clean
 
-    return clean(raw_dir, strict=strict, profile=profile)
+    return clean(raw_dir, strict=strict, profile=profile, on_tables=on_tables)
 
 
 def clean_unchanged(
@@ -132,6 +137,7 @@ def clean_unchanged(
     profile: Profile | None = None,
     strict: bool = False,
     before: dict[str, str] | None = None,
+    on_tables: Callable[[dict[str, pd.DataFrame], str], object] | None = None,
 ) -> tuple[CleanResult, dict[str, str]]:
     """Clean ``raw_dir`` and make sure no ledger changed while it was read (else clean once more).
 
@@ -143,6 +149,9 @@ def clean_unchanged(
         As :func:`~zhengshou_analysis.ledger.clean.clean_ledgers`.
     before
         The folder's :func:`raw_file_digests` taken earlier (default: taken now, before reading).
+    on_tables
+        As :func:`~zhengshou_analysis.ledger.clean.clean_ledgers` (called again when the folder
+        is cleaned again).
 
     Returns
     -------
@@ -160,7 +169,7 @@ def clean_unchanged(
     """
     digests = before if before is not None else raw_file_digests(raw_dir)
     for attempt in (1, 2):
-        result = clean_ledgers(raw_dir, strict=strict, profile=profile)
+        result = clean_ledgers(raw_dir, strict=strict, profile=profile, on_tables=on_tables)
         try:
             return result, check_unchanged(raw_dir, digests)
         except InputChangedError as exc:
