@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -184,3 +185,41 @@ def test_at_gives_the_same_settings_earlier_and_none_without_rows(small_ledgers)
     assert a.at("2019-12-31") is None  # these ledgers have no row in 2019
     with pytest.raises(ValueError, match="after"):
         a.at("2021-07-31")
+
+
+def test_the_forecasts_come_among_the_indicator_figures_and_each_call_gets_its_own_copy(
+    small_ledgers,
+):
+    from zhengshou_analysis.figures.registry import BREAKDOWNS, FIGURES
+
+    a = Analysis(small_ledgers.tables, year=2021, n_paths=200)
+    indicators = a.key_figures(forecasts=False)
+    full = a.key_figures(forecasts=True)
+    forecast = {f.name for f in [*FIGURES, *BREAKDOWNS] if f.section == "forecast"}
+    forecast |= {"horizon_months", "forecast_assumptions", "calibration"}
+    assert forecast <= set(full)
+    assert list(indicators) == [k for k in full if k not in forecast]  # same order
+    assert indicators == {k: v for k, v in full.items() if k not in forecast}
+    grouped = next(f.name for f in FIGURES if f.group is not None and f.section != "forecast")
+    indicators[grouped]["changed"] = 1
+    full["parameters"].clear()
+    again = a.key_figures(forecasts=False)
+    assert "changed" not in again[grouped]
+    assert again["parameters"]
+
+
+_DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
+
+
+def test_the_year_before_is_read_from_the_store_its_own_report_filled(tmp_path):
+    from zhengshou_analysis.figures import keyfile
+    from zhengshou_analysis.figures.modelstore import using_store
+    from zhengshou_analysis.report.session import load_report
+
+    with using_store(tmp_path):
+        before = load_report(_DEMO, year=2020).figures
+        rep = load_report(_DEMO, year=2021)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(keyfile, "indicator_key_figures", lambda a: pytest.fail("assembled again"))
+            assert rep.figures_prev == before
+    assert load_report(_DEMO, year=2021).figures_prev == before  # the same without a store

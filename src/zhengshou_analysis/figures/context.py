@@ -411,6 +411,18 @@ class Analysis:
             {c: pd.Series([r[c] for r in recs], dtype=object) for c in _RECORD_COLUMNS}
         )
 
+    @stored_property
+    def indicator_figures(self) -> dict[str, Any]:
+        """The key figures without forecasts (:func:`~.keyfile.indicator_key_figures`), once.
+
+        JSON-ready and a few kB: a batch's model store shares them between its processes, so
+        that the year's pages, its key figures and office files, and the next year's comparison
+        with this one assemble them once. Read through :meth:`key_figures`, which copies them.
+        """
+        from .keyfile import indicator_key_figures
+
+        return indicator_key_figures(self)
+
     def figure(self, name: str, scope: str | None = None) -> Any:
         """The value of figure ``name`` (for a grouped figure: of ``scope``)."""
         from .registry import figure

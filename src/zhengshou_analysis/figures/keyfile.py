@@ -10,6 +10,7 @@ this one module, so the two can never differ.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "assemble_key_figures",
     "compute_key_figures",
+    "indicator_key_figures",
     "key_figures_json",
 ]
 
@@ -63,25 +65,64 @@ def _parameters(a: Analysis) -> dict[str, Any]:
     }
 
 
-def assemble_key_figures(a: Analysis, *, forecasts: bool = True) -> dict[str, Any]:
-    """The content of ``key_figures.json`` for one analysis context (see :func:`compute_key_figures`)."""
+def indicator_key_figures(a: Analysis) -> dict[str, Any]:
+    """The content of ``key_figures.json`` without forecasts, for one analysis context.
+
+    What :func:`assemble_key_figures` gives with ``forecasts=False``; computed once per context
+    and shared through a batch's model store as
+    :attr:`Analysis.indicator_figures <zhengshou_analysis.figures.context.Analysis.indicator_figures>`.
+    Keys in this order: ``year``, ``as_of``, the by-group figures (empty dicts filled from the
+    records), the overall figures in the order of :attr:`Analysis.records
+    <zhengshou_analysis.figures.context.Analysis.records>`, the breakdowns,
+    ``missing_ledgers``, ``parameters``.
+    """
     from .registry import BREAKDOWNS, FIGURES
 
     out: dict[str, Any] = {"year": a.year, "as_of": a.as_of.date().isoformat()}
     for f in FIGURES:
-        if f.group is not None and (forecasts or f.section != "forecast"):
+        if f.group is not None and f.section != "forecast":
             out[f.name] = {}
     _figure_values(a.records, out)
-    if forecasts:
-        _figure_values(a.forecast_records, out)
-        out["horizon_months"] = a.horizon_months
-        out["forecast_assumptions"] = a.forecast_figures["forecast_assumptions"]
-        out["calibration"] = a.review.to_json()
     for b in BREAKDOWNS:
-        if forecasts or b.section != "forecast":
+        if b.section != "forecast":
             out[b.name] = b.build(a)
     out["missing_ledgers"] = a.missing
     out["parameters"] = _parameters(a)
+    return out
+
+
+def assemble_key_figures(a: Analysis, *, forecasts: bool = True) -> dict[str, Any]:
+    """The content of ``key_figures.json`` for one analysis context (see :func:`compute_key_figures`).
+
+    The figures without forecasts are the context's :attr:`~zhengshou_analysis.figures.context.
+    Analysis.indicator_figures` (computed once, or read from a batch's model store), copied: the
+    caller may change the dict it gets. With ``forecasts``, the forecast figures, assumptions,
+    calibration and breakdowns are set among them in the order of the registry (``year``,
+    ``as_of``, every by-group figure, the overall figures, the forecast figures,
+    ``horizon_months``, ``forecast_assumptions``, ``calibration``, every breakdown,
+    ``missing_ledgers``, ``parameters``).
+    """
+    from .registry import BREAKDOWNS, FIGURES
+
+    base = copy.deepcopy(a.indicator_figures)
+    if not forecasts:
+        return base
+    tail = {b.name for b in BREAKDOWNS} | {"missing_ledgers", "parameters"}
+    out: dict[str, Any] = {"year": base["year"], "as_of": base["as_of"]}
+    for f in FIGURES:
+        if f.group is not None:
+            out[f.name] = {} if f.section == "forecast" else base[f.name]
+    for name, value in base.items():
+        if name not in tail:
+            out[name] = value
+    _figure_values(a.forecast_records, out)
+    out["horizon_months"] = a.horizon_months
+    out["forecast_assumptions"] = a.forecast_figures["forecast_assumptions"]
+    out["calibration"] = a.review.to_json()
+    for b in BREAKDOWNS:
+        out[b.name] = b.build(a) if b.section == "forecast" else base[b.name]
+    out["missing_ledgers"] = base["missing_ledgers"]
+    out["parameters"] = base["parameters"]
     return out
 
 

@@ -125,11 +125,24 @@ class Report:
 
     @cached_property
     def figures_prev(self) -> dict[str, Any] | None:
-        """Key figures of the year before (at its 31 December), or ``None`` without that year."""
+        """Key figures of the year before (at its 31 December), or ``None`` without that year.
+
+        From the context the year before's own report has (same tables key, policy and forecast
+        settings; no forecast is run), so that a batch's model store gives the figures that
+        year's run assembled instead of assembling them again.
+        """
         years = set(self.tables["projects"]["year"].dropna().astype(int))
         if self.year - 1 not in years:
             return None
-        prev = Analysis(self.tables, year=self.year - 1, policy=self.policy)  # its year-end
+        prev = Analysis(  # its year-end
+            self.tables,
+            year=self.year - 1,
+            policy=self.policy,
+            horizon_months=self.horizon_months,
+            seed=self.seed,
+            scenarios=self.profile.scenarios,
+            tables_key=self.tables_key,
+        )
         return prev.key_figures(forecasts=False)
 
 

@@ -260,26 +260,29 @@ def write_frame_sheet(
     row_kinds = df[row_kind].tolist() if row_kind and row_kind in df else None
     sheet_kinds = sheet_kinds or {}
     text_cells: list[tuple[int, int, int]] = []  # (row, column, width) of each text cell
+    bolds = [bool(totals and totals[i]) for i in range(rows)]
     for j, col in enumerate(shown):
         kind = columns[col][1]
+        sheet_kind = sheet_kinds.get(col)
         values = df[col].tolist()
+        # one cell kind per column unless the rows carry their own kinds
+        fixed = None if row_kinds else _cell_kind(kind, sheet_kind, None)
         for i in range(rows):
             v = values[i]
-            bold = bool(totals and totals[i])
-            ck, fmt_text = _cell_kind(
-                kind, sheet_kinds.get(col), row_kinds[i] if row_kinds else None
-            )
+            ck, fmt_text = fixed or _cell_kind(kind, sheet_kind, row_kinds[i])  # type: ignore[index]
             r = _HEADER_ROW + 1 + i
-            cell_format = formats.get(ck.num_format, bold=bold)
+            cell_format = formats.get(ck.num_format, bold=bolds[i])
             if fmt_text is not None:
-                text = "" if _is_missing(v) and not callable(kind) else fmt_text(v)
-                text = "" if text == "—" and ck.cell == "text" and _is_missing(v) else text
+                missing = _is_missing(v)
+                text = "" if missing and not callable(kind) else fmt_text(v)
+                text = "" if text == "—" and ck.cell == "text" and missing else text
                 if text:
                     ws.write_string(r, j, text, cell_format)
                 else:
                     ws.write_blank(r, j, None, cell_format)
-                widths[j] = max(widths[j], cjk_width(text))
-                text_cells.append((r, j, cjk_width(text)))
+                width = cjk_width(text)
+                widths[j] = max(widths[j], width)
+                text_cells.append((r, j, width))
             elif _is_missing(v):
                 ws.write_blank(r, j, None, cell_format)
             elif ck.cell == "number":
@@ -289,9 +292,11 @@ def write_frame_sheet(
                 ws.write_datetime(r, j, pd.Timestamp(v).to_pydatetime(), cell_format)
                 widths[j] = max(widths[j], _display_width(v, ck))
             else:
-                ws.write_string(r, j, str(v), cell_format)
-                widths[j] = max(widths[j], cjk_width(str(v)))
-                text_cells.append((r, j, cjk_width(str(v))))
+                text = str(v)
+                ws.write_string(r, j, text, cell_format)
+                width = cjk_width(text)
+                widths[j] = max(widths[j], width)
+                text_cells.append((r, j, width))
     widths = [min(max(w, 6), _MAX_WIDTH) + 2 for w in widths]
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
