@@ -137,6 +137,35 @@ def _record(out: Path) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
+#: Modules a batch answered from its record must not import (they cost the time it saves).
+_HEAVY = ("pandas", "numpy", "matplotlib", "fontTools", "zhengshou_analysis.report.batch")
+
+
+def _main_in_a_fresh_process(args: list[str]) -> subprocess.CompletedProcess[str]:
+    """``zhengshou`` with ``args`` in a new interpreter, which then prints on standard error
+    ``HEAVY [...]``: the modules of :data:`_HEAVY` it imported."""
+    script = (
+        "import sys\n"
+        "from zhengshou_analysis.cli import main\n"
+        f"code = main({args!r})\n"
+        f"heavy = sorted(m for m in {_HEAVY!r} if m in sys.modules)\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    run_env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def _states(out: Path) -> dict[str, tuple[bytes, int, int]]:
     """Every file's bytes, modification time (ns) and file id (the lock and the record aside)."""
     found = {}
@@ -279,27 +308,7 @@ def test_the_second_re_run_writes_nothing(folder):
 @pytest.mark.slow
 def test_an_unchanged_batch_answers_at_once_with_the_same_words_and_without_pandas(env):
     before = _files(env.out)
-    script = (
-        "import sys\n"
-        "from zhengshou_analysis.cli import main\n"
-        f"code = main({env.args!r})\n"
-        "heavy = sorted(m for m in ('pandas', 'numpy', 'zhengshou_analysis.report.batch')"
-        " if m in sys.modules)\n"
-        "print('HEAVY', heavy, file=sys.stderr)\n"
-        "sys.exit(code)\n"
-    )
-    run_env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", script],
-        check=False,
-        env=run_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = _main_in_a_fresh_process(env.args)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "HEAVY []\n"  # nothing else on standard error, as the full way
     assert env.second.err == ""
@@ -475,27 +484,7 @@ def test_the_quick_answer_waits_for_the_folder_s_lock(env):
 def test_the_first_re_run_after_work_writes_the_states_without_pandas(env):
     _after_work(env)
     before = _states(env.out)
-    script = (
-        "import sys\n"
-        "from zhengshou_analysis.cli import main\n"
-        f"code = main({env.args!r})\n"
-        "heavy = sorted(m for m in ('pandas', 'numpy', 'matplotlib', 'fontTools',"
-        " 'zhengshou_analysis.report.batch') if m in sys.modules)\n"
-        "print('HEAVY', heavy, file=sys.stderr)\n"
-        "sys.exit(code)\n"
-    )
-    run_env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", script],
-        check=False,
-        env=run_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = _main_in_a_fresh_process(env.args)
     assert (proc.returncode, proc.stderr) == (0, "HEAVY []\n"), proc.stderr
     assert proc.stdout.startswith("0 reports written, 6 unchanged (skipped), 0 failed\n")
     after = _states(env.out)
