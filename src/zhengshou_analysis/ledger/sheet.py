@@ -15,7 +15,7 @@ import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -372,55 +372,73 @@ def _raw_columns(
     return raws, findings
 
 
-def _parse_columns(
-    raws: dict[str, pd.Series], mapped: dict[str, MappedColumn], layout: SheetLayout
-) -> dict[str, tuple[pd.Series, pd.DataFrame, float]]:
-    """Parse every mapped column, two at a time: column name → (values, findings, factor).
+class _TypedColumn(NamedTuple):
+    """One mapped column parsed: canonical values, the scale applied, the vocabulary mask and the
+    parser's findings with their origins (``None``: none)."""
 
-    Columns parse independently; most of the work is pyarrow compute, which releases the GIL, so
-    two threads use both cores. Results are taken in column order: the log stays ordered. The
-    threads end with the block: none outlives the call (a fork later must find no thread).
-    """
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="zs-parse") as pool:
-        results = list(pool.map(lambda n: parse_column(raws[n], mapped[n], layout), raws))
-    return dict(zip(raws, results, strict=True))
+    values: pd.Series
+    factor: float
+    #: True where the text is outside the column's vocabulary (``None``: all known, or no vocabulary)
+    outside: pd.Series | None
+    findings: pd.DataFrame | None
+
+
+def _typed_column(
+    raw: pd.Series, m: MappedColumn, layout: SheetLayout, t: Table, prefix: str
+) -> _TypedColumn:
+    """Parse one mapped column into canonical values (text mapped to its vocabulary) and its
+    findings, each with its origin (``prefix`` + the 1-based row) and the column's place."""
+    vals, finds, factor = parse_column(raw, m, layout)
+    outside = None
+    if m.column.dtype == "str":
+        vals, known = normalize_values(vals, m.column)
+        if m.column.values and not known.all():
+            outside = ~known
+    if not len(finds):
+        return _TypedColumn(vals, factor, outside, None)
+    finds = finds.assign(
+        origin=prefix + (finds["row"].astype("int64") + 1).astype("str"),
+        table=t.name,
+        column=m.column.name,
+        message=m.where + ": " + finds["message"].astype("str"),
+    )
+    return _TypedColumn(vals, factor, outside, finds)
 
 
 def _typed_columns(
-    parsed: dict[str, tuple[pd.Series, pd.DataFrame, float]],
+    raws: dict[str, pd.Series],
     mapped: dict[str, MappedColumn],
+    layout: SheetLayout,
     t: Table,
     prefix: str,
     unknown: dict[str, pd.Series] | None = None,
 ) -> tuple[dict[str, pd.Series], dict[str, float], list[pd.DataFrame]]:
     """Canonical values per column, the scale of each, and the parsers' findings with origins.
 
+    Columns are parsed two at a time (:func:`_typed_column`): most of the work is pyarrow
+    compute, which releases the GIL, so two threads use both cores. Results are taken in column
+    order: the log stays ordered. The threads end with the block: none outlives the call (a fork
+    later must find no thread).
+
     Text of a vocabulary column is mapped to canonical values; for a closed vocabulary, an
     ``_unknown_<column>`` mask (before the column) marks the values outside it; for an open one,
     the mask of the values kept as written goes into ``unknown`` (when given).
     """
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="zs-parse") as pool:
+        typed = list(pool.map(lambda n: _typed_column(raws[n], mapped[n], layout, t, prefix), raws))
     values: dict[str, pd.Series] = {}
     factors: dict[str, float] = {}
     findings = []
-    for name, m in mapped.items():
-        vals, finds, factor = parsed[name]
-        factors[name] = factor
-        if m.column.dtype == "str":
-            vals, known = normalize_values(vals, m.column)
-            if m.column.closed and not known.all():
-                values[f"_unknown_{name}"] = ~known
-            elif unknown is not None and m.column.values and not known.all():
-                unknown[name] = ~known
-        values[name] = vals
-        if len(finds):
-            findings.append(
-                finds.assign(
-                    origin=prefix + (finds["row"].astype("int64") + 1).astype("str"),
-                    table=t.name,
-                    column=name,
-                    message=m.where + ": " + finds["message"].astype("str"),
-                )
-            )
+    for name, col in zip(raws, typed, strict=True):
+        factors[name] = col.factor
+        if col.outside is not None:
+            if mapped[name].column.closed:
+                values[f"_unknown_{name}"] = col.outside
+            elif unknown is not None:
+                unknown[name] = col.outside
+        values[name] = col.values
+        if col.findings is not None:
+            findings.append(col.findings)
     return values, factors, findings
 
 
@@ -555,9 +573,8 @@ def clean_sheet(
     findings += header_findings(columns, sheet, layout, t)
     raws, ffilled = _raw_columns(data, mapped, origins, t, is_csv=is_csv)
     findings += ffilled
-    parsed = _parse_columns(raws, mapped, layout)
     unknown: dict[str, pd.Series] = {}
-    values, factors, parse_findings = _typed_columns(parsed, mapped, t, prefix, unknown)
+    values, factors, parse_findings = _typed_columns(raws, mapped, layout, t, prefix, unknown)
     findings += parse_findings
     zone_findings, unknown_zones = _unknown_zone_findings(values, unknown, mapped, origins, t)
     findings += zone_findings
