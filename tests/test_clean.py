@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ledger_builder import HOSTILE_NOTE, PERSONAL_DATA, build_raw, write_csv, write_xlsx
 
 from zhengshou_analysis.cli import main
@@ -796,3 +798,80 @@ def test_quoting_rejected_rows_column_by_column_matches_a_dict_per_row():
         rows, keys=["列G", "金额", "真假", "日期", "姓名", "备注", ""], personal=frozenset()
     )
     assert clash.quote([11]) == [clash.quote_row(rows.loc[11].tolist())]
+
+
+#: Origins as the cleaner writes them (``FILE#SHEET!ROW``; a CSV's sheet is its file's name),
+#: with ``!``, ``#`` and spaces in sheet names, and others now and then: no row, no sheet, a row
+#: that is no number, a newline at the end, None.
+_FILES = st.sampled_from(["a.xlsx", "a b.xlsx", "a", "a!", "台账.xlsx", "b.csv"])
+_SHEETS = st.one_of(
+    st.sampled_from(["协议", "协议 2", "S!12", "S#2", "a!b#c", "", "b", " "]),
+    st.text("ab!# 1", max_size=4),
+)
+_ORIGINS = st.builds(
+    lambda f, s, r: f"{f}#{s}!{r}", _FILES, _SHEETS, st.integers(1, 10**7).map(str)
+)
+_ODD_ORIGINS = st.one_of(
+    st.none(),
+    st.builds(lambda f, s: f"{f}#{s}", _FILES, _SHEETS),
+    _FILES,
+    st.builds(
+        lambda o, r: o.rpartition("!")[0] + "!" + r,
+        _ORIGINS,
+        st.sampled_from(["", "x", "１２", "007", "12\n", "9" * 19, "1.5", "-3"]),
+    ),
+)
+
+
+@st.composite
+def _origin_lists(draw):
+    origins = draw(st.lists(_ORIGINS, min_size=1, max_size=30))
+    return draw(st.permutations(origins + draw(st.lists(_ODD_ORIGINS, max_size=2))))
+
+
+@settings(deadline=None, max_examples=300)
+@given(_origin_lists())
+def test_rejected_rows_are_ordered_by_sheet_then_row_number(origins):
+    """The vectorised order is the reference's: text before the last ``!`` (``""`` without
+    one), then the number after it (none: last), ties in their order."""
+    from zhengshou_analysis.ledger.clean import _sort_by_origin
+
+    df = pd.DataFrame({"origin": pd.Series(origins, dtype="str"), "at": range(len(origins))})
+    parts = df["origin"].str.rpartition("!")
+    order = pd.DataFrame({"sheet": parts[0], "row": pd.to_numeric(parts[2], errors="coerce")})
+    want = df.loc[order.sort_values(["sheet", "row"], kind="stable").index]
+    pd.testing.assert_frame_equal(_sort_by_origin(df), want.reset_index(drop=True))
+    assert df["at"].tolist() == list(range(len(origins)))  # the input is not reordered
+
+
+@settings(deadline=None, max_examples=300)
+@given(_origin_lists())
+def test_manifest_counts_rows_per_sheet_as_the_regex_does(origins):
+    from zhengshou_analysis.ledger.manifest import _sheet_counts
+
+    origin = pd.Series(origins, dtype="str")
+    want = origin.str.replace(r"![0-9]+$", "", regex=True).value_counts()
+    assert _sheet_counts(origin) == {k: int(v) for k, v in want.items()}
+
+
+def test_origins_are_ordered_by_sheet_then_row_number_not_as_text():
+    from zhengshou_analysis.ledger.clean import _sort_by_origin
+    from zhengshou_analysis.ledger.manifest import _sheet_counts
+
+    origins = ["b.csv#b!2", "a.xlsx#协议 2!1", "a.xlsx#协议!10", "a.xlsx#协议!9", "a.xlsx#S!1!3"]
+    df = pd.DataFrame({"origin": origins}, index=[4, 3, 2, 1, 0])
+    got = _sort_by_origin(df)["origin"].tolist()
+    # "协议!" sorts after "协议 2!" as text, but the sheet 协议 comes first: a space sorts before "!"
+    assert got == [
+        "a.xlsx#S!1!3",
+        "a.xlsx#协议!9",
+        "a.xlsx#协议!10",
+        "a.xlsx#协议 2!1",
+        "b.csv#b!2",
+    ]
+    assert _sheet_counts(pd.Series(origins)) == {
+        "b.csv#b": 1,
+        "a.xlsx#协议 2": 1,
+        "a.xlsx#协议": 2,
+        "a.xlsx#S!1": 1,
+    }

@@ -17,13 +17,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from ledger_builder import PERSONAL_DATA, write_csv, write_xlsx
 
 from zhengshou_analysis.demo import demo_expected_rejections
 from zhengshou_analysis.ledger.clean import clean_ledgers
 from zhengshou_analysis.ledger.ingest import decode_csv
 from zhengshou_analysis.ledger.outputs import write_clean_outputs
-from zhengshou_analysis.ledger.rejections import WITHHELD, as_written
+from zhengshou_analysis.ledger.rejections import WITHHELD, RowCells, as_written
 from zhengshou_analysis.schemas import PII_WORDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -483,3 +485,65 @@ def test_an_unforeseen_column_is_withheld_from_rejected_csv(tmp_path):
     assert quoted["支付金额(元)"] == "-5" and quoted["序号"] == "2"
     assert quoted["补偿对象"] == WITHHELD
     assert "覃大力" not in result.rejected.to_csv() and "黄小明" not in result.rejected.to_csv()
+
+
+_CELLS = st.one_of(
+    st.none(),
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=6),  # any text, no lone surrogate
+    st.sampled_from(["=1+1", '=HYPERLINK("x")', "约300", "", " ", 'a"b\\c\n', "\x1f", "\x7f"]),
+    st.floats(),
+    st.floats(-1e16, 1e16).map(round).map(float),  # whole numbers, both sides of 10¹⁵
+    st.sampled_from([0.0, -0.0, 1e15, -1e15, 2e15, 0.1 + 0.2, 1e-7, 753700.0, float("inf")]),
+    st.integers(-(10**20), 10**20),
+    st.booleans(),
+    st.dates(),
+    st.datetimes(),
+    st.times(),
+)
+#: Headers: mostly distinct texts; "" (a column without a header) and 列B (the key of column B's
+#: letter) now and then.
+_KEYS = st.lists(
+    st.sampled_from(["编号", "金额", "备注", 'a"b', "日期", "面积", "", "列B"]), max_size=6
+)
+
+
+@settings(deadline=None, max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    keys=_KEYS,
+    rows=st.lists(st.lists(_CELLS, max_size=7), min_size=1, max_size=8),
+    first=st.integers(0, 10_000),
+    data=st.data(),
+)
+def test_quoting_column_by_column_matches_a_dict_per_row_for_any_cells(keys, rows, first, data):
+    """Any cells (text, formulas, numbers, dates, None; rows of different lengths): the
+    vectorised quote is the reference ``json.dumps`` of each row's dict, and a personal-data
+    column's values are never in it."""
+    width = len(keys)
+    cols = range(width)
+    some = st.sets(st.sampled_from(cols), max_size=2) if width else st.just(set())
+    personal, withheld = frozenset(data.draw(some)), frozenset(data.draw(some))
+    grid = [(r + [None] * width)[:width] for r in rows]  # the reader pads a short row
+    for r in grid:
+        for j in personal:
+            r[j] = PERSONAL_DATA[j % len(PERSONAL_DATA)]
+    frame = pd.DataFrame(grid, index=range(first, first + len(grid)), columns=cols, dtype=object)
+    cells = RowCells(frame, keys=keys, personal=personal, withheld=withheld)
+    wanted = data.draw(st.lists(st.sampled_from(list(frame.index)), max_size=10))
+    want = [cells.quote_row(frame.loc[i].tolist()) for i in wanted]
+    got = cells.quote(wanted)
+    assert got == want
+    assert cells.quote_array(pd.Index(wanted)).to_pylist() == want
+    names = [k or f"列{chr(ord('A') + j)}" for j, k in enumerate(keys)]
+    for text in got:
+        assert not any(p in text for p in PERSONAL_DATA)
+        quoted = json.loads(text)
+        if len(set(names)) == len(names):
+            assert all(quoted[keys[j]] in ("", WITHHELD) for j in withheld - personal if keys[j])
+
+
+def test_quoting_a_row_that_is_no_data_row_names_it():
+    cells = RowCells(
+        pd.DataFrame([["a"]], index=[4], dtype=object), keys=["备注"], personal=frozenset()
+    )
+    with pytest.raises(KeyError, match="7"):
+        cells.quote([4, 7])

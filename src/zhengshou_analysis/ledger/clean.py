@@ -26,7 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..exceptions import CleanError, InputError, SchemaError
 from ..schemas import TABLES, Table
@@ -222,12 +225,55 @@ def _incomplete_tables(read: _FolderRead) -> frozenset[str]:
 
 
 def _sort_by_origin(df: pd.DataFrame) -> pd.DataFrame:
-    """Order rows as a person reads the ledgers: by file, sheet, then row number."""
+    """Order rows as a person reads the ledgers: by file, sheet, then row number.
+
+    Parameters
+    ----------
+    df
+        Rows with an ``origin`` column (``FILE#SHEET!ROW``) and a unique index; not modified.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows sorted by the text before the last ``!`` of their origin (code-point order,
+        ``""`` without a ``!``), then by the number after it (not a number: last), ties kept in
+        their order; a fresh ``RangeIndex``.
+    """
     if df.empty:
         return df.reset_index(drop=True)
-    parts = df["origin"].str.rpartition("!")
-    order = pd.DataFrame({"sheet": parts[0], "row": pd.to_numeric(parts[2], errors="coerce")})
-    return df.loc[order.sort_values(["sheet", "row"], kind="stable").index].reset_index(drop=True)
+    keys = _origin_keys(df["origin"])
+    if keys is None:  # an origin without a row number: the reference, per element
+        parts = df["origin"].str.rpartition("!")
+        order = pd.DataFrame({"sheet": parts[0], "row": pd.to_numeric(parts[2], errors="coerce")})
+        return df.loc[order.sort_values(["sheet", "row"], kind="stable").index].reset_index(
+            drop=True
+        )
+    return df.take(np.lexsort(keys[::-1])).reset_index(drop=True)
+
+
+def _origin_keys(origin: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """The sort keys of origins that all end in ``!`` and a row number, by pyarrow.
+
+    Returns
+    -------
+    tuple of numpy.ndarray or None
+        The rank of the text before the last ``!`` among the distinct ones (in code-point order,
+        which is UTF-8 byte order) and the row number after it (``int64``); ``None`` when an origin
+        is missing, has no ``!`` or no row number of 1–18 ASCII digits after its last ``!``.
+    """
+    text = pa.array(origin.astype("str").array)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    if text.null_count or not pc.all(pc.match_substring(text, "!")).as_py():
+        return None
+    parts = pc.split_pattern(text, "!", max_splits=1, reverse=True)
+    row = pc.list_element(parts, 1)
+    if not pc.all(pc.ascii_is_decimal(row)).as_py() or pc.max(pc.utf8_length(row)).as_py() > 18:
+        return None
+    sheets = pc.dictionary_encode(pc.list_element(parts, 0))
+    rank = np.empty(len(sheets.dictionary), dtype=np.int64)
+    rank[np.argsort(np.array(sheets.dictionary.to_pylist(), dtype=object))] = np.arange(len(rank))
+    return rank[sheets.indices.to_numpy()], pc.cast(row, pa.int64()).to_numpy()
 
 
 def _all_rejected(parts: list[pd.DataFrame]) -> pd.DataFrame:

@@ -11,6 +11,8 @@ import os
 import time
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .._version import __version__
 
@@ -30,11 +32,49 @@ _ROW_KINDS = (
 
 
 def _sheet_counts(origins: pd.Series) -> dict[str, int]:
-    """Rows per ``FILE#SHEET`` of a column of origins."""
+    """Rows per ``FILE#SHEET`` of a column of origins.
+
+    Parameters
+    ----------
+    origins
+        ``FILE#SHEET!ROW`` (a missing origin is not counted).
+
+    Returns
+    -------
+    dict
+        Each origin's text without its final ``!`` and ASCII digits (as it is when it does not end
+        so) → how many origins have it.
+    """
     if origins.empty:
         return {}
-    sheets = origins.astype("str").str.replace(r"![0-9]+$", "", regex=True)  # vectorised (arrow)
-    return {k: int(v) for k, v in sheets.value_counts().items()}
+    text = pa.array(origins.astype("str").array)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    text = text.drop_null()
+    if pc.any(pc.ends_with(text, "\n")).as_py():  # Python's "$" matches before it: per element
+        sheets = origins.astype("str").str.replace(r"![0-9]+$", "", regex=True)
+        return {k: int(v) for k, v in sheets.value_counts().items()}
+    # the digits at the end trimmed (pyarrow); an origin that lost some and then ends in "!" is
+    # counted under the trimmed text without that "!", any other (nearly never) as it is
+    trimmed = pc.utf8_rtrim(text, "0123456789")
+    numbered = pc.and_(
+        pc.less(pc.binary_length(trimmed), pc.binary_length(text)), pc.ends_with(trimmed, "!")
+    )
+    every = pc.all(numbered).as_py() is not False  # True, or null: no origin
+    groups = (
+        [(trimmed, 1)]
+        if every
+        else [(trimmed.filter(numbered), 1), (text.filter(pc.invert(numbered)), 0)]
+    )
+    counts: dict[str, int] = {}
+    for keys, cut in groups:
+        found = pc.value_counts(keys)
+        for key, n in zip(
+            found.field("values").to_pylist(), found.field("counts").to_pylist(), strict=True
+        ):
+            key = key[: len(key) - cut]
+            counts[key] = counts.get(key, 0) + n
+    return counts
 
 
 def _account_sheet(entry: dict, kept: dict[str, int], rejected: dict[str, int]) -> dict:

@@ -202,38 +202,69 @@ class RowCells:
 
         Every column with a header is there, in sheet order (an empty cell as ``""``, a
         personal-data cell as ``""``); a filled cell under no header is keyed by its column
-        letter (``列H``).
+        letter (``列H``). An empty ``index`` gives ``[]``; a row that is not a data row of the
+        sheet raises :class:`KeyError`.
 
-        Column by column (each distinct cell is written and escaped once, the objects joined by
-        pyarrow), so that quoting 100,000 rejected rows costs a fraction of a second; the same
-        text as ``json.dumps`` of the row's dict (:meth:`quote_row`), which is used instead
-        when two keys of the row could coincide (a header literally named ``列H``).
+        Column by column (:meth:`quote_array`); the same text as ``json.dumps`` of the row's dict
+        (:meth:`quote_row`), which is used instead when two keys of the row could coincide (a
+        header literally named ``列H``).
         """
-        rows = self.rows.loc[list(index)]
-        if rows.empty:
-            return []
+        return self.quote_array(index).to_pylist()
+
+    def quote_array(self, index: Iterable[int]) -> pa.Array:
+        """:meth:`quote` as a pyarrow ``string`` array (no Python ``str`` per row).
+
+        Only the rows at ``index`` are read. Each column is written at once
+        (:func:`_written_column`), escaped for JSON (:func:`_json_escaped`) and every row's
+        object is built by one join of pyarrow, so that quoting 100,000 rejected rows costs a
+        fraction of a second.
+        """
+        wanted = pd.Index(
+            index if isinstance(index, pd.Index | np.ndarray) else list(index), dtype="int64"
+        )
+        pos = self.rows.index.get_indexer(wanted)
+        if (pos < 0).any():
+            missing = wanted[pos < 0].tolist()
+            raise KeyError(f"rows {missing[:5]} are not data rows of the sheet")
+        n = len(pos)
+        if n == 0:
+            return pa.array([], type=pa.string())
+        taken = self.rows.take(pos).to_numpy(dtype=object)
         letters = [f"列{excel_column(j)}" for j in range(len(self.keys))]
         names = [key or letter for key, letter in zip(self.keys, letters, strict=True)]
         if len(set(names)) < len(names):  # a dict would merge two of them: quote as a dict does
-            return [self.quote_row(r) for r in rows.to_numpy(dtype=object).tolist()]
-        parts = []
+            return pa.array([self.quote_row(r) for r in taken.tolist()], type=pa.string())
+        # one join without separator: literal text between the columns' arrays; a column without
+        # a header is null (left out) where empty, so every member but the first starts with
+        # ", " and, when the first column may be left out, the first ", " is cut afterwards
+        cut = not self.keys[0] if self.keys else False
+        args: list[pa.Array | pa.Scalar] = []
+        literal = ""
         for j, key in enumerate(self.keys):
-            if j in self.personal:
-                text = np.full(len(rows), "", dtype=object)
-            else:
-                text = _written_column(rows.iloc[:, j].to_numpy(dtype=object))
-            filled = text != ""
+            lead = ", " if j or cut else ""
+            name = lead + _json_string(names[j]) + ": "
+            if j in self.personal:  # never read; without a header, never quoted
+                literal += name + '""' if key else ""
+                continue
+            text = _written_column(taken[:, j])
             if j in self.withheld or not key:
-                text = np.where(filled, WITHHELD, "")
-            name = _json_string(names[j]) + ": "
-            codes, uniques = pd.factorize(text)
-            escaped = np.array([name + _json_string(u) for u in uniques])
-            part = pa.array(escaped[codes], type=pa.string())
-            if not key:  # a column without a header is quoted only where it holds something
-                part = pc.if_else(pa.array(filled), part, pa.scalar(None, pa.string()))
-            parts.append(part)
-        body = pc.binary_join_element_wise(*parts, ", ", null_handling="skip")
-        return pc.binary_join_element_wise("{", body, "}", "").to_pylist()
+                filled = pc.not_equal(text, "")
+                empty = pa.scalar(name + '""' if key else None, pa.string())
+                args += [
+                    pa.scalar(literal),
+                    pc.if_else(filled, name + _json_string(WITHHELD), empty),
+                ]
+                literal = ""
+            else:
+                args += [pa.scalar(literal + name + '"'), _json_escaped(text)]
+                literal = '"'
+        args.append(pa.scalar(literal))
+        body = pc.binary_join_element_wise(*args, "", null_handling="skip")
+        if isinstance(body, pa.Scalar):  # no column read (every one personal data)
+            body = pa.array([body.as_py()] * n, type=pa.string())
+        if cut:
+            body = pc.utf8_slice_codeunits(body, 2)  # ", " never begins any other row
+        return pc.binary_join_element_wise("{", body, "}", "")
 
     def quote_row(self, row: Sequence[object]) -> str:
         """One row's cells (as the reader returned them, in column order) as a JSON object.
@@ -258,24 +289,112 @@ class RowCells:
 _json_string = json.encoder.encode_basestring
 
 
-def _written_column(values: np.ndarray) -> np.ndarray:
-    """:func:`as_written` of every cell of a column (``object`` array of ``str``).
+#: ``type`` of every element of an ``object`` array, in one loop of numpy's.
+_TYPE_OF = np.frompyfunc(type, 1, 1)
 
-    Text cells are kept as they are; every other cell is written once per distinct
-    (type, value), so ``1.0`` and ``TRUE`` never share a text.
+
+def _json_escaped(text: pa.Array) -> pa.Array:
+    """Each text as ``json.dumps`` (``ensure_ascii=False``) writes it, without its quotes.
+
+    The UTF-8 bytes are searched once for what JSON escapes (a quote, a backslash, a control
+    character; no byte of a multi-byte character is one of them); only the texts holding one
+    (nearly never) are escaped, by :func:`json.encoder.encode_basestring`.
     """
-    if pd.api.types.infer_dtype(values, skipna=False) == "string":
-        return values
+    text = text.cast(pa.string())
+    _, offsets_buf, data_buf = text.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[text.offset : text.offset + len(text) + 1]
+    if data_buf is None or offsets[-1] == offsets[0]:
+        return text
+    data = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    at = np.flatnonzero((data < 0x20) | (data == ord('"')) | (data == ord("\\")))
+    if not len(at):
+        return text
+    rows = np.unique(np.searchsorted(offsets, at + offsets[0], side="right") - 1)
+    odd = text.take(pa.array(rows)).to_pylist()
+    mask = np.zeros(len(text), dtype=bool)
+    mask[rows] = True
+    escaped = pa.array([_json_string(t)[1:-1] for t in odd], type=pa.string())
+    return pc.replace_with_mask(text, pa.array(mask), escaped)
+
+
+def _placed(n: int, parts: list[tuple[np.ndarray, pa.Array]]) -> pa.Array:
+    """One ``string`` array of length ``n`` from arrays of texts for given positions.
+
+    ``parts`` holds (positions, texts) pairs whose positions together are each of ``0..n-1``
+    once.
+    """
+    if len(parts) == 1:
+        return parts[0][1]
+    order = np.concatenate([at for at, _ in parts])
+    where = np.empty(n, dtype=np.int64)
+    where[order] = np.arange(n)
+    return pa.concat_arrays([texts for _, texts in parts]).take(pa.array(where))
+
+
+def _written_column(values: np.ndarray) -> pa.Array:
+    """:func:`as_written` of every cell of a column, as a pyarrow ``string`` array.
+
+    Parameters
+    ----------
+    values
+        The column's cells (``object``), as the reader returned them.
+
+    Returns
+    -------
+    pyarrow.Array
+        ``string``, as long as ``values``, no nulls: text cells as they are, the others written
+        type by type (:func:`_written_kind`), so ``1.0`` and ``TRUE`` never share a text.
+    """
+    if pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty"):
+        return pa.array(values, type=pa.string())
+    codes, kinds = pd.factorize(_TYPE_OF(values))
+    if len(kinds) == 1 and kinds[0] in (float, np.float64):
+        return _written_floats(values.astype(np.float64))
     out = values.copy()
-    seen: dict[tuple[type, object], str] = {}
-    for i, v in enumerate(values):
-        if type(v) is not str:
-            k = (type(v), v)
-            text = seen.get(k)
-            if text is None:
-                text = seen[k] = as_written(v)
-            out[i] = text
-    return out
+    for k, kind in enumerate(kinds):
+        if kind is not str:
+            at = np.flatnonzero(codes == k)
+            out[at] = _written_kind(values[at], kind)
+    return pa.array(out, type=pa.string())
+
+
+def _written_kind(values: np.ndarray, kind: type) -> np.ndarray:
+    """:func:`as_written` of cells all of type ``kind`` (``object`` array of ``str``).
+
+    ``float``: :func:`_written_floats`; ``datetime.date`` (not ``datetime``): ISO dates by
+    pyarrow (years 1–9999, four digits as :meth:`~datetime.date.isoformat` writes them); any
+    other type: once per distinct value.
+    """
+    if kind in (float, np.float64):
+        return _written_floats(values.astype(np.float64)).to_numpy(zero_copy_only=False)
+    if kind is dt.date:
+        dates = pa.array(values, type=pa.date32())
+        return pc.cast(dates, pa.string()).to_numpy(zero_copy_only=False)
+    seen: dict[object, str] = {}
+    return np.array(
+        [seen[v] if v in seen else seen.setdefault(v, as_written(v)) for v in values.tolist()],
+        dtype=object,
+    )
+
+
+def _written_floats(x: np.ndarray) -> pa.Array:
+    """:func:`as_written` of ``float64`` numbers, as a pyarrow ``string`` array.
+
+    A whole number below 10¹⁵ in magnitude is its integer's digits (what ``.15g`` writes; not
+    ``-0.0``, written ``-0``); NaN is ``""``; every other number is written by
+    :func:`as_written` once per distinct bit pattern (``0.0`` and ``-0.0`` apart).
+    """
+    with np.errstate(invalid="ignore"):
+        whole = (np.abs(x) < 1e15) & (x == np.trunc(x)) & ~((x == 0) & np.signbit(x))
+    rest = ~whole
+    at = np.flatnonzero(whole)
+    parts = [(at, pc.cast(pa.array(x[at].astype(np.int64)), pa.string()))]
+    if rest.any():
+        at = np.flatnonzero(rest)
+        codes, bits = pd.factorize(x[at].view(np.int64))
+        texts = [as_written(v) for v in bits.view(np.float64).tolist()]
+        parts.append((at, pa.array(texts, type=pa.string()).take(pa.array(codes))))
+    return _placed(len(x), parts)
 
 
 def row_cells(
@@ -364,7 +483,9 @@ def rejected_rows(
             "origin": prefix + pd.Series(reasons.index + 1, index=reasons.index).astype("str"),
             "table": t.name,
             "reason": reasons,
-            "raw_cells": cells.quote(reasons.index),
+            "raw_cells": pd.Series(
+                pd.array(cells.quote_array(reasons.index), dtype="str"), index=reasons.index
+            ),
         },
         index=reasons.index,
     )
