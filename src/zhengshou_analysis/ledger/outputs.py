@@ -103,6 +103,11 @@ def neutralize_formulas(df: pd.DataFrame, columns: Sequence[str] | None = None) 
     return out
 
 
+def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+    """A canonical table as Parquet, without the index."""
+    df.to_parquet(path, index=False)
+
+
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
     """UTF-8 CSV with a BOM (Excel opens it correctly), written by pyarrow (fast for big logs)."""
     import pyarrow as pa
@@ -412,8 +417,8 @@ def write_clean_outputs(
     written: list[str] = []
     with (
         staged_folder(out, ours=lambda p: p.name in names) as stage,
-        # the workbook (pyarrow and zlib, mostly without the GIL) is written beside the rest;
-        # the thread ends with the block, before the set is renamed into place
+        # the workbook and the Parquet tables (pyarrow and zlib, mostly without the GIL) are
+        # written beside the logs; the thread ends with the block, before the set is renamed
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="zs-workbook") as pool,
     ):
         # the workbook started while the tables were cleaned, or one written beside the rest
@@ -423,12 +428,17 @@ def write_clean_outputs(
             if tables and not ahead
             else None
         )
-        for name, df in result.tables.items() if tables else ():
-            df.to_parquet(stage / f"{name}.parquet", index=False)
-            written.append(f"{name}.parquet")
+        # the Parquet tables (pyarrow, mostly without the GIL) beside the logs
+        parquet = [
+            pool.submit(_write_parquet, df, stage / f"{name}.parquet")
+            for name, df in (result.tables.items() if tables else ())
+        ]
         logs = (result.quality_log, result.rejected)
         for fname, df, text in zip(_LOG_FILES, logs, _LEDGER_TEXT, strict=True):
             _write_csv(neutralize_formulas(df, text), stage / fname)
+        for name, done in zip(result.tables if tables else (), parquet, strict=True):
+            done.result()  # its error, if any, is this call's
+            written.append(f"{name}.parquet")
         if ahead and workbook is not None:
             (stage / CLEAN_WORKBOOK).write_bytes(workbook.take(result))  # its error is ours
             written.append(CLEAN_WORKBOOK)
