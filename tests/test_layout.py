@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+import unicodedata
+
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from zhengshou_analysis.ledger.layout import (
+    _NOTE,
+    _QIZHONG,
+    _SUBTOTAL,
+    _TOTAL,
     canonical_header,
     classify_rows,
     find_layout,
@@ -128,6 +140,101 @@ def test_labels_are_looked_for_in_the_descriptive_columns_only():
     )
     assert classify_rows(block, label_cols=[0, 1, 2, 3]).tolist() == ["data", "subtotal"]
     assert classify_rows(block, label_cols=[0, 1, 2]).tolist() == ["data", "data"]
+
+
+#: The kinds in their precedence: a blank row is blank whatever else, a note row a note…
+_PRECEDENCE = ("blank", "note", "total", "subtotal", "qizhong", "data")
+
+
+def _re2_search(pattern: str, text: str) -> bool:
+    """Whether RE2 (pyarrow, as pandas' ``str.contains`` would) finds ``pattern`` in ``text``."""
+    return bool(pc.match_substring_regex(pa.array([text], pa.string()), pattern)[0].as_py())
+
+
+def _reference_kinds(
+    rows: list[list[object]], label_cols: list[int] | None, no_missing: bool
+) -> list[str]:
+    """classify_rows written cell by cell: each text cell searched by itself with RE2."""
+    sp = "[ \t\u3000]*"
+    label_hint = f"合{sp}计|总{sp}计|小{sp}计|其{sp}中"
+    note_hint = f"^{sp}(?:填|审|制|负|联|备|说|注|附)"
+
+    def filled(v: object) -> bool:
+        return not (isinstance(v, str) and v == "") and (no_missing or not pd.isna(v))
+
+    def label(v: object, hint: str) -> str | None:  # the normalised text of a hinted text cell
+        if not isinstance(v, str) or not _re2_search(hint, v):
+            return None
+        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", v))
+
+    width = len(rows[0])
+    cols = range(min(4, width)) if label_cols is None else [j for j in label_cols if j < width]
+    kinds = []
+    after_note = False
+    for row in rows:
+        count = sum(filled(v) for v in row)
+        texts = [t for t in (label(row[j], label_hint) for j in cols) if t is not None]
+        total = any(_TOTAL.match(t) for t in texts)
+        sub = not total and any(_SUBTOTAL.match(t) for t in texts)
+        qz = any(_QIZHONG.match(t) for t in texts)
+        first = next((v for v in row if filled(v)), None)
+        note_text = label(first, note_hint)
+        note = note_text is not None and _NOTE.match(note_text) is not None
+        after_note = after_note or note
+        note = note or (after_note and 0 < count <= 2)
+        flags = [count == 0, note, total, sub, qz, True]
+        kinds.append(next(k for k, f in zip(_PRECEDENCE, flags, strict=True) if f))
+    return kinds
+
+
+_PIECES = [
+    "合计", "小计", "其中", "总计", "总 计", "总\u3000计", "合\u3000 计", "小\t计", "合", "计",
+    "全区", "贵城片区", "（港城）", "(二)", "：", ":", "其中2户", "其中：市下达",
+    "注：", "注1：", "填表人：", "审核人:", "备注、", "说明.", "附注：", " 注：", "\u3000注：",
+    "\n", "\n注：", "\n合计", "\r\n", "\x0b", "\u2028", "\x1f", "\x1f注：",
+    "甲", "乙项目", "1", "2.5", "ＡＢ", "１２", " ", "\u3000", "\t",
+]  # fmt: skip
+_TEXT = st.lists(st.sampled_from(_PIECES), min_size=1, max_size=4).map("".join)
+_CELL = st.one_of(
+    _TEXT,
+    _TEXT,
+    st.just(""),
+    st.none(),
+    st.just(float("nan")),
+    st.integers(-3, 3),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.dates(min_value=dt.date(2019, 1, 1), max_value=dt.date(2023, 12, 31)),
+)
+
+
+@st.composite
+def _blocks(draw: st.DrawFn) -> tuple[list[list[object]], list[int] | None, bool]:
+    width = draw(st.integers(1, 5))
+    rows = draw(st.lists(st.lists(_CELL, min_size=width, max_size=width), min_size=1, max_size=8))
+    no_missing = draw(st.booleans())
+    if no_missing:  # as the readers give a sheet: "" for every empty cell
+        rows = [
+            ["" if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in r]
+            for r in rows
+        ]
+    label_cols = draw(st.none() | st.lists(st.integers(0, width + 1), max_size=width + 1))
+    return rows, label_cols, no_missing
+
+
+@settings(max_examples=300, deadline=None)
+@given(_blocks())
+@example(([["甲\n注：说明", 1], ["合计\n", ""], ["", ""]], [0], True))  # ^ after a line break
+@example(([["注\x1f注：", ""], ["甲", "小\x1f计"], [1.0, "其中：乙"]], [0, 1], True))
+def test_classify_rows_is_the_per_cell_search(case):
+    # the cells of a column are searched at once; every row must be classified as if each of its
+    # text cells were searched by itself (RE2, a ^ at the cell's start, no match across cells)
+    rows, label_cols, no_missing = case
+    block = pd.DataFrame(rows, dtype=object, index=range(7, 7 + len(rows)))
+    kinds = classify_rows(block, label_cols=label_cols, no_missing=no_missing)
+    assert kinds.tolist() == _reference_kinds(rows, label_cols, no_missing)
+    assert kinds.index.equals(block.index)
+    assert kinds.dtype == "str"
 
 
 @pytest.mark.parametrize(

@@ -16,12 +16,11 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
+from itertools import compress, repeat
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..schemas import IGNORED_HEADERS, PII_WORDS, TABLES, ZONES, Column
 from ..units import split_header_unit
@@ -443,100 +442,196 @@ def classify_rows(
         The columns that may hold a 合计/小计/其中 label: the descriptive columns (not numbers,
         dates or 备注, so that a note such as ``其中：2户未签约`` never turns a data row into a
         sub-row). Default: the first four columns. ``X合计`` and ``小计`` are group totals,
-        a bare ``合计``/``总计`` the grand total.
+        a bare ``合计``/``总计`` the grand total. Columns beyond the block are skipped.
     no_missing
         The block holds ``""`` for empty cells and no NA (as the readers give it): skips an NA scan.
 
     Returns
     -------
     pandas.Series
-        One kind per row (same index). A 合计/总计/小计 or 其中 label is looked for in the
-        ``label_cols`` columns; a note is a row whose first non-empty cell starts with 填表人：, 审核人：, 备注：,
-        注：… ; the rows after a note that hold at most two cells are notes too.
+        One kind per row (same index, ``str`` dtype). A row without a non-empty cell is blank. A
+        合计/总计/小计 or 其中 label is looked for in the ``label_cols`` columns (text cells only,
+        NFKC, whitespace removed); a note is a row whose first non-empty cell starts with 填表人：,
+        审核人：, 备注：, 注：… ; the rows after a note that hold at most two cells are notes too.
+        Precedence: blank, note, total, subtotal, qizhong, data.
     """
     if block.empty:
         return pd.Series([], dtype="str", index=block.index)
     arr = block.to_numpy(dtype=object)
-    filled = (arr != "") if no_missing else (arr != "") & pd.notna(arr)
-    count = filled.sum(axis=1)
+    n = len(arr)
+    first_col = _first_filled(arr, no_missing)
     cols = (
         list(range(min(4, arr.shape[1])))
         if label_cols is None
         else [j for j in label_cols if j < arr.shape[1]]
     )
-    lead = arr[:, cols]
-    is_total = np.zeros(len(arr), dtype=bool)
-    is_sub = np.zeros(len(arr), dtype=bool)
-    is_qz = np.zeros(len(arr), dtype=bool)
-    for j in range(lead.shape[1]):
-        hit = _label_text(lead[:, j], _LABEL_HINT)  # the few cells that may be labels
-        if hit.empty:
+    is_total = np.zeros(n, dtype=bool)
+    is_sub = np.zeros(n, dtype=bool)
+    is_qz = np.zeros(n, dtype=bool)
+    columns: dict[int, _Texts] = {}  # the text cells of a label column, for the note search too
+    for j in cols:
+        if j in columns:
             continue
-        pos = hit.index.to_numpy()
-        total = hit.map(lambda t: _TOTAL.match(t) is not None).to_numpy(dtype=bool)
+        columns[j] = _Texts.of(arr[:, j])
+        pos, texts = columns[j].labels(_LABEL_HINT)  # the few cells that may be labels
+        if not texts:
+            continue
+        total = _matches(_TOTAL, texts)
         is_total[pos] |= total
-        is_sub[pos] |= (
-            hit.map(lambda t: _SUBTOTAL.match(t) is not None).to_numpy(dtype=bool) & ~total
-        )
-        is_qz[pos] |= hit.map(lambda t: _QIZHONG.match(t) is not None).to_numpy(dtype=bool)
-    first = arr[np.arange(len(arr)), filled.argmax(axis=1)]
+        is_sub[pos] |= _matches(_SUBTOTAL, texts) & ~total
+        is_qz[pos] |= _matches(_QIZHONG, texts)
     is_sub &= ~is_total
-    is_note = np.zeros(len(arr), dtype=bool)
-    notes = _label_text(first, _NOTE_HINT)
-    if len(notes):
-        is_note[notes.index.to_numpy()] = notes.map(lambda t: _NOTE.match(t) is not None).to_numpy(
-            dtype=bool
-        )
+    is_note = _notes(arr, first_col, columns)
     if is_note.any():
-        after = np.cumsum(is_note) > 0
-        is_note = is_note | (after & (count <= 2) & (count > 0))
-    kind = np.select(
-        [count == 0, is_note, is_total, is_sub, is_qz],
-        ["blank", "note", "total", "subtotal", "qizhong"],
-        default="data",
-    )
-    return pd.Series(kind, index=block.index, dtype="str")
+        # the rows from the first note on: at most two cells make a note too (blank stays blank)
+        start = int(is_note.argmax())
+        count = _filled(arr[start:], no_missing).sum(axis=1)
+        is_note[start:] |= (count <= 2) & (count > 0)
+    # the first kind that applies wins: later assignments override earlier ones
+    code = np.zeros(n, dtype=np.intp)  # data
+    for k, mask in ((4, is_qz), (3, is_sub), (2, is_total), (1, is_note), (5, first_col < 0)):
+        code[mask] = k
+    kinds = pd.array(["data", "note", "total", "subtotal", "qizhong", "blank"], dtype="str")
+    return pd.Series(kinds.take(code), index=block.index)
 
 
-# Plain-string patterns that pandas hands to pyarrow's RE2 (no per-cell Python): no ``\s`` (pandas
-# falls back to Python ``re`` for it), an explicit class of ASCII and ideographic spaces instead.
+def _filled(cells: np.ndarray, no_missing: bool) -> np.ndarray:
+    """Which cells hold something: not ``""`` and (unless ``no_missing``) not NA."""
+    filled = cells != ""
+    return filled if no_missing else filled & pd.notna(cells)
+
+
+def _first_filled(arr: np.ndarray, no_missing: bool) -> np.ndarray:
+    """The column of each row's first non-empty cell, ``-1`` for a blank row.
+
+    Column by column over the rows not yet settled: a table whose first column is filled reads
+    one column of the sheet, not every cell (blank rows and rows with empty leading cells read on).
+    """
+    n, width = arr.shape
+    first = np.full(n, -1, dtype=np.intp)
+    left = np.arange(n)
+    for j in range(width):
+        if not len(left):
+            break
+        hit = _filled(arr[:, j] if len(left) == n else arr[left, j], no_missing)
+        first[left[hit]] = j
+        left = left[~hit]
+    return first
+
+
+def _notes(arr: np.ndarray, first_col: np.ndarray, columns: dict[int, _Texts]) -> np.ndarray:
+    """Rows whose first non-empty cell starts a note (``注：``, ``填表人：``…), bool per row.
+
+    The first cells standing in a label column are looked for in that column's text cells, read
+    once for the labels; the others are taken from the sheet.
+    """
+    is_note = np.zeros(len(arr), dtype=bool)
+    for j in np.flatnonzero(np.bincount(first_col + 1)[1:]).tolist():  # the columns of first cells
+        if j in columns:
+            pos, texts = columns[j].labels(_NOTE_HINT)
+            if not texts:
+                continue
+            own = first_col[pos] == j  # a row whose first cell is in column j
+            pos, texts = pos[own], [t for t, o in zip(texts, own.tolist(), strict=True) if o]
+        else:
+            rows = np.flatnonzero(first_col == j)
+            pos, texts = _Texts.of(arr[rows, j]).labels(_NOTE_HINT)
+            pos = rows[pos]
+        if texts:
+            is_note[pos] = _matches(_NOTE, texts)
+    return is_note
+
+
+def _matches(pattern: re.Pattern[str], texts: Sequence[str]) -> np.ndarray:
+    """Whether ``pattern`` matches at the start of each text (bool array, one per text)."""
+    return np.array([pattern.match(t) is not None for t in texts], dtype=bool)
+
+
+# The hints, searched in each text cell as written: literal characters, an explicit class of ASCII
+# and ideographic spaces (no \s) and a leading ^ (the cell's start), so that Python's re means
+# what pyarrow's RE2 did. A match never spans a separator and holds one character of its gate.
 _SP = "[ \t\u3000]*"
 _LABEL_HINT = f"合{_SP}计|总{_SP}计|小{_SP}计|其{_SP}中"
 _NOTE_HINT = f"^{_SP}(?:填|审|制|负|联|备|说|注|附)"
+_GATES = {_LABEL_HINT: "计中", _NOTE_HINT: "填审制负联备说注附"}
+#: Joins the text cells of a column (the unit separator: no spreadsheet text holds it).
+_SEP = "\x1f"
 
 
-def _label_text(cells: np.ndarray, hint: str) -> pd.Series:
-    """Normalised text (NFKC, no whitespace) of the few cells that may be a label (合计, 注：…).
+@dataclass(frozen=True)
+class _Texts:
+    """The text cells of a column, joined for one search of them all.
 
-    Every cell is turned into text once and searched for ``hint`` in one vectorised pass; only the
-    hits are returned, indexed by the cell's position, so 100,000 numbers or names cost
-    milliseconds.
+    Attributes
+    ----------
+    pos
+        The positions of the text (``str``) cells in the column, ascending.
+    texts
+        Their texts as written.
+    joined
+        The texts joined by :data:`_SEP` (a part per cell).
     """
-    # only text cells can hold a label: a number, date or truth value never contains 合计 or 注
-    if pd.api.types.infer_dtype(cells, skipna=False) == "string":  # all text (no NA): no scan
-        pos = np.arange(len(cells))
-    else:
-        codes, uniq = pd.factorize(_TYPE_OF(cells) if len(cells) else np.empty(0, dtype=object))
-        pos = np.flatnonzero(
-            np.array([issubclass(t, str) for t in uniq] + [False], dtype=bool)[codes]
-        )
-    texts = cells[pos].tolist()
-    # most columns hold no label at all: one search of their joined text (a line per cell, a ^
-    # at each line's start) says so without a string per cell for pyarrow; a hit there (or a
-    # line break inside a cell) only sends the column on to the exact search per cell
-    if _joined_hint(hint).search("\n".join(texts)) is None:
-        return pd.Series([], index=pos[:0], dtype="str")
-    # the search in pyarrow (RE2, as pandas' str.contains would): only the hits become a Series
-    text = pa.array(texts, type=pa.string())
-    cand = pc.match_substring_regex(text, hint).to_numpy(zero_copy_only=False)
-    hits = pd.Series(text.filter(pa.array(cand)), index=pos[cand], dtype="str")
-    return hits.str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
 
+    pos: np.ndarray
+    texts: list[str]
+    joined: str
 
-_TYPE_OF = np.frompyfunc(type, 1, 1)
+    @classmethod
+    def of(cls, cells: np.ndarray) -> _Texts:
+        """The text cells of ``cells`` (a 1-D object array; numbers, dates and NA are skipped)."""
+        texts = cells.tolist()
+        try:  # all text (the usual label column): no type scan
+            return cls(np.arange(len(texts)), texts, _SEP.join(texts))
+        except TypeError:
+            is_text = np.fromiter(map(isinstance, texts, repeat(str)), dtype=bool, count=len(texts))
+            texts = list(compress(texts, is_text))
+            return cls(np.flatnonzero(is_text), texts, _SEP.join(texts))
+
+    def labels(self, hint: str) -> tuple[np.ndarray, list[str]]:
+        """The text cells ``hint`` is found in: their positions and texts, normalised.
+
+        ``hint`` is searched in each text cell as written (anywhere; ``^`` is the cell's start);
+        a found text is returned after NFKC with all whitespace removed. Both empty when no cell
+        matches.
+
+        The joined text is searched once (``^`` at each part's start), so 100,000 numbers or
+        names cost milliseconds; a match's part is its cell. A cell holding the separator itself
+        would shift the parts: then each text cell is searched by itself.
+        """
+        joined = self.joined
+        search = _joined_hint(hint)
+        m = None
+        if any(ch in joined for ch in _GATES[hint]):
+            m = search.search(joined)
+        # no match: no cell holds the hint (a part of the joined text is a cell or a piece of one)
+        if m is None:
+            return self.pos[:0], []
+        if joined.count(_SEP) == len(self.texts) - 1:  # a part per cell: a match's part is its cell
+            parts = []
+            part = end = 0
+            while m is not None:
+                part += joined.count(_SEP, end, m.start())
+                parts.append(part)
+                end = joined.find(_SEP, m.end())  # on at the next part (a match holds no separator)
+                m = None if end < 0 else search.search(joined, end)
+            hit = np.array(parts, dtype=np.intp)
+        else:  # a cell holding the separator: each text cell by itself
+            one = _cell_hint(hint)
+            hit = np.flatnonzero([one.search(t) is not None for t in self.texts])
+        found = [_SPACES.sub("", _nfkc(self.texts[i])) for i in hit.tolist()]
+        return self.pos[hit], found
 
 
 @cache
 def _joined_hint(hint: str) -> re.Pattern[str]:
-    """``hint`` for a text of one cell per line: every cell it matches, it matches there."""
-    return re.compile(hint, re.MULTILINE)
+    """``hint`` for the text cells joined by :data:`_SEP`: every cell it matches, it matches there.
+
+    The leading ``^`` becomes "at the start or after a separator" (a cell's start).
+    """
+    return re.compile(hint.replace("^", f"(?<![^{_SEP}])"))
+
+
+@cache
+def _cell_hint(hint: str) -> re.Pattern[str]:
+    """``hint`` for the text of one cell (``^`` only at its start)."""
+    return re.compile(hint)

@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -77,14 +78,18 @@ class CleanedSheet:
 
 def _grid(sheet: RawSheet) -> pd.DataFrame:
     """The sheet's cells as an ``object`` frame, short rows padded with ``""``."""
-    width = max((len(r) for r in sheet.rows), default=0)
-    rows = [r if len(r) == width else [*r, *([""] * (width - len(r)))] for r in sheet.rows]
-    # one 2-D array wrapped without a copy (half the time of a frame built from the lists); a
-    # cell that is itself a sequence (no reader gives one) would nest: then the lists as before
-    cells = np.array(rows, dtype=object)
-    if cells.shape != (len(rows), width):
-        return pd.DataFrame(rows, dtype=object)
-    return pd.DataFrame(cells, dtype=object, copy=False)  # readers give "" for empty cells
+    lens = list(map(len, sheet.rows))
+    width = max(lens, default=0)
+    rows = sheet.rows
+    if lens.count(width) != len(lens):
+        rows = [
+            r if k == width else [*r, *([""] * (width - k))]
+            for r, k in zip(rows, lens, strict=True)
+        ]
+    # one 2-D array filled cell by cell (no shape discovery: a cell that is itself a sequence stays
+    # one cell) and wrapped without a copy; readers give "" for empty cells
+    cells = np.fromiter(chain.from_iterable(rows), dtype=object, count=len(rows) * width)
+    return pd.DataFrame(cells.reshape(len(rows), width), dtype=object, copy=False)
 
 
 def _label_columns(mapped: dict[str, MappedColumn]) -> list[int]:
