@@ -152,14 +152,16 @@ def _main_in_a_fresh_process(args: list[str]) -> subprocess.CompletedProcess[str
         "print('HEAVY', heavy, file=sys.stderr)\n"
         "sys.exit(code)\n"
     )
-    run_env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
-    )
+    return _fresh_python(script)
+
+
+def _fresh_python(script: str) -> subprocess.CompletedProcess[str]:
+    """``script`` run by a new interpreter with this checkout's package first on its path."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
     return subprocess.run(
         [sys.executable, "-c", script],
         check=False,
-        env=run_env,
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
@@ -248,15 +250,7 @@ def test_what_the_quick_answer_imports_is_free_of_pandas():
         f"load_profile(raw_dir={str(ROOT / 'data' / 'demo')!r})\n"
         "print(sorted(m for m in ('pandas', 'numpy', 'pyarrow') if m in sys.modules))\n"
     )
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.run(
-        [sys.executable, "-c", script],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = _fresh_python(script)
     assert (proc.returncode, proc.stdout) == (0, "[]\n"), proc.stderr
 
 
